@@ -1,0 +1,114 @@
+"""Options of a run as frozen dataclasses: what the CLI collects and every other module reads."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+
+from forecast.errors import ForecastError
+
+SCHEMA_VERSION = 1
+
+
+class Cell(str, enum.Enum):
+    rnn = "rnn"
+    lstm = "lstm"
+    gru = "gru"
+
+
+class Device(str, enum.Enum):
+    auto = "auto"
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    path: str
+    target: str | None = None
+    time_col: str | None = None
+    features: tuple[str, ...] = ()
+    val_frac: float = 0.15
+    test_frac: float = 0.15
+
+    def __post_init__(self) -> None:
+        for name in ("val_frac", "test_frac"):
+            value = getattr(self, name)
+            if not 0 < value < 1:
+                raise ForecastError(f"--{name.replace('_', '-')} must lie between 0 and 1 (got {value})")
+        if self.val_frac + self.test_frac >= 0.9:
+            raise ForecastError(
+                f"--val-frac ({self.val_frac}) + --test-frac ({self.test_frac}) leave less than 10% "
+                "of the rows for training; lower one of them"
+            )
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    lookback: int = 48
+    horizon: int = 1
+
+    def __post_init__(self) -> None:
+        if self.lookback < 1:
+            raise ForecastError(f"--lookback must be at least 1 (got {self.lookback})")
+        if self.horizon < 1:
+            raise ForecastError(f"--horizon must be at least 1 (got {self.horizon})")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    cell: Cell = Cell.lstm
+    units: int = 32
+    layers: int = 1
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.units < 1:
+            raise ForecastError(f"--units must be at least 1 (got {self.units})")
+        if self.layers < 1:
+            raise ForecastError(f"--layers must be at least 1 (got {self.layers})")
+        if not 0 <= self.dropout < 1:
+            raise ForecastError(f"--dropout must lie in [0, 1) (got {self.dropout})")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    patience: int = 5
+    seed: int = 0
+    device: Device = Device.auto
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ForecastError(f"--epochs must be at least 1 (got {self.epochs})")
+        if self.batch_size < 1:
+            raise ForecastError(f"--batch-size must be at least 1 (got {self.batch_size})")
+        if not self.learning_rate > 0:
+            raise ForecastError(f"--learning-rate must be positive (got {self.learning_rate})")
+        if self.patience < 0:
+            raise ForecastError(f"--patience must be 0 (off) or more (got {self.patience})")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataConfig
+    window: WindowConfig = field(default_factory=WindowConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: enums become their values, tuples lists."""
+        out = asdict(self)
+        out["model"]["cell"] = self.model.cell.value
+        out["train"]["device"] = self.train.device.value
+        out["data"]["features"] = list(self.data.features)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> RunConfig:
+        data = dict(raw["data"], features=tuple(raw["data"]["features"]))
+        model = dict(raw["model"], cell=Cell(raw["model"]["cell"]))
+        train = dict(raw["train"], device=Device(raw["train"]["device"]))
+        return cls(DataConfig(**data), WindowConfig(**raw["window"]), ModelConfig(**model), TrainConfig(**train))

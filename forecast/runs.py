@@ -1,0 +1,159 @@
+"""A run end to end: train each cell and save its folder; load a run and forecast a new series with it."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast import __version__, artifacts, plots
+from forecast.baselines import naive
+from forecast.config import SCHEMA_VERSION, RunConfig
+from forecast.data import Series
+from forecast.errors import ForecastError
+from forecast.files import write_csv, write_json
+from forecast.metrics import score
+from forecast.prepare import Prepared, extend_time, forecast_table
+from forecast.train import CellResult, forecast_recursive, predict_windows, train_cell, versions
+from forecast.windows import Windows, forecast_origins
+
+
+@dataclass
+class SavedRun:
+    cell: str
+    path: Path
+    metrics: dict
+
+
+def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, name: str | None,
+                   device: str, tracker) -> list[SavedRun]:
+    """Train every config on the same prepared data; each finished cell is saved before the next starts."""
+    saved = []
+    stem = Path(prep.series.path).stem
+    for cfg in configs:
+        cell = cfg.model.cell.value
+        with tracker.cell(cell) as on_epoch:
+            result = train_cell(prep, cfg, on_epoch)
+        run_name = (name if len(configs) == 1 else f"{name}-{cell}") if name else f"{stem}-{cell}"
+        path = artifacts.save_run(runs_dir, run_name, unique=name is None,
+                                  write=functools.partial(_write_run, prep=prep, cfg=cfg, result=result,
+                                                                device=device))
+        saved.append(SavedRun(cell=cell, path=path, metrics=result.metrics))
+    return saved
+
+
+def _write_run(folder: Path, prep: Prepared, cfg: RunConfig, result: CellResult, device: str) -> None:
+    series, split = prep.series, prep.split
+    # Record the options as they were resolved (auto-detected target and time column included).
+    options = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, target=series.target,
+                                                                time_col=series.time_col))
+    time = series.time
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "forecast_version": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(["forecast", *sys.argv[1:]]),
+        "options": options.to_dict(),
+        "data": {
+            "path": str(Path(series.path).resolve()),
+            "rows": len(series),
+            "target": series.target,
+            "features": list(series.columns[1:]),
+            "time_col": series.time_col,
+            "freq": series.freq,
+            "start": str(time[0]),
+            "end": str(time[-1]),
+            "split_rows": {p: list(split.bounds(p)) for p in ("train", "val", "test")},
+            "split_windows": {p: len(w) for p, w in prep.windows.items()},
+        },
+        "versions": versions(),
+        "device": device,
+        "training_seconds": result.metrics["training_seconds"],
+    }
+    result.model.save(folder / "model.keras")
+    write_json(folder / "config.json", meta)
+    write_json(folder / "scaler.json", prep.scaler.to_dict(series.columns))
+    write_json(folder / "metrics.json", result.metrics)
+    write_csv(folder / "history.csv", result.fit.history)
+
+    test = prep.windows["test"]
+    target = prep.raw_target()
+    table = forecast_table(time, target, test.origins, result.test_forecast,
+                           naive(target, test.origins, test.horizon))
+    write_csv(folder / "test_predictions.csv", table)
+
+    first = table[table["step"] == 1]
+    start = split.val_end - 1
+    fig, (ax,) = plots.new_figure()
+    mse = result.metrics["test"]["model"]["mse"]
+    plots.plot_forecast(ax, time[start:], target[start:], first["timestamp"], first["forecast"],
+                        naive=first["naive"], ylabel=series.target,
+                        title=f"{cfg.model.cell.value} on the test part of {Path(series.path).name}: "
+                              f"MSE {mse:.4g} (naive {result.metrics['test']['naive']['mse']:.4g})")
+    plots.save_figure(fig, folder / "forecast.png")
+
+
+@dataclass
+class Prediction:
+    table: pd.DataFrame
+    scores: dict | None  # model and naive scores where the data has actuals
+    n_future: int  # forecasts of the last origin that lie past the data
+
+
+def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, steps: int | None) -> Prediction:
+    """Forecast every origin with a full lookback (horizon steps each); the last origin gets --steps."""
+    lookback, horizon = info.config.window.lookback, info.config.window.horizon
+    if steps is not None and steps > horizon and scaled.shape[1] > 1:
+        raise ForecastError(
+            f"--steps {steps} exceeds the run's horizon ({horizon}) and the run reads input features "
+            f"({', '.join(series.columns[1:])}) whose future values are unknown; use --steps {horizon} or less"
+        )
+    model = artifacts.load_model(info.path)
+    expected = (lookback, scaled.shape[1])
+    if tuple(model.input_shape[1:]) != expected:
+        raise ForecastError(f"{info.path}/model.keras expects windows of shape {tuple(model.input_shape[1:])}, "
+                            f"the run's config says {expected}; the run folder is inconsistent, train it again")
+    n = len(series)
+    target = series.values[:, 0]
+    origins = forecast_origins(n, lookback)
+    forecasts = info.scaler.inverse_target(predict_windows(model, Windows(scaled, lookback, horizon, origins)))
+    last = forecasts[-1]
+    if steps is not None:
+        if steps > horizon:
+            last = info.scaler.inverse_target(forecast_recursive(model, scaled[-lookback:], steps))
+        else:
+            last = last[:steps]
+    time = extend_time(series.time, max(horizon, len(last)), series.freq)
+    table = pd.concat([
+        forecast_table(time, target, origins[:-1], forecasts[:-1], naive(target, origins[:-1], horizon)),
+        forecast_table(time, target, origins[-1:], last[None, :], naive(target, origins[-1:], len(last))),
+    ], ignore_index=True)
+    known = table["actual"].notna()
+    scores = None
+    if known.any():
+        scores = {"model": score(table.loc[known, "actual"], table.loc[known, "forecast"]),
+                  "naive": score(table.loc[known, "actual"], table.loc[known, "naive"]),
+                  "n": int(known.sum())}
+    return Prediction(table=table, scores=scores, n_future=len(last))
+
+
+def plot_predictions(result: Prediction, series: Series, info: artifacts.RunInfo, path: Path) -> None:
+    """History with the one-step forecasts over it and the last origin's path into the future."""
+    table = result.table
+    # The last stretch of history (a few lookbacks) keeps the future path readable on long series.
+    start = max(0, len(series) - max(5 * info.config.window.lookback, 300))
+    first = table[(table["step"] == 1) & (table["timestamp"] >= series.time[start])]
+    last_origin = table["origin"].iloc[-1]
+    future = table[(table["origin"] == last_origin) & table["actual"].isna()]
+    fig, (ax,) = plots.new_figure(width=11)
+    plots.plot_forecast(ax, series.time[start:], series.values[start:, 0], first["timestamp"], first["forecast"],
+                        future_time=future["timestamp"], future=future["forecast"].to_numpy(),
+                        ylabel=series.target,
+                        title=f"{info.name} ({info.config.model.cell.value}) on {Path(series.path).name}")
+    plots.save_figure(fig, path)

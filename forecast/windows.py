@@ -1,0 +1,73 @@
+"""Windows (lookback rows in -> horizon target values out) as views of the series; batches gathered on demand.
+
+Nothing here copies the series: `sliding_window_view` returns strided views, and only the rows of one
+batch are ever materialised, so memory is bounded by the batch size, not by rows x lookback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+class Windows:
+    """The windows of one part of a series, identified by their origins.
+
+    The origin `t` of a window is the row of its last input: inputs are rows `t-lookback+1 .. t`, targets
+    are the target column (column 0) at rows `t+1 .. t+horizon`. Origins past the end of the series have no
+    targets (that is forecasting the future); such windows are input-only.
+    """
+
+    def __init__(self, values: np.ndarray, lookback: int, horizon: int, origins: np.ndarray):
+        assert values.ndim == 2, "values must be (n_rows, n_features)"
+        self.values = values
+        self.lookback = lookback
+        self.horizon = horizon
+        self.origins = np.asarray(origins, dtype=np.int64)
+        n = len(values)
+        assert len(self.origins) == 0 or (self.origins.min() >= lookback - 1 and self.origins.max() < n)
+        # (n - lookback + 1, 1, lookback, n_features) view; row i holds inputs of origin i + lookback - 1
+        self._inputs = (sliding_window_view(values, (lookback, values.shape[1])) if n >= lookback
+                        else np.zeros((0, 1, lookback, values.shape[1]), values.dtype))
+        # (n - horizon, horizon) view; row i holds targets of origin i
+        self._targets = sliding_window_view(values[1:, 0], horizon) if n > horizon else values[:0, :0]
+
+    def __len__(self) -> int:
+        return len(self.origins)
+
+    @property
+    def n_features(self) -> int:
+        return self.values.shape[1]
+
+    def has_targets(self) -> bool:
+        return len(self.origins) == 0 or self.origins.max() + self.horizon < len(self.values)
+
+    def inputs(self, idx: np.ndarray | slice) -> np.ndarray:
+        """Gather the inputs of windows `idx`: (batch, lookback, n_features), a fresh array of one batch."""
+        rows = self.origins[idx] - (self.lookback - 1)
+        return self._inputs[rows, 0]
+
+    def targets(self, idx: np.ndarray | slice) -> np.ndarray:
+        """Gather the targets of windows `idx`: (batch, horizon)."""
+        return self._targets[self.origins[idx]]
+
+
+def part_origins(bounds: tuple[int, int], lookback: int, horizon: int) -> np.ndarray:
+    """Origins whose targets all lie inside rows [start, end); inputs may reach back before `start`."""
+    start, end = bounds
+    first = max(start - 1, lookback - 1)
+    return np.arange(first, end - horizon, dtype=np.int64)
+
+
+def forecast_origins(n: int, lookback: int) -> np.ndarray:
+    """Every origin of an n-row series with a full lookback, including the last row (forecasting the future)."""
+    return np.arange(lookback - 1, n, dtype=np.int64)
+
+
+def batch_indices(n: int, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[np.ndarray]:
+    """Index arrays of consecutive batches over n windows; a global shuffle when `rng` is given."""
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]

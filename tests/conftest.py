@@ -1,0 +1,36 @@
+"""Shared fixtures: small synthetic CSVs in tmp_path. Keras' environment is set before anything imports it."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def sine_csv(tmp_path: Path) -> Path:
+    """A clean sine wave, period 20, hourly, 400 rows: easy for any cell, hard for the naive forecast."""
+    t = np.arange(400)
+    time = pd.date_range("2024-01-01", periods=400, freq="h").strftime("%Y-%m-%d %H:%M")
+    return write_csv(tmp_path / "sine.csv", pd.DataFrame({"timestamp": time, "value": np.sin(2 * np.pi * t / 20)}))
+
+
+@pytest.fixture
+def multi_csv(tmp_path: Path) -> Path:
+    """Several numeric columns, no time column."""
+    rng = np.random.default_rng(0)
+    n = 300
+    x = np.cumsum(rng.standard_normal(n))
+    return write_csv(tmp_path / "multi.csv", pd.DataFrame({"sales": x, "price": x * 0.5 + 3, "units": np.arange(n)}))

@@ -1,0 +1,214 @@
+"""The CLI end to end on small data: files, columns and numbers; every error path is one line, exit 1."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+TINY = ["--lookback", "20", "--units", "8", "--epochs", "12", "--batch-size", "32", "--learning-rate", "0.01",
+        "--patience", "0"]
+
+
+def run_ok(*args):
+    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def run_error(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == "" or "Error" not in result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """`forecast train --cell all` once on a clean sine wave; the runs are shared by the tests below."""
+    tmp = tmp_path_factory.mktemp("trained")
+    t = np.arange(400)
+    time = pd.date_range("2024-01-01", periods=400, freq="h").strftime("%Y-%m-%d %H:%M")
+    csv = tmp / "sine.csv"
+    pd.DataFrame({"timestamp": time, "value": np.sin(2 * np.pi * t / 20)}).to_csv(csv, index=False)
+    result = run_ok("train", csv, "--cell", "all", "--runs-dir", tmp / "runs", *TINY)
+    return tmp, csv, result
+
+
+@pytest.mark.slow
+def test_train_all_writes_a_complete_run_per_cell(trained):
+    tmp, csv, result = trained
+    runs = tmp / "runs"
+    assert sorted(p.name for p in runs.iterdir()) == ["sine-gru", "sine-lstm", "sine-rnn"]
+    for cell in ("rnn", "lstm", "gru"):
+        run = runs / f"sine-{cell}"
+        assert {p.name for p in run.iterdir()} == {"model.keras", "config.json", "scaler.json", "metrics.json",
+                                                   "history.csv", "test_predictions.csv", "forecast.png"}
+        meta = json.loads((run / "config.json").read_text())
+        assert meta["options"]["model"]["cell"] == cell
+        assert meta["options"]["data"]["target"] == "value" and meta["data"]["time_col"] == "timestamp"
+        assert meta["data"]["split_rows"] == {"train": [0, 280], "val": [280, 340], "test": [340, 400]}
+        assert meta["device"] == "cpu" and meta["versions"]["keras"].startswith("3.")
+        history = pd.read_csv(run / "history.csv")
+        assert list(history.columns) == ["epoch", "loss", "val_loss"] and len(history) == 12
+        metrics = json.loads((run / "metrics.json").read_text())["test"]
+        # A clean sine wave is easy for any cell and hard for "tomorrow = today".
+        assert metrics["model"]["mse"] < 0.1 * metrics["naive"]["mse"]
+        assert metrics["naive"]["mse"] == pytest.approx(0.0489, rel=0.02)
+        assert metrics["n_windows"] == 60
+        preds = pd.read_csv(run / "test_predictions.csv")
+        assert list(preds.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive"]
+        assert len(preds) == 60 and preds["actual"].notna().all()
+        assert preds["timestamp"].iloc[0] == "2024-01-15 04:00:00"  # row 340, the first test row
+        assert ((preds["actual"] - preds["forecast"]) ** 2).mean() == pytest.approx(metrics["model"]["mse"])
+    assert "naive" in result.stdout and "sine-lstm" in result.stdout
+
+
+@pytest.mark.slow
+def test_identical_split_scaling_and_seed_across_cells(trained):
+    tmp, _, _ = trained
+    scalers = {(tmp / "runs" / f"sine-{c}" / "scaler.json").read_text() for c in ("rnn", "lstm", "gru")}
+    naive_mse = {json.loads((tmp / "runs" / f"sine-{c}" / "metrics.json").read_text())["test"]["naive"]["mse"]
+                 for c in ("rnn", "lstm", "gru")}
+    assert len(scalers) == 1 and len(naive_mse) == 1
+
+
+@pytest.mark.slow
+def test_compare_plots_and_sorts_by_test_mse(trained):
+    tmp, _, _ = trained
+    out = tmp / "compare.png"
+    result = run_ok("compare", "--runs-dir", tmp / "runs", "--out", out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    mse = {c: json.loads((tmp / "runs" / f"sine-{c}" / "metrics.json").read_text())["test"]["model"]["mse"]
+           for c in ("rnn", "lstm", "gru")}
+    order = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ sine-")]
+    assert order == [f"sine-{c}" for c in sorted(mse, key=mse.get)]
+
+
+@pytest.mark.slow
+def test_predict_every_origin_and_steps_beyond_the_end(trained):
+    tmp, csv, _ = trained
+    out, plot = tmp / "pred.csv", tmp / "pred.png"
+    result = run_ok("predict", tmp / "runs" / "sine-lstm", csv, "--steps", "30", "--out", out, "--plot", plot)
+    preds = pd.read_csv(out)
+    assert list(preds.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive"]
+    # origins 19..398 forecast one step each; the last origin (row 399) forecasts 30 steps recursively
+    assert len(preds) == 380 + 30 and preds["origin"].nunique() == 381
+    future = preds[preds["actual"].isna()]
+    assert len(future) == 30 and future["step"].tolist() == list(range(1, 31))
+    assert future["timestamp"].iloc[0] == "2024-01-17 16:00:00" and future["timestamp"].iloc[-1] == "2024-01-18 21:00:00"
+    # recursive forecasts of a clean sine stay on the wave
+    truth = np.sin(2 * np.pi * np.arange(400, 430) / 20)
+    assert np.abs(future["forecast"].to_numpy() - truth).max() < 0.25
+    assert "model MSE" in result.stdout and "naive MSE" in result.stdout
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_predict_on_another_series_with_a_renamed_target(trained, tmp_path):
+    tmp, _, _ = trained
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"reading": 5 + 2 * np.sin(2 * np.pi * np.arange(60) / 20)}).to_csv(other, index=False)
+    out = tmp_path / "p.csv"
+    run_ok("predict", tmp / "runs" / "sine-gru", other, "--target", "reading", "--out", out)
+    preds = pd.read_csv(out)
+    assert preds["origin"].tolist()[0] == 19 and preds["timestamp"].tolist()[-1] == 60  # row numbers
+    assert preds["forecast"].between(-3, 10).all()
+
+
+def test_help_does_not_import_tensorflow():
+    code = ("import sys; from typer.testing import CliRunner; from forecast.cli import app; "
+            "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0; "
+            "print(','.join(m for m in ('tensorflow', 'keras', 'pandas', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_datasets_make_and_list(tmp_path):
+    out = tmp_path / "sine.csv"
+    run_ok("datasets", "make", "sine", "--rows", "100", "--noise", "0", "--seed", "0", "--out", out)
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["timestamp", "value"] and len(frame) == 100
+    result = run_ok("datasets", "--dir", tmp_path)
+    assert "sine.csv" in result.stdout and "100" in result.stdout and "h" in result.stdout
+
+
+def test_shipped_datasets_are_listed():
+    result = runner.invoke(app, ["datasets", "--dir", str(Path(__file__).parent.parent / "datasets")],
+                           catch_exceptions=False, env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for name, rows, freq in (("electricity_demand_halfhourly.csv", "4032", "30min"),
+                             ("msft_daily.csv", "7983", "B"), ("sine.csv", "2000", "h")):
+        line = next(line for line in result.stdout.splitlines() if name in line)
+        assert rows in line and freq in line
+
+
+@pytest.mark.parametrize("content, extra, message", [
+    (None, [], "Error: {p}: no such file; check the path"),
+    ("t,y\n2024-01-01,1\n", ["--target", "sales"], "Error: column `sales` not found in {p}; available: t, y"),
+    ("t,y\n2024-01-01,1\n2024-01-02,N/A\n", [],
+     "Error: column `y` in {p} has a non-numeric value 'N/A' at row 3 (counting the header as row 1); "
+     "clean or remove that row"),
+    ("y\n" + "1\n" * 50, ["--lookback", "48", "--horizon", "12"],
+     "Error: {p} has 50 rows, too few for --lookback 48 + --horizon 12: the parts have train 34, val 8, test 8 "
+     "rows, and training needs at least 60 train rows and 12 in val and test; use at least 86 rows, or a "
+     "smaller --lookback/--horizon"),
+    ("y\n1\n", ["--lookback", "0"], "Error: --lookback must be at least 1 (got 0)"),
+    ("y\n1\n", ["--epochs", "0"], "Error: --epochs must be at least 1 (got 0)"),
+])
+def test_train_bad_input_is_one_line_and_leaves_no_run(tmp_path, content, extra, message):
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_text(content)
+    runs = tmp_path / "runs"
+    line = run_error("train", path, "--runs-dir", runs, *extra)
+    assert line == message.format(p=path)
+    assert not runs.exists() or list(runs.iterdir()) == []
+
+
+def test_train_on_a_directory(tmp_path):
+    assert run_error("train", tmp_path) == f"Error: {tmp_path} is a directory, not a CSV file; pass the path of a .csv file inside it"
+
+
+def test_bad_flag_is_exit_2(tmp_path):
+    result = runner.invoke(app, ["train", str(tmp_path / "x.csv"), "--cell", "transformer"])
+    assert result.exit_code == 2 and "transformer" in result.output
+
+
+@pytest.mark.slow
+def test_predict_bad_inputs(trained, tmp_path):
+    tmp, csv, _ = trained
+    run = tmp / "runs" / "sine-lstm"
+    assert run_error("predict", tmp_path / "nope", csv) == (
+        f"Error: run folder {tmp_path / 'nope'} does not exist; list runs with `ls runs/` or train one with "
+        "`forecast train`")
+    short = tmp_path / "short.csv"
+    short.write_text("value\n" + "1\n" * 5)
+    assert run_error("predict", run, short) == f"Error: {short} has 5 rows, fewer than the run's lookback (20); give at least 20 rows"
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("level\n" + "1\n" * 30)
+    assert run_error("predict", run, wrong) == f"Error: column `value` not found in {wrong}; available: level"
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in run.iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "model.keras").write_bytes(b"not a zip file")
+    assert run_error("predict", broken, csv).startswith(f"Error: {broken / 'model.keras'} cannot be loaded (")
+    (broken / "scaler.json").unlink()
+    assert run_error("predict", broken, csv) == (
+        f"Error: run folder {broken} is incomplete (missing scaler.json); train it again")
+
+
+def test_compare_without_runs(tmp_path):
+    assert run_error("compare", "--runs-dir", tmp_path) == (
+        f"Error: no runs in {tmp_path}; train some with `forecast train DATA.csv --cell all` or name run folders")

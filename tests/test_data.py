@@ -1,0 +1,111 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from forecast.config import DataConfig, WindowConfig
+from forecast.data import Scaler, infer_freq, load_csv, make_sine, split_series
+from forecast.errors import DataError, ForecastError
+from forecast.prepare import extend_time, prepare
+
+
+def test_load_detects_time_and_target_and_sorts(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("when,y\n2024-01-03,3\n2024-01-01,1\n2024-01-02,2\n")
+    s = load_csv(DataConfig(str(path)))
+    assert (s.time_col, s.target, s.freq) == ("when", "y", "D")
+    assert s.values[:, 0].tolist() == [1, 2, 3]
+
+
+def test_load_without_time_column_uses_row_numbers(multi_csv):
+    s = load_csv(DataConfig(str(multi_csv), target="sales", features=("price",)))
+    assert s.time_col is None and s.columns == ("sales", "price")
+    assert s.values.shape == (300, 2) and list(s.time[:3]) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("content, cfg, message", [
+    (None, {}, "no such file; check the path"),
+    ("", {}, "is empty; it needs a header row"),
+    ("a,b\n", {}, "has a header but no data rows"),
+    ("t,y\n2024-01-01,1\n", {"target": "value"}, "column `value` not found in {p}; available: t, y"),
+    ("t,sales\n2024-01-01,1\n", {"target": "sale"}, "column `sale` not found in {p}; did you mean `sales`? available: t, sales"),
+    ("a,b\n1,2\n", {}, "has 2 numeric columns (a, b); choose one with --target"),
+    ("t,y\n2024-01-01,1\n2024-01-02,N/A\n", {}, "column `y` in {p} has a non-numeric value 'N/A' at row 3"),
+    ("t,y\n2024-01-01,1\n2024-01-02,\n", {}, "column `y` in {p} has 1 missing values, the first at row 3"),
+    ("t,y\n2024-01-01,1\n2024-01-02,inf\n", {}, "column `y` in {p} has an infinite value at row 3"),
+])
+def test_bad_csv_gives_clear_errors(tmp_path, content, cfg, message):
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(DataError) as err:
+        load_csv(DataConfig(str(path), **cfg))
+    assert message.format(p=path) in str(err.value)
+
+
+def test_a_directory_is_not_a_csv(tmp_path):
+    with pytest.raises(DataError, match="is a directory, not a CSV file"):
+        load_csv(DataConfig(str(tmp_path)))
+
+
+def test_split_is_chronological_and_leaves_no_gap():
+    split = split_series(1000, DataConfig("x", val_frac=0.15, test_frac=0.15), WindowConfig(48, 1))
+    assert [split.bounds(p) for p in ("train", "val", "test")] == [(0, 700), (700, 850), (850, 1000)]
+
+
+def test_too_few_rows_says_how_many_are_needed():
+    with pytest.raises(DataError) as err:
+        split_series(50, DataConfig("d.csv"), WindowConfig(48, 12))
+    assert "d.csv has 50 rows, too few for --lookback 48 + --horizon 12" in str(err.value)
+    assert "use at least 86 rows" in str(err.value)
+    # and that number really is enough
+    split_series(86, DataConfig("d.csv"), WindowConfig(48, 12))
+
+
+def test_scaler_is_fit_on_training_rows_only(tmp_path):
+    n = 200
+    values = np.r_[np.zeros(140), np.full(60, 1000.0)]  # the future is at another level
+    path = tmp_path / "lvl.csv"
+    pd.DataFrame({"y": values}).to_csv(path, index=False)
+    prep = prepare(DataConfig(str(path)), WindowConfig(10, 1))
+    assert prep.split.train_end == n - 30 - 30
+    assert prep.scaler.mean == (0.0,) and prep.scaler.std == (1.0,)  # constant train part: std 1, not NaN
+
+
+@given(arrays(np.float64, (30, 2), elements=st.floats(-1e9, 1e9)))
+def test_scaler_round_trip(values):
+    scaler = Scaler.fit(values)
+    restored = Scaler.from_dict(scaler.to_dict(("a", "b")))
+    back = restored.inverse_target(restored.transform(values)[:, 0].astype(np.float64))
+    np.testing.assert_allclose(back, values[:, 0], rtol=1e-5, atol=1e-6 * (np.abs(values).max() + 1))
+
+
+def test_config_rejects_nonsense():
+    with pytest.raises(ForecastError, match="--lookback must be at least 1"):
+        WindowConfig(0, 1)
+    with pytest.raises(ForecastError, match="leave less than 10% of the rows for training"):
+        DataConfig("x", val_frac=0.5, test_frac=0.45)
+
+
+def test_sine_generator_and_frequencies():
+    frame = make_sine(100, 0.0, 0, period=10)
+    assert list(frame.columns) == ["timestamp", "value"]
+    assert frame["value"].iloc[0] == 0 and frame["value"].iloc[5] == pytest.approx(0, abs=1e-6)
+    assert infer_freq(pd.DatetimeIndex(frame["timestamp"])) == "h"
+    bdays = pd.bdate_range("2024-01-01", periods=40).delete([7, 20])  # holidays
+    assert infer_freq(bdays) == "B"
+    assert list(extend_time(pd.DatetimeIndex(frame["timestamp"][:2]), 2, "h").strftime("%H")) == ["00", "01", "02", "03"]
+
+
+def test_shipped_sine_is_reproduced_by_the_documented_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+    from tests.conftest import ROOT
+
+    out = tmp_path / "sine.csv"
+    args = ["datasets", "make", "sine", "--rows", "2000", "--noise", "0.05", "--seed", "0", "--out", str(out)]
+    assert CliRunner().invoke(app, args, catch_exceptions=False).exit_code == 0
+    assert out.read_bytes() == (ROOT / "datasets" / "sine.csv").read_bytes()

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forecast.windows import Windows, batch_indices, forecast_origins, part_origins
+
+
+@given(n=st.integers(2, 300), lookback=st.integers(1, 50), horizon=st.integers(1, 20), f=st.integers(1, 3))
+def test_windows_are_slices_of_the_series(n, lookback, horizon, f):
+    values = np.arange(n * f, dtype=np.float32).reshape(n, f)
+    origins = part_origins((0, n), lookback, horizon)
+    assert len(origins) == max(0, n - lookback - horizon + 1)
+    w = Windows(values, lookback, horizon, origins)
+    if len(w) == 0:
+        return
+    x, y = w.inputs(slice(None)), w.targets(slice(None))
+    assert x.shape == (len(origins), lookback, f)
+    assert y.shape == (len(origins), horizon)
+    for i, t in enumerate(origins):
+        np.testing.assert_array_equal(x[i], values[t - lookback + 1:t + 1])
+        np.testing.assert_array_equal(y[i], values[t + 1:t + 1 + horizon, 0])
+
+
+@given(n=st.integers(10, 400), lookback=st.integers(1, 30), horizon=st.integers(1, 10),
+       cut1=st.floats(0.3, 0.6), cut2=st.floats(0.7, 0.9))
+def test_targets_never_leave_their_part(n, lookback, horizon, cut1, cut2):
+    a, b = int(n * cut1), int(n * cut2)
+    for start, end in ((0, a), (a, b), (b, n)):
+        origins = part_origins((start, end), lookback, horizon)
+        if len(origins):
+            assert origins.min() + 1 >= start  # first target inside the part
+            assert origins.max() + horizon <= end - 1  # last target inside the part
+            assert origins.min() >= lookback - 1  # full lookback of history
+
+
+def test_val_windows_read_history_before_their_part():
+    origins = part_origins((100, 130), lookback=48, horizon=3)
+    assert origins[0] == 99 and origins[-1] == 126
+    w = Windows(np.arange(200, dtype=np.float32)[:, None], 48, 3, origins)
+    assert w.inputs([0])[0, 0, 0] == 52  # inputs start in the training part
+    assert w.targets([0])[0].tolist() == [100, 101, 102]
+
+
+def test_windows_are_views_not_copies():
+    values = np.zeros((10_000, 1), dtype=np.float32)
+    w = Windows(values, 168, 24, part_origins((0, 10_000), 168, 24))
+    assert np.shares_memory(w._inputs, values) and np.shares_memory(w._targets, values)
+    assert w.inputs(np.arange(32)).nbytes == 32 * 168 * 4  # only a batch is materialised
+
+
+def test_forecast_origins_reach_the_last_row_without_targets():
+    w = Windows(np.zeros((10, 1), dtype=np.float32), 4, 2, forecast_origins(10, 4))
+    assert w.origins.tolist() == [3, 4, 5, 6, 7, 8, 9]
+    assert not w.has_targets()
+    assert w.inputs(slice(None)).shape == (7, 4, 1)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batches_cover_every_window_once(shuffle):
+    rng = np.random.default_rng(0) if shuffle else None
+    batches = list(batch_indices(103, 10, rng))
+    assert [len(b) for b in batches] == [10] * 10 + [3]
+    assert sorted(np.concatenate(batches).tolist()) == list(range(103))
