@@ -32,8 +32,8 @@ def save_run(runs_dir: Path, name: str, unique: bool, write: Callable[[Path], No
     on any exception (Ctrl-C included) the temporary folder is removed: no half-written run is left.
     """
     runs_dir.mkdir(parents=True, exist_ok=True)
-    if not unique and (runs_dir / name).exists():
-        raise RunError(f"run folder {runs_dir / name} already exists; choose another --name or remove it")
+    if not unique:
+        check_free(runs_dir, name)
     tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}-", dir=runs_dir))
     tmp.chmod(umask_mode(0o777))
     try:
@@ -42,6 +42,11 @@ def save_run(runs_dir: Path, name: str, unique: bool, write: Callable[[Path], No
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_free(runs_dir: Path, name: str) -> None:
+    if (runs_dir / name).exists():
+        raise RunError(f"run folder {runs_dir / name} already exists; choose another --name or remove it")
 
 
 def _publish(tmp: Path, runs_dir: Path, name: str, unique: bool) -> Path:

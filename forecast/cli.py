@@ -52,6 +52,9 @@ def _user_errors() -> Iterator[None]:
     except ForecastError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo("Interrupted: nothing half-written was kept; runs that had finished stay complete", err=True)
+        raise typer.Exit(130) from None
 
 
 @contextlib.contextmanager

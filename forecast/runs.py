@@ -36,11 +36,15 @@ def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, nam
     """Train every config on the same prepared data; each finished cell is saved before the next starts."""
     saved = []
     stem = Path(prep.series.path).stem
-    for cfg in configs:
+    names = [(name if len(configs) == 1 else f"{name}-{c.model.cell.value}") if name
+             else f"{stem}-{c.model.cell.value}" for c in configs]
+    if name:  # an explicit name must be free: say so before training, not after
+        for run_name in names:
+            artifacts.check_free(runs_dir, run_name)
+    for cfg, run_name in zip(configs, names, strict=True):
         cell = cfg.model.cell.value
         with tracker.cell(cell) as on_epoch:
             result = train_cell(prep, cfg, on_epoch)
-        run_name = (name if len(configs) == 1 else f"{name}-{cell}") if name else f"{stem}-{cell}"
         path = artifacts.save_run(runs_dir, run_name, unique=name is None,
                                   write=functools.partial(_write_run, prep=prep, cfg=cfg, result=result,
                                                                 device=device))

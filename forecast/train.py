@@ -64,7 +64,8 @@ class _EpochReporter(keras.callbacks.Callback):
 class FitResult:
     history: pd.DataFrame  # columns epoch, loss, val_loss (MSE on the scaled target)
     seconds: float
-    best_epoch: int
+    best_epoch: int  # epoch of the lowest validation loss
+    model_epoch: int  # epoch whose weights the model holds
     stopped_early: bool
 
 
@@ -86,7 +87,10 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     history = pd.DataFrame({"epoch": np.arange(1, len(hist.history["loss"]) + 1),
                             "loss": hist.history["loss"], "val_loss": hist.history["val_loss"]})
     best = int(history["epoch"][history["val_loss"].idxmin()])
-    return FitResult(history=history, seconds=seconds, best_epoch=best, stopped_early=len(history) < cfg.epochs)
+    # Early stopping restores the best epoch's weights at the end; without it the last epoch's stay.
+    kept = best if cfg.patience > 0 else len(history)
+    return FitResult(history=history, seconds=seconds, best_epoch=best, model_epoch=kept,
+                     stopped_early=len(history) < cfg.epochs)
 
 
 def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
@@ -145,6 +149,7 @@ def train_cell(prep: Prepared, cfg: RunConfig,
     metrics = {
         "test": test_scores(prep, forecast),
         "best_epoch": fit.best_epoch,
+        "model_epoch": fit.model_epoch,
         "epochs_run": len(fit.history),
         "best_val_loss": float(fit.history["val_loss"].min()),
         "training_seconds": round(fit.seconds, 3),

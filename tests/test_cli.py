@@ -212,3 +212,41 @@ def test_predict_bad_inputs(trained, tmp_path):
 def test_compare_without_runs(tmp_path):
     assert run_error("compare", "--runs-dir", tmp_path) == (
         f"Error: no runs in {tmp_path}; train some with `forecast train DATA.csv --cell all` or name run folders")
+
+
+@pytest.mark.slow
+def test_features_are_inputs_and_unknown_in_the_future(multi_csv, tmp_path):
+    runs = tmp_path / "runs"
+    run_ok("train", multi_csv, "--target", "sales", "--features", "price", "--lookback", "10", "--horizon", "2",
+           "--units", "4", "--epochs", "2", "--runs-dir", runs, "--name", "feat")
+    meta = json.loads((runs / "feat" / "config.json").read_text())
+    assert meta["data"]["features"] == ["price"] and meta["data"]["time_col"] is None
+    assert json.loads((runs / "feat" / "scaler.json").read_text())["columns"] == ["sales", "price"]
+    assert run_error("predict", runs / "feat", multi_csv, "--steps", "5") == (
+        "Error: --steps 5 exceeds the run's horizon (2) and the run reads input features (price) whose future "
+        "values are unknown; use --steps 2 or less")
+    out = tmp_path / "p.csv"
+    run_ok("predict", runs / "feat", multi_csv, "--steps", "1", "--out", out)
+    assert pd.read_csv(out)["step"].iloc[-1] == 1
+    # the same explicit name again is refused before any training, and nothing is left behind
+    assert run_error("train", multi_csv, "--target", "sales", "--runs-dir", runs, "--name", "feat") == (
+        f"Error: run folder {runs / 'feat'} already exists; choose another --name or remove it")
+    assert sorted(p.name for p in runs.iterdir()) == ["feat"]
+
+
+@pytest.mark.slow
+def test_patience_zero_keeps_the_last_epoch(trained):
+    tmp, _, _ = trained
+    metrics = json.loads((tmp / "runs" / "sine-rnn" / "metrics.json").read_text())
+    assert metrics["model_epoch"] == metrics["epochs_run"] == 12
+
+
+def test_device_gpu_without_a_gpu_is_an_error(sine_csv, tmp_path):
+    line = run_error("train", sine_csv, "--device", "gpu", "--runs-dir", tmp_path / "runs")
+    assert line.startswith("Error: --device gpu, but Keras' tensorflow backend sees no GPU; use --device auto or cpu")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_python_dash_m_forecast():
+    out = subprocess.run([sys.executable, "-m", "forecast", "--help"], capture_output=True, text=True, check=True)
+    assert "train" in out.stdout and "predict" in out.stdout
