@@ -6,20 +6,24 @@ forecast.png. JSON and CSV only (never pickle); the model loads with Keras' safe
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from forecast.config import SCHEMA_VERSION, RunConfig
-from forecast.data import Scaler
-from forecast.errors import RunError
-from forecast.files import TMP_PREFIX, umask_mode
+from forecast.split import Scaler
+from forecast.errors import ForecastError, RunError
+from forecast.files import TMP_PREFIX, umask_mode, write_json
 
 RUN_FILES = ("model.keras", "config.json", "scaler.json", "metrics.json", "history.csv")
 
@@ -42,6 +46,62 @@ def save_run(runs_dir: Path, name: str, unique: bool, write: Callable[[Path], No
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+PARTIAL_PREFIX = ".partial-"
+
+
+def partial_dir(runs_dir: Path, name: str) -> Path:
+    return runs_dir / f"{PARTIAL_PREFIX}{name}"
+
+
+@contextlib.contextmanager
+def partial_run(runs_dir: Path, name: str, options: dict, resume: bool) -> Iterator[Path]:
+    """A hidden folder for the checkpoints of an unfinished training, locked while it trains.
+
+    Removed when the block succeeds or fails with a user error; kept when the training is interrupted
+    (Ctrl-C, SIGTERM, SIGKILL) so that `--resume` with the same options can continue it.
+    """
+    folder = partial_dir(runs_dir, name)
+    existed = folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = (folder / "lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise RunError(f"another training is writing {name} right now ({folder}); wait for it to finish "
+                       "or pass another --name") from None
+    try:
+        if existed and not resume:
+            raise RunError(f"{folder} holds an interrupted training of {name}; continue it with --resume, "
+                           "or delete that folder to start over")
+        options_path = folder / "options.json"
+        if existed and options_path.exists():
+            _check_same_options(json.loads(options_path.read_text()), options, name, folder)
+        else:
+            write_json(options_path, options)
+    except BaseException:
+        lock.close()
+        raise
+    try:
+        yield folder
+    except ForecastError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        lock.close()
+
+
+def _check_same_options(old: dict, new: dict, name: str, folder: Path) -> None:
+    for section, values in new.items():
+        for key, value in values.items():
+            before = old.get(section, {}).get(key)
+            if before != value:
+                raise RunError(f"the interrupted training of {name} used --{key.replace('_', '-')} {before}, not "
+                               f"{value}; resume with the same options, or delete {folder} to start over")
 
 
 def check_free(runs_dir: Path, name: str) -> None:
@@ -110,12 +170,48 @@ def read_run(path: str | Path) -> RunInfo:
                        "train it again with this version")
     try:
         config = RunConfig.from_dict(meta["options"])
-        scaler = Scaler.from_dict(_read_json(path / "scaler.json"))
+        scaler = _read_scaler(path / "scaler.json", (config.data.target, *config.data.features))
         history = pd.read_csv(path / "history.csv")
+        metrics = _read_json(path / "metrics.json")
+        float(metrics["test"]["model"]["mse"]), float(metrics["test"]["naive"]["mse"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise RunError(f"run folder {path} has a malformed file ({exc}); train it again") from None
-    return RunInfo(path=path, meta=meta, config=config, scaler=scaler,
-                   metrics=_read_json(path / "metrics.json"), history=history)
+        raise RunError(f"run folder {path} has a malformed file ({type(exc).__name__}: {exc}); train it again") from None
+    return RunInfo(path=path, meta=meta, config=config, scaler=scaler, metrics=metrics, history=history)
+
+
+def _read_scaler(path: Path, columns: tuple) -> Scaler:
+    raw = _read_json(path)
+    if raw.get("kind") != "standard" or raw.get("columns") != list(columns):
+        raise ValueError(f"{path.name} describes columns {raw.get('columns')}, the run uses {list(columns)}")
+    mean, std = [float(m) for m in raw["mean"]], [float(s) for s in raw["std"]]
+    if len(mean) != len(columns) or len(std) != len(columns):
+        raise ValueError(f"{path.name} needs one mean and one std per column")
+    if not all(math.isfinite(v) for v in mean + std) or min(std) <= 0:
+        raise ValueError(f"{path.name} has a non-finite mean or a non-positive std")
+    return Scaler(tuple(mean), tuple(std))
+
+
+# The only layers `forecast train` builds; anything else in a model.keras did not come from this tool.
+ALLOWED_LAYERS = {"InputLayer", "SimpleRNN", "LSTM", "GRU", "Dropout", "Dense"}
+
+
+def _check_model_file(model_path: Path) -> None:
+    """Refuse a model.keras that is not a zip or holds layers this tool never builds, before Keras parses it."""
+    if not zipfile.is_zipfile(model_path):
+        raise RunError(f"{model_path} is not a Keras model file (not a zip archive: truncated or corrupted); "
+                       "train the run again")
+    try:
+        with zipfile.ZipFile(model_path) as archive:
+            config = json.loads(archive.read("config.json"))
+        layers = config["config"]["layers"]
+        classes = {layer["class_name"] for layer in layers}
+    except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
+        raise RunError(f"{model_path} is not a model saved by forecast ({type(exc).__name__}: {exc}); "
+                       "train the run again") from None
+    foreign = sorted(classes - ALLOWED_LAYERS)
+    if foreign:
+        raise RunError(f"{model_path} contains layers that forecast never builds ({', '.join(foreign)}); refused "
+                       "to load it, since such a layer can run arbitrary code; train the run again")
 
 
 def load_model(path: Path):
@@ -123,9 +219,13 @@ def load_model(path: Path):
     import keras
 
     model_path = path / "model.keras"
+    _check_model_file(model_path)
     try:
         return keras.saving.load_model(model_path, compile=False, safe_mode=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to load is reported as a damaged run
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RunError(f"{model_path} cannot be loaded ({reason[:200]}); the run is damaged or unsafe, "
-                       "train it again") from None
+    except Exception as exc:  # noqa: BLE001 - any failure to load is reported as a damaged or unsafe run
+        text = str(exc).strip()
+        if "safe_mode" in text or "arbitrary code" in text:
+            raise RunError(f"{model_path} contains code that Keras' safe mode refuses to run; refused to load it "
+                           "(forecast never turns safe mode off); train the run again") from None
+        reason = text.splitlines()[0][:200] if text else type(exc).__name__
+        raise RunError(f"{model_path} cannot be loaded ({reason}); the run is damaged, train it again") from None

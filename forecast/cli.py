@@ -10,14 +10,16 @@ import contextlib
 import enum
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from forecast.config import Cell, DataConfig, Device, ModelConfig, RunConfig, TrainConfig, WindowConfig
+from forecast.config import Cell, DataConfig, Device, Fill, ModelConfig, RunConfig, TrainConfig, WindowConfig
 from forecast.errors import ForecastError
 
 app = typer.Typer(
@@ -52,9 +54,19 @@ def _user_errors() -> Iterator[None]:
     except ForecastError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        typer.echo("Interrupted: nothing half-written was kept; runs that had finished stay complete", err=True)
-        raise typer.Exit(130) from None
+    except (KeyboardInterrupt, _Terminated) as exc:
+        what = "Terminated" if isinstance(exc, _Terminated) else "Interrupted"
+        typer.echo(f"{what}: no half-written run was published (finished runs are complete); "
+                   "continue a training with the same command and --resume", err=True)
+        raise typer.Exit(143 if isinstance(exc, _Terminated) else 130) from None
+
+
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so that clean-up code runs as for Ctrl-C."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated()
 
 
 @contextlib.contextmanager
@@ -107,6 +119,15 @@ def _cells(cells: list[CellChoice]) -> list[Cell]:
     return chosen
 
 
+def _warn(notes: tuple[str, ...]) -> None:
+    for note in notes:
+        typer.echo(f"Warning: {note}", err=True)
+
+
+def _unescape(delimiter: str | None) -> str | None:
+    return {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter) if delimiter is not None else None
+
+
 def _split_names(values: list[str] | None) -> tuple[str, ...]:
     return tuple(name.strip() for v in values or [] for name in v.split(",") if name.strip())
 
@@ -150,20 +171,30 @@ def train(
     runs_dir: Annotated[Path, typer.Option(help="Folder that receives the run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option(help="Run name (with several cells: NAME-CELL); default DATA-CELL, made unique.")] = None,
     device: Annotated[Device, typer.Option(help="auto: a GPU when Keras sees one; cpu; gpu (an error without one).")] = Device.auto,
+    fill: Annotated[Fill, typer.Option(help="Missing values: interpolate (linear), ffill, drop the rows, or error.")] = DataConfig.fill,
+    dedupe: Annotated[bool, typer.Option("--dedupe", help="Keep the last row of each duplicated timestamp instead of stopping.")] = False,
+    encoding: Annotated[str, typer.Option(help="Text encoding of the CSV, e.g. latin-1 (a UTF-8 byte-order mark is handled).")] = DataConfig.encoding,
+    delimiter: Annotated[str | None, typer.Option(help="Field delimiter; default: detected among , ; tab |.")] = None,
+    decimal: Annotated[str | None, typer.Option(help="Decimal mark, . or ,; default: , when fields are not comma-separated and numbers use commas.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted training of the same command from its last completed epoch; cells whose run folder exists are skipped.")] = False,
 ) -> None:
     """Train forecasters on a CSV and write one run folder per cell.
 
     Example: forecast train datasets/sine.csv --cell all
     """
     with _user_errors():
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _on_sigterm)
         cells = _cells(cell)
-        data_cfg = DataConfig(str(data), target, time_col, _split_names(features), val_frac, test_frac)
+        data_cfg = DataConfig(str(data), target, time_col, _split_names(features), val_frac, test_frac,
+                              encoding, _unescape(delimiter), decimal, fill, dedupe)
         window_cfg = WindowConfig(lookback, horizon)
         configs = [RunConfig(data_cfg, window_cfg, ModelConfig(c, units, layers, dropout),
                              TrainConfig(epochs, batch_size, learning_rate, patience, seed, device)) for c in cells]
         from forecast.prepare import prepare
 
         prep = prepare(data_cfg, window_cfg)  # bad data fails here, before the backend loads
+        _warn(prep.series.notes)
         out = _console()
         sizes = prep.split.sizes()
         n_windows = {p: len(w) for p, w in prep.windows.items()}
@@ -179,7 +210,7 @@ def train(
         from forecast import runs
 
         with _progress(out, epochs) as tracker:
-            results = runs.train_and_save(prep, configs, runs_dir, name, used_device, tracker)
+            results = runs.train_and_save(prep, configs, runs_dir, name, used_device, tracker, resume)
         _print_summary(out, results)
         out.print("runs: " + ", ".join(str(r.path) for r in results))
 
@@ -210,6 +241,9 @@ def _progress(out, epochs: int) -> Iterator:
             done = progress.tasks[task].completed
             progress.update(task, total=done, note="early stop" if done < epochs else "")
             progress.stop_task(task)
+
+        def skip(self, name: str, why: str) -> None:
+            progress.console.print(f"{name:>4} skipped: {why}")
 
     with progress:
         yield Tracker()
@@ -259,13 +293,16 @@ def compare(
                             [i.metrics["test"]["naive"]["mse"] for i in infos], colors)
         plots.save_figure(fig, out)
 
-        table = _table("Runs by test MSE (original units; ratio = MSE / naive MSE)",
-                       ("run", "cell", "data", "epochs", "test MSE", "naive MSE", "ratio", "MAE"), 3)
+        files = {Path(i.meta["data"]["path"]).name for i in infos}
+        one_file = len(files) == 1
+        title = "Runs by test MSE (original units; ratio = MSE / naive MSE)" + (f" on {files.pop()}" if one_file else "")
+        columns = ("run", "cell") + (() if one_file else ("data",))
+        table = _table(title, columns + ("epochs", "test MSE", "naive MSE", "ratio", "MAE"), len(columns))
         for n, i in sorted(zip(names, infos), key=lambda t: t[1].metrics["test"]["model"]["mse"]):
             m, b = i.metrics["test"]["model"], i.metrics["test"]["naive"]
-            table.add_row(n, i.config.model.cell.value, Path(i.meta["data"]["path"]).name,
-                          str(i.metrics["epochs_run"]), _fmt(m["mse"]), _fmt(b["mse"]),
-                          f"{m['mse'] / b['mse']:.3f}" if b["mse"] > 0 else "-", _fmt(m["mae"]))
+            data_col = () if one_file else (Path(i.meta["data"]["path"]).name,)
+            table.add_row(n, i.config.model.cell.value, *data_col, str(i.metrics["epochs_run"]), _fmt(m["mse"]),
+                          _fmt(b["mse"]), f"{m['mse'] / b['mse']:.3f}" if b["mse"] > 0 else "-", _fmt(m["mae"]))
         console = _console()
         console.print(table)
         console.print(f"figure: {out}")
@@ -300,6 +337,7 @@ def predict(
 
         # Bad data fails here, before the backend loads.
         series, scaled = load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target)
+        _warn(series.notes)
         _start_backend(device)
         from forecast import runs
 

@@ -22,6 +22,15 @@ class Device(str, enum.Enum):
     gpu = "gpu"
 
 
+class Fill(str, enum.Enum):
+    """What to do with missing values in the target and feature columns."""
+
+    interpolate = "interpolate"
+    ffill = "ffill"
+    drop = "drop"
+    error = "error"
+
+
 @dataclass(frozen=True)
 class DataConfig:
     path: str
@@ -30,8 +39,17 @@ class DataConfig:
     features: tuple[str, ...] = ()
     val_frac: float = 0.15
     test_frac: float = 0.15
+    encoding: str = "utf-8"
+    delimiter: str | None = None  # None: detect among , ; tab |
+    decimal: str | None = None  # None: "," when the delimiter is not a comma and numbers use commas, else "."
+    fill: Fill = Fill.interpolate
+    dedupe: bool = False
 
     def __post_init__(self) -> None:
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ForecastError(f"--delimiter must be one character (got {self.delimiter!r}); use \\t for tab")
+        if self.decimal not in (None, ".", ","):
+            raise ForecastError(f"--decimal must be . or , (got {self.decimal!r})")
         for name in ("val_frac", "test_frac"):
             value = getattr(self, name)
             if not 0 < value < 1:
@@ -104,11 +122,12 @@ class RunConfig:
         out["model"]["cell"] = self.model.cell.value
         out["train"]["device"] = self.train.device.value
         out["data"]["features"] = list(self.data.features)
+        out["data"]["fill"] = self.data.fill.value
         return out
 
     @classmethod
     def from_dict(cls, raw: dict) -> RunConfig:
-        data = dict(raw["data"], features=tuple(raw["data"]["features"]))
+        data = dict(raw["data"], features=tuple(raw["data"]["features"]), fill=Fill(raw["data"]["fill"]))
         model = dict(raw["model"], cell=Cell(raw["model"]["cell"]))
         train = dict(raw["train"], device=Device(raw["train"]["device"]))
         return cls(DataConfig(**data), WindowConfig(**raw["window"]), ModelConfig(**model), TrainConfig(**train))

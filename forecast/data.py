@@ -1,19 +1,28 @@
-"""CSV -> validated, time-sorted series; chronological split; a scaler fit on the training part only."""
+"""CSV -> a validated, time-sorted series: encoding, delimiter, numbers, dates, gaps and duplicates.
+
+Problems the tool can settle (sorting, filling gaps) are settled and reported in `Series.notes`;
+anything else raises DataError naming the file, column, row and the fix.
+"""
 
 from __future__ import annotations
 
+import csv
 import difflib
-import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from forecast.config import DataConfig, WindowConfig
+from forecast.config import DataConfig, Fill
 from forecast.errors import DataError
 
 TIME_NAMES = ("timestamp", "datetime", "date", "time", "ds")
+DELIMITERS = ",;\t|"
+SAMPLE_BYTES = 1 << 16
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class Series:
     time: pd.Index  # DatetimeIndex when the CSV has a time column, else RangeIndex
     time_col: str | None
     freq: str | None  # pandas offset alias, e.g. "h", "30min", "B"; None without a time column
+    notes: tuple[str, ...] = field(default=())  # what loading changed or noticed, for the user
 
     @property
     def target(self) -> str:
@@ -35,46 +45,104 @@ class Series:
         return len(self.values)
 
 
-def read_frame(path: str | Path) -> pd.DataFrame:
+def _sniff(path: Path, encoding: str) -> str:
+    """The decoded first 64 KiB; a binary or wrongly encoded file is an error that names the fix."""
+    sample = path.open("rb").read(SAMPLE_BYTES)
+    if b"\x00" in sample:
+        raise DataError(f"{path} looks like a binary file (it contains NUL bytes), not CSV text; "
+                        "export it as CSV, or pass --encoding utf-16 if it is UTF-16 text")
+    try:
+        return sample.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 4 and len(sample) == SAMPLE_BYTES:
+            return sample[:exc.start].decode(encoding)  # a character cut at the end of the sample
+        raise DataError(f"{path} is not valid {encoding} text (byte 0x{sample[exc.start]:02x} at offset {exc.start}); "
+                        "pass --encoding latin-1 (or the file's encoding), or re-save it as UTF-8") from None
+    except LookupError:
+        raise DataError(f"unknown --encoding {encoding!r}; use a Python codec name such as utf-8 or latin-1") from None
+
+
+def _detect_delimiter(text: str) -> str:
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: lines[0].count(d) for d in DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def read_frame(path: str | Path, cfg: DataConfig | None = None) -> pd.DataFrame:
     """Read a CSV as strings-or-numbers, keeping text such as "N/A" visible for clear errors."""
+    cfg = cfg or DataConfig(str(path))
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p}: no such file; check the path")
     if p.is_dir():
         raise DataError(f"{p} is a directory, not a CSV file; pass the path of a .csv file inside it")
+    encoding = "utf-8-sig" if cfg.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else cfg.encoding
+    text = _sniff(p, encoding)  # utf-8-sig drops a byte-order mark
+    if not text.strip():
+        raise DataError(f"{p} is empty; it needs a header row and at least one data row")
+    sep = cfg.delimiter or _detect_delimiter(text)
+    decimal = cfg.decimal or _detect_decimal(text, sep)
     try:
-        frame = pd.read_csv(p, keep_default_na=False, na_values=[""], skipinitialspace=True)
+        frame = pd.read_csv(p, sep=sep, decimal=decimal, encoding=encoding, keep_default_na=False,
+                            na_values=[""], skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"{p} is empty; it needs a header row and at least one data row") from None
     except UnicodeDecodeError as exc:
-        raise DataError(f"{p} is not UTF-8 text (byte {exc.start}); re-save it as UTF-8 CSV") from None
+        raise DataError(f"{p} is not valid {cfg.encoding} text (byte {exc.start}); pass --encoding latin-1 "
+                        "(or the file's encoding), or re-save it as UTF-8") from None
     except pd.errors.ParserError as exc:
-        raise DataError(f"{p} is not a well-formed CSV ({str(exc).strip()}); check its delimiter and quoting") from None
+        detail = str(exc).strip().splitlines()[-1]
+        raise DataError(f"{p} is not a well-formed CSV with delimiter {sep!r} ({detail}); check its delimiter "
+                        "(--delimiter) and quoting") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataError(f"{p} has a header but no data rows; add rows below the header")
     return frame
 
 
+def _detect_decimal(text: str, sep: str) -> str:
+    """Decimal commas are only unambiguous when the delimiter is not a comma."""
+    if sep == ",":
+        return "."
+    fields = [f.strip().strip('"') for line in text.splitlines()[1:50] for f in line.split(sep)]
+    return "," if any(DECIMAL_COMMA.match(f) for f in fields) else "."
+
+
+def _parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str | None]:
+    """(dates, number of values that failed, note). Time zones are converted to UTC (noted)."""
+    values = column.astype(str).str.strip()
+    note = None
+    try:
+        parsed = pd.to_datetime(values, errors="coerce")
+    except (ValueError, TypeError, OverflowError):
+        parsed = None
+    if parsed is None or parsed.dtype == object or getattr(parsed.dt, "tz", None) is not None:
+        try:  # time zone offsets, possibly mixed (daylight saving): compare instants in UTC
+            parsed = pd.to_datetime(values, errors="coerce", utc=True).dt.tz_convert(None)
+            note = f"timestamps in `{column.name}` carry time zones; converted to UTC"
+        except (ValueError, TypeError, OverflowError):
+            return None, len(values), None
+    bad = int(parsed.isna().sum())
+    return pd.DatetimeIndex(parsed), bad, note
+
+
 def find_time_column(frame: pd.DataFrame) -> str | None:
-    """The first non-numeric column whose every value parses as a date, preferring the usual names."""
+    """The first non-numeric column that parses as dates (mostly), preferring the usual names."""
     candidates = sorted(frame.columns, key=lambda c: str(c).lower() not in TIME_NAMES)
     for col in candidates:
         if pd.api.types.is_numeric_dtype(frame[col]):
             continue
-        parsed = _parse_dates(frame[col])
-        if parsed is not None:
+        _, bad, _ = _parse_dates(frame[col])
+        # A column of dates with a few broken ones is still the time column: it gets a precise error later.
+        if bad == 0 or (bad < 0.5 * len(frame) and str(col).lower() in TIME_NAMES):
             return str(col)
     return None
-
-
-def _parse_dates(column: pd.Series) -> pd.DatetimeIndex | None:
-    try:
-        parsed = pd.to_datetime(column, errors="coerce", format="mixed")
-    except (ValueError, TypeError, OverflowError):
-        return None
-    if parsed.isna().any():
-        return None
-    return pd.DatetimeIndex(parsed)
 
 
 def _closest(name: str, options: list[str]) -> str:
@@ -82,46 +150,83 @@ def _closest(name: str, options: list[str]) -> str:
     return f"did you mean `{close[0]}`? " if close else ""
 
 
-def _numeric_column(frame: pd.DataFrame, col: str, path: str) -> np.ndarray:
+def _numeric_column(frame: pd.DataFrame, col: str, path: str, notes: list[str]) -> np.ndarray:
+    """Numbers of one column, NaN where empty; thousands separators are removed (noted)."""
     raw = frame[col]
     values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() & raw.notna()
+    bad = (values.isna() & raw.notna()).to_numpy()
     if bad.any():
-        i = int(np.argmax(bad.to_numpy()))
-        raise DataError(
-            f"column `{col}` in {path} has a non-numeric value {raw.iloc[i]!r} at row {i + 2} "
-            "(counting the header as row 1); clean or remove that row"
-        )
-    if values.isna().any():
-        i = int(np.argmax(values.isna().to_numpy()))
-        raise DataError(
-            f"column `{col}` in {path} has {int(values.isna().sum())} missing values, the first at row {i + 2}; "
-            "fill or drop them before training"
-        )
-    out = values.to_numpy(dtype=np.float64)
-    if not np.isfinite(out).all():
-        i = int(np.argmax(~np.isfinite(out)))
+        text = raw.astype(str).str.strip()
+        thousands = text.map(lambda v: bool(THOUSANDS.match(v))).to_numpy()
+        if (bad & ~thousands).any():
+            i = int(np.argmax(bad & ~thousands))
+            hint = ("it uses a decimal comma: pass --decimal , (and --delimiter if fields are separated by "
+                    "commas too)") if DECIMAL_COMMA.match(text.iloc[i]) else "clean or remove that row"
+            raise DataError(f"column `{col}` in {path} has a non-numeric value {raw.iloc[i]!r} at row {i + 2} "
+                            f"(counting the header as row 1); {hint}")
+        values[bad] = pd.to_numeric(text[bad].str.replace(",", "", regex=False))
+        notes.append(f"column `{col}`: removed thousands separators from {int(bad.sum())} values")
+    out = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(out).any():
+        i = int(np.argmax(np.isinf(out)))
         raise DataError(f"column `{col}` in {path} has an infinite value at row {i + 2}; remove or replace it")
+    if np.isnan(out).all():
+        raise DataError(f"column `{col}` in {path} has no values (all {len(out)} rows are empty); "
+                        "choose another --target or fill the column")
     return out
+
+
+def _time_index(frame: pd.DataFrame, col: str, path: str, notes: list[str]) -> pd.DatetimeIndex:
+    time, bad, note = _parse_dates(frame[col])
+    if time is None or bad:
+        if time is None:
+            raise DataError(f"column `{col}` in {path} does not parse as dates; pick another --time-col")
+        i = int(np.argmax(time.isna()))
+        raise DataError(f"column `{col}` in {path} has {bad} value(s) that are not dates in the format of the "
+                        f"first row, the first {frame[col].iloc[i]!r} at row {i + 2}; use one date format "
+                        "throughout")
+    if note:
+        notes.append(note)
+    return time
+
+
+def _fill(values: np.ndarray, columns: tuple[str, ...], fill: Fill, path: str,
+          notes: list[str]) -> np.ndarray | None:
+    """Fill gaps per `fill`; returns the mask of rows to keep when `drop`, else None (values filled in place)."""
+    missing = np.isnan(values)
+    if not missing.any():
+        return None
+    counts = {c: int(n) for c, n in zip(columns, missing.sum(axis=0), strict=True) if n}
+    first_row = int(np.argmax(missing.any(axis=1)))
+    summary = ", ".join(f"{n} in `{c}`" for c, n in counts.items())
+    if fill is Fill.error:
+        raise DataError(f"{path} has missing values ({summary}), the first at data row {first_row + 1} in time "
+                        "order; pass --fill interpolate, ffill or drop, or fill them in the file")
+    if fill is Fill.drop:
+        keep = ~missing.any(axis=1)
+        notes.append(f"dropped {int((~keep).sum())} rows with missing values ({summary})")
+        return keep
+    frame = pd.DataFrame(values)
+    # Linear interpolation between neighbours; gaps at either end take the nearest value.
+    frame = frame.interpolate(limit_direction="both") if fill is Fill.interpolate else frame.ffill().bfill()
+    values[:] = frame.to_numpy()
+    notes.append(f"filled {int(missing.sum())} missing values ({summary}) with --fill {fill.value}")
+    return None
 
 
 def load_csv(cfg: DataConfig) -> Series:
     """Read `cfg.path`, pick time, target and feature columns, validate them and sort by time."""
-    frame = read_frame(cfg.path)
+    frame = read_frame(cfg.path, cfg)
     path = cfg.path
-    names = [str(c) for c in frame.columns]
-    frame.columns = names
-
+    names = list(frame.columns)
     for col in [cfg.target, cfg.time_col, *cfg.features]:
         if col is not None and col not in names:
-            raise DataError(
-                f"column `{col}` not found in {path}; {_closest(col, names)}available: {', '.join(names)}"
-            )
+            raise DataError(f"column `{col}` not found in {path}; {_closest(col, names)}available: {', '.join(names)}")
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise DataError(f"{path} has two columns named `{dup}`; rename one in the header")
 
     time_col = cfg.time_col if cfg.time_col is not None else find_time_column(frame)
-    if time_col is not None and cfg.time_col is not None and _parse_dates(frame[time_col]) is None:
-        raise DataError(f"column `{time_col}` in {path} does not parse as dates; pick another --time-col")
-
     target = cfg.target
     if target is None:
         candidates = [c for c in names if c != time_col and c not in cfg.features]
@@ -130,25 +235,60 @@ def load_csv(cfg: DataConfig) -> Series:
             numeric = candidates  # the only column left: validate it, naming its first bad value
         if len(numeric) != 1:
             found = ", ".join(numeric) if numeric else "none"
-            raise DataError(
-                f"{path} has {len(numeric)} numeric columns ({found}); choose one with --target"
-                + (f"; available: {', '.join(names)}" if not numeric else "")
-            )
+            raise DataError(f"{path} has {len(numeric)} numeric columns ({found}); choose one with --target"
+                            + (f"; available: {', '.join(names)}" if not numeric else ""))
         target = numeric[0]
     if target == time_col:
         raise DataError(f"column `{target}` is the time column of {path}; choose a numeric --target")
+    if target in cfg.features:
+        raise DataError(f"column `{target}` is both the target and a feature; drop it from --features")
 
+    notes: list[str] = []
     columns = (target, *cfg.features)
-    values = np.column_stack([_numeric_column(frame, c, path) for c in columns])
+    values = np.column_stack([_numeric_column(frame, c, path, notes) for c in columns])
+    freq = None
     if time_col is None:
         time: pd.Index = pd.RangeIndex(len(frame))
-        freq = None
     else:
-        time = _parse_dates(frame[time_col])
-        order = np.argsort(time.to_numpy(), kind="stable")
-        time, values = time[order], values[order]
+        time = _time_index(frame, time_col, path, notes)
+        if not time.is_monotonic_increasing:
+            order = np.argsort(time.to_numpy(), kind="stable")
+            time, values = time[order], values[order]
+            notes.append(f"rows were not in time order; sorted them by `{time_col}`")
+        time, values = _dedupe(time, values, time_col, path, cfg.dedupe, notes)
         freq = infer_freq(time)
-    return Series(path=path, values=values, columns=columns, time=time, time_col=time_col, freq=freq)
+        _note_irregular(time, freq, notes)
+    keep = _fill(values, columns, cfg.fill, path, notes)
+    if keep is not None:
+        values, time = values[keep], (time[keep] if time_col is not None else pd.RangeIndex(int(keep.sum())))
+    return Series(path=path, values=values, columns=columns, time=time, time_col=time_col, freq=freq,
+                  notes=tuple(notes))
+
+
+def _dedupe(time: pd.DatetimeIndex, values: np.ndarray, col: str, path: str, dedupe: bool,
+            notes: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    dup = time.duplicated(keep="last")
+    if not dup.any():
+        return time, values
+    first = time[int(np.argmax(dup))]
+    if not dedupe:
+        raise DataError(f"timestamp {first} appears {int((time == first).sum())} times in `{col}` of {path} "
+                        f"({int(dup.sum())} duplicate rows in all); remove them, or pass --dedupe to keep the "
+                        "last row of each timestamp")
+    notes.append(f"dropped {int(dup.sum())} rows with duplicate timestamps (kept the last), the first at {first}")
+    return time[~dup], values[~dup]
+
+
+def _note_irregular(time: pd.DatetimeIndex, freq: str | None, notes: list[str]) -> None:
+    if len(time) < 3 or _pandas_freq(time) is not None or freq == "B":
+        return
+    steps = pd.Series(time[1:] - time[:-1])
+    usual = steps.mode().iloc[0]
+    odd = steps != usual
+    if odd.any():
+        notes.append(f"timestamps are irregular: {int(odd.sum())} of {len(steps)} steps differ from the usual "
+                     f"{freq or usual} (the first after {time[int(np.argmax(odd.to_numpy()))]}); the model treats "
+                     "rows as equally spaced")
 
 
 def infer_freq(time: pd.DatetimeIndex) -> str | None:
@@ -168,89 +308,14 @@ def infer_freq(time: pd.DatetimeIndex) -> str | None:
 
 
 def _pandas_freq(time: pd.DatetimeIndex) -> str | None:
+    if len(time) < 3:
+        return None
     try:  # pandas 3 warns unless asked for its future behaviour (an offset object)
         with pd.option_context("future.infer_freq_returns_offset", True):
             freq = pd.infer_freq(time)
     except (KeyError, pd.errors.OptionError):
         freq = pd.infer_freq(time)
     return None if freq is None else pd.tseries.frequencies.to_offset(freq).freqstr
-
-
-@dataclass(frozen=True)
-class Split:
-    """Row bounds of the three chronological parts: train [0, train_end), val [train_end, val_end), test [val_end, n)."""
-
-    n: int
-    train_end: int
-    val_end: int
-
-    def bounds(self, part: str) -> tuple[int, int]:
-        return {"train": (0, self.train_end), "val": (self.train_end, self.val_end),
-                "test": (self.val_end, self.n)}[part]
-
-    def sizes(self) -> dict[str, int]:
-        return {p: b - a for p, (a, b) in ((p, self.bounds(p)) for p in ("train", "val", "test"))}
-
-
-def _split_rows(n: int, val_frac: float, test_frac: float) -> Split:
-    n_test = math.ceil(n * test_frac)
-    n_val = math.ceil(n * val_frac)
-    return Split(n=n, train_end=n - n_val - n_test, val_end=n - n_test)
-
-
-def _split_ok(split: Split, window: WindowConfig) -> bool:
-    # Train windows need lookback rows of input inside the part; val and test windows read
-    # earlier history as input, so they only need room for one full target (horizon rows).
-    sizes = split.sizes()
-    return (sizes["train"] >= window.lookback + window.horizon
-            and sizes["val"] >= window.horizon and sizes["test"] >= window.horizon)
-
-
-def split_series(n: int, cfg: DataConfig, window: WindowConfig) -> Split:
-    """Chronological train/val/test bounds; an error says how many rows lookback + horizon need."""
-    split = _split_rows(n, cfg.val_frac, cfg.test_frac)
-    if _split_ok(split, window):
-        return split
-    need = n
-    while not _split_ok(_split_rows(need, cfg.val_frac, cfg.test_frac), window) and need < 10 * n + 10**7:
-        need += 1
-    sizes = split.sizes()
-    raise DataError(
-        f"{cfg.path} has {n} rows, too few for --lookback {window.lookback} + --horizon {window.horizon}: "
-        f"the parts have train {sizes['train']}, val {sizes['val']}, test {sizes['test']} rows, and training needs "
-        f"at least {window.lookback + window.horizon} train rows and {window.horizon} in val and test; "
-        f"use at least {need} rows, or a smaller --lookback/--horizon"
-    )
-
-
-@dataclass(frozen=True)
-class Scaler:
-    """Standardisation per column, fit on the training rows only so no test statistic leaks into training."""
-
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
-    @classmethod
-    def fit(cls, values: np.ndarray) -> Scaler:
-        mean = values.mean(axis=0)
-        std = values.std(axis=0)
-        # A constant column would divide by zero; scale it by 1 so it maps to 0, not NaN.
-        std = np.where(std > 0, std, 1.0)
-        return cls(tuple(float(m) for m in mean), tuple(float(s) for s in std))
-
-    def transform(self, values: np.ndarray) -> np.ndarray:
-        return ((values - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
-
-    def inverse_target(self, scaled: np.ndarray) -> np.ndarray:
-        """Scaled target values (any shape) back to the target's original units."""
-        return np.asarray(scaled, dtype=np.float64) * self.std[0] + self.mean[0]
-
-    def to_dict(self, columns: tuple[str, ...]) -> dict:
-        return {"kind": "standard", "columns": list(columns), "mean": list(self.mean), "std": list(self.std)}
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> Scaler:
-        return cls(tuple(float(m) for m in raw["mean"]), tuple(float(s) for s in raw["std"]))
 
 
 def make_sine(rows: int, noise: float, seed: int, period: int = 24, start: str = "2020-01-01") -> pd.DataFrame:
@@ -269,7 +334,7 @@ def describe_csv(path: Path) -> dict:
     info = {"file": path.name, "rows": len(frame), "columns": ", ".join(map(str, frame.columns)),
             "start": "", "end": "", "freq": ""}
     if time_col is not None:
-        time = _parse_dates(frame[time_col]).sort_values()
+        time = _parse_dates(frame[time_col])[0].dropna().sort_values()
         fmt = "%Y-%m-%d" if (time == time.normalize()).all() else "%Y-%m-%d %H:%M"
         info.update(start=time[0].strftime(fmt), end=time[-1].strftime(fmt), freq=infer_freq(time) or "irregular")
     return info

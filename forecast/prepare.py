@@ -3,6 +3,7 @@ each part, and the long-form tables that forecasts are written in."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +11,8 @@ import pandas as pd
 
 from forecast.baselines import naive
 from forecast.config import DataConfig, WindowConfig
-from forecast.data import Scaler, Series, Split, load_csv, read_frame, split_series
+from forecast.data import Series, load_csv, read_frame
+from forecast.split import Scaler, Split, split_series
 from forecast.errors import DataError
 from forecast.metrics import score
 from forecast.windows import Windows, part_origins
@@ -45,11 +47,11 @@ def prepare(data: DataConfig, window: WindowConfig) -> Prepared:
 def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: str,
                     target: str | None = None) -> tuple[Series, np.ndarray]:
     """Read a series to forecast with a run's columns (target renamed by `target`) and the run's scaler."""
-    time_col = run_data.time_col
-    if time_col is not None and time_col not in map(str, read_frame(path).columns):
-        time_col = None  # another file may name its time column differently: detect it
-    series = load_csv(DataConfig(path, target=target or run_data.target, time_col=time_col,
-                                 features=run_data.features))
+    # Another file may have another delimiter, decimal mark or time column name: detect those again.
+    cfg = dataclasses.replace(run_data, path=path, target=target or run_data.target, delimiter=None, decimal=None)
+    if cfg.time_col is not None and cfg.time_col not in read_frame(path, cfg).columns:
+        cfg = dataclasses.replace(cfg, time_col=None)
+    series = load_csv(cfg)
     if len(series) < lookback:
         raise DataError(f"{path} has {len(series)} rows, fewer than the run's lookback ({lookback}); "
                         f"give at least {lookback} rows")

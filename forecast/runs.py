@@ -32,22 +32,33 @@ class SavedRun:
 
 
 def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, name: str | None,
-                   device: str, tracker) -> list[SavedRun]:
-    """Train every config on the same prepared data; each finished cell is saved before the next starts."""
+                   device: str, tracker, resume: bool = False) -> list[SavedRun]:
+    """Train every config on the same prepared data; each finished cell is saved before the next starts.
+
+    Each training checkpoints into a hidden partial folder; with `resume`, an interrupted one continues
+    from its last completed epoch, and cells whose run folder already exists are not trained again.
+    """
     saved = []
     stem = Path(prep.series.path).stem
     names = [(name if len(configs) == 1 else f"{name}-{c.model.cell.value}") if name
              else f"{stem}-{c.model.cell.value}" for c in configs]
+    done = {n for n in names if resume and (runs_dir / n).is_dir() and not artifacts.partial_dir(runs_dir, n).exists()}
     if name:  # an explicit name must be free: say so before training, not after
-        for run_name in names:
+        for run_name in set(names) - done:
             artifacts.check_free(runs_dir, run_name)
     for cfg, run_name in zip(configs, names, strict=True):
         cell = cfg.model.cell.value
-        with tracker.cell(cell) as on_epoch:
-            result = train_cell(prep, cfg, on_epoch)
-        path = artifacts.save_run(runs_dir, run_name, unique=name is None,
-                                  write=functools.partial(_write_run, prep=prep, cfg=cfg, result=result,
-                                                                device=device))
+        if run_name in done:
+            tracker.skip(cell, f"{runs_dir / run_name} is complete")
+            saved.append(SavedRun(cell=cell, path=runs_dir / run_name,
+                                  metrics=artifacts.read_run(runs_dir / run_name).metrics))
+            continue
+        with artifacts.partial_run(runs_dir, run_name, cfg.to_dict(), resume) as state_dir:
+            with tracker.cell(cell) as on_epoch:
+                result = train_cell(prep, cfg, on_epoch, state_dir)
+            path = artifacts.save_run(runs_dir, run_name, unique=name is None,
+                                      write=functools.partial(_write_run, prep=prep, cfg=cfg, result=result,
+                                                              device=device))
         saved.append(SavedRun(cell=cell, path=path, metrics=result.metrics))
     return saved
 

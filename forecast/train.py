@@ -2,35 +2,51 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
 
 from forecast.config import RunConfig, TrainConfig
+from forecast.errors import ForecastError
+from forecast.files import atomic_path, write_csv, write_json
 from forecast.models import build_model
 from forecast.prepare import Prepared, test_scores
 from forecast.windows import Windows
 
 
-class WindowBatches(keras.utils.PyDataset):
-    """Feeds Keras one gathered batch at a time; train batches are reshuffled globally every epoch."""
+class TrainingDiverged(ForecastError):
+    """The loss became NaN or infinite."""
 
-    def __init__(self, windows: Windows, batch_size: int, shuffle_seed: int | None = None, targets: bool = True):
+
+class WindowBatches(keras.utils.PyDataset):
+    """Feeds Keras one gathered batch at a time; training batches are reshuffled globally every epoch.
+
+    The permutation of epoch k depends only on (seed, k), so a resumed training sees the same batches
+    as an uninterrupted one.
+    """
+
+    def __init__(self, windows: Windows, batch_size: int, shuffle_seed: int | None = None, targets: bool = True,
+                 epoch: int = 0):
         super().__init__(workers=1, use_multiprocessing=False)
         self.windows = windows
         self.batch_size = batch_size
         self.targets = targets
-        self._rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
+        self.seed = shuffle_seed
+        self.epoch = epoch
         self._order = self._new_order()
 
     def _new_order(self) -> np.ndarray:
         n = len(self.windows)
-        return self._rng.permutation(n) if self._rng is not None else np.arange(n)
+        if self.seed is None:
+            return np.arange(n)
+        return np.random.default_rng([self.seed, self.epoch]).permutation(n)
 
     def __len__(self) -> int:
         return math.ceil(len(self.windows) / self.batch_size)
@@ -43,7 +59,8 @@ class WindowBatches(keras.utils.PyDataset):
         return x, self.windows.targets(idx)  # (batch, horizon)
 
     def on_epoch_end(self) -> None:
-        if self._rng is not None:
+        if self.seed is not None:
+            self.epoch += 1
             self._order = self._new_order()
 
 
@@ -60,6 +77,77 @@ class _EpochReporter(keras.callbacks.Callback):
         self.on_epoch(epoch + 1, dict(logs or {}), time.perf_counter() - self._start)
 
 
+class _NanGuard(keras.callbacks.Callback):
+    """Stops at the end of the first epoch whose loss is NaN or infinite, and remembers which."""
+
+    def __init__(self):
+        super().__init__()
+        self.bad_epoch: int | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if any(not math.isfinite(logs.get(k, 0.0)) for k in ("loss", "val_loss")):
+            self.bad_epoch = epoch + 1
+            self.model.stop_training = True
+
+
+class _HistoryLog(keras.callbacks.Callback):
+    """history.csv rewritten atomically after every epoch, so an interrupted training keeps its curve."""
+
+    def __init__(self, path: Path | None, start: int):
+        super().__init__()
+        self.path = path
+        self.rows: list[dict] = []
+        if path is not None and path.exists() and start:
+            old = pd.read_csv(path)
+            self.rows = old[old["epoch"] <= start].to_dict("records")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.rows = [r for r in self.rows if r["epoch"] < epoch + 1]
+        self.rows.append({"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)),
+                          "val_loss": float(logs.get("val_loss", np.nan))})
+        if self.path is not None:
+            write_csv(self.path, self.frame())
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["epoch", "loss", "val_loss"])
+
+
+class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """EarlyStopping on val_loss with best weights restored; its counters and best weights are saved each
+    epoch when `state_dir` is given, so a resumed training stops at the same epoch an uninterrupted one would."""
+
+    def __init__(self, patience: int, state_dir: Path | None, start: int):
+        super().__init__(monitor="val_loss", patience=patience, restore_best_weights=True)
+        self.state_dir = state_dir
+        self.start = start
+
+    def _paths(self) -> tuple[Path, Path]:
+        return self.state_dir / "early_stopping.json", self.state_dir / "best_weights.npz"
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.state_dir is None or not self.start:
+            return
+        state_path, weights_path = self._paths()
+        if state_path.exists() and weights_path.exists():
+            state = json.loads(state_path.read_text())
+            self.wait, self.best, self.best_epoch = state["wait"], state["best"], state["best_epoch"]
+            with np.load(weights_path, allow_pickle=False) as saved:
+                self.best_weights = [saved[f"w{i}"] for i in range(len(saved.files))]
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.state_dir is None:
+            return
+        state_path, weights_path = self._paths()
+        if self.best_epoch == epoch and self.best_weights is not None:
+            with atomic_path(weights_path) as tmp:
+                np.savez(tmp, **{f"w{i}": w for i, w in enumerate(self.best_weights)})
+        write_json(state_path, {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch})
+
+
 @dataclass
 class FitResult:
     history: pd.DataFrame  # columns epoch, loss, val_loss (MSE on the scaled target)
@@ -69,28 +157,55 @@ class FitResult:
     stopped_early: bool
 
 
+def resumed_epoch(state_dir: Path | None) -> int:
+    """Epochs already completed by an interrupted training whose state is in `state_dir` (0 if none)."""
+    meta = state_dir / "backup" / "training_metadata.json" if state_dir is not None else None
+    if meta is None or not meta.exists():
+        return 0
+    try:
+        return int(json.loads(meta.read_text())["epoch"])
+    except (ValueError, KeyError, TypeError):
+        return 0
+
+
 def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig,
-              on_epoch: Callable[[int, dict, float], None] | None = None) -> FitResult:
+              on_epoch: Callable[[int, dict, float], None] | None = None,
+              state_dir: Path | None = None) -> FitResult:
     """Train with early stopping on validation loss; the best epoch's weights are restored so the
-    model that is saved and scored is the one that generalised best, not the last one."""
-    callbacks: list[keras.callbacks.Callback] = []
+    model that is saved and scored is the one that generalised best, not the last one.
+
+    With `state_dir`, the training checkpoints itself every epoch (Keras' BackupAndRestore with double
+    checkpointing) and a later call with the same `state_dir` continues from the last completed epoch.
+    """
+    first_epoch = resumed_epoch(state_dir)
+    history = _HistoryLog(state_dir / "history.csv" if state_dir is not None else None, first_epoch)
+    guard = _NanGuard()
+    callbacks: list[keras.callbacks.Callback] = [history, guard]
     if cfg.patience > 0:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience,
-                                                       restore_best_weights=True))
+        callbacks.append(_ResumableEarlyStopping(cfg.patience, state_dir, first_epoch))
+    if state_dir is not None:
+        # Last, so the small state files above are written before the checkpoint that commits the epoch.
+        callbacks.append(keras.callbacks.BackupAndRestore(str(state_dir / "backup"), double_checkpoint=True,
+                                                          delete_checkpoint=False))
     if on_epoch is not None:
         callbacks.append(_EpochReporter(on_epoch))
-    start = time.perf_counter()
-    hist = model.fit(WindowBatches(train, cfg.batch_size, shuffle_seed=cfg.seed),
-                     validation_data=WindowBatches(val, max(cfg.batch_size, 1024)),
-                     epochs=cfg.epochs, callbacks=callbacks, verbose=0)
-    seconds = time.perf_counter() - start
-    history = pd.DataFrame({"epoch": np.arange(1, len(hist.history["loss"]) + 1),
-                            "loss": hist.history["loss"], "val_loss": hist.history["val_loss"]})
-    best = int(history["epoch"][history["val_loss"].idxmin()])
+    began = time.perf_counter()
+    model.fit(WindowBatches(train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=first_epoch),
+              validation_data=WindowBatches(val, max(cfg.batch_size, 1024)),
+              # Our dataset already shuffles globally by (seed, epoch); Keras' own batch-order shuffle would
+              # draw from the process-wide RNG and make a resumed training differ from an uninterrupted one.
+              shuffle=False, epochs=cfg.epochs, callbacks=callbacks, verbose=0)
+    seconds = time.perf_counter() - began
+    if guard.bad_epoch is not None:
+        raise TrainingDiverged(
+            f"training diverged: the loss became NaN or infinite in epoch {guard.bad_epoch}; lower "
+            f"--learning-rate (it is {cfg.learning_rate:g}) or scale the target down (e.g. change its units)")
+    hist = history.frame()
+    best = int(hist["epoch"][hist["val_loss"].idxmin()])
     # Early stopping restores the best epoch's weights at the end; without it the last epoch's stay.
-    kept = best if cfg.patience > 0 else len(history)
-    return FitResult(history=history, seconds=seconds, best_epoch=best, model_epoch=kept,
-                     stopped_early=len(history) < cfg.epochs)
+    kept = best if cfg.patience > 0 else len(hist)
+    return FitResult(history=hist, seconds=seconds, best_epoch=best, model_epoch=kept,
+                     stopped_early=len(hist) < cfg.epochs)
 
 
 def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
@@ -139,12 +254,12 @@ class CellResult:
     metrics: dict
 
 
-def train_cell(prep: Prepared, cfg: RunConfig,
-               on_epoch: Callable[[int, dict, float], None] | None = None) -> CellResult:
+def train_cell(prep: Prepared, cfg: RunConfig, on_epoch: Callable[[int, dict, float], None] | None = None,
+               state_dir: Path | None = None) -> CellResult:
     """Build, fit and score one cell; every cell of a command sees the same split, scaler and seed."""
     seed_everything(cfg.train.seed)
     model = build_model(cfg.model, cfg.window, prep.scaled.shape[1], cfg.train.learning_rate)
-    fit = fit_model(model, prep.windows["train"], prep.windows["val"], cfg.train, on_epoch)
+    fit = fit_model(model, prep.windows["train"], prep.windows["val"], cfg.train, on_epoch, state_dir)
     forecast = prep.scaler.inverse_target(predict_windows(model, prep.windows["test"]))
     metrics = {
         "test": test_scores(prep, forecast),

@@ -5,8 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast.config import DataConfig, WindowConfig
-from forecast.data import Scaler, infer_freq, load_csv, make_sine, split_series
+from forecast.config import DataConfig, Fill, WindowConfig
+from forecast.data import infer_freq, load_csv, make_sine
+from forecast.split import Scaler, split_series
 from forecast.errors import DataError, ForecastError
 from forecast.prepare import extend_time, prepare
 
@@ -33,7 +34,8 @@ def test_load_without_time_column_uses_row_numbers(multi_csv):
     ("t,sales\n2024-01-01,1\n", {"target": "sale"}, "column `sale` not found in {p}; did you mean `sales`? available: t, sales"),
     ("a,b\n1,2\n", {}, "has 2 numeric columns (a, b); choose one with --target"),
     ("t,y\n2024-01-01,1\n2024-01-02,N/A\n", {}, "column `y` in {p} has a non-numeric value 'N/A' at row 3"),
-    ("t,y\n2024-01-01,1\n2024-01-02,\n", {}, "column `y` in {p} has 1 missing values, the first at row 3"),
+    ("t,y\n2024-01-01,1\n2024-01-02,\n", {"fill": Fill.error},
+     "{p} has missing values (1 in `y`), the first at data row 2 in time order"),
     ("t,y\n2024-01-01,1\n2024-01-02,inf\n", {}, "column `y` in {p} has an infinite value at row 3"),
 ])
 def test_bad_csv_gives_clear_errors(tmp_path, content, cfg, message):

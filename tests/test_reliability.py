@@ -1,0 +1,210 @@
+"""Interrupted, killed and resumed trainings; safe loading; same seed, same numbers; numeric extremes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+ARGS = ["--cell", "gru", "--lookback", "20", "--units", "8", "--epochs", "8", "--batch-size", "16",
+        "--learning-rate", "0.01", "--patience", "3", "--seed", "3"]
+
+
+def _sine(path: Path, n: int = 600) -> Path:
+    t = np.arange(n)
+    value = np.sin(2 * np.pi * t / 20) + 0.1 * np.random.default_rng(0).standard_normal(n)
+    pd.DataFrame({"value": value}).to_csv(path, index=False)
+    return path
+
+
+def _train(csv: Path, runs: Path, *extra: str) -> subprocess.Popen:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-m", "forecast", "train", str(csv), "--runs-dir", str(runs), *ARGS,
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _wait_for_epochs(partial: Path, epochs: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    meta = partial / "backup" / "training_metadata.json"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"training ended before it could be interrupted: {proc.communicate()}")
+        try:
+            if json.loads(meta.read_text())["epoch"] >= epochs:
+                return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.02)
+    pytest.fail("training made no progress")
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_gives_the_uninterrupted_result(tmp_path):
+    csv = _sine(tmp_path / "data.csv")
+    # the reference: one uninterrupted training
+    ref = _train(csv, tmp_path / "ref")
+    assert ref.wait(timeout=300) == 0, ref.communicate()
+    # the same training, killed with SIGKILL after its second epoch, then resumed
+    runs = tmp_path / "runs"
+    proc = _train(csv, runs)
+    _wait_for_epochs(runs / ".partial-data-gru", 2, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert [p.name for p in runs.iterdir()] == [".partial-data-gru"]  # no run folder, only the checkpoint
+    resumed = _train(csv, runs, "--resume")
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert sorted(p.name for p in runs.iterdir()) == ["data-gru"]  # complete, checkpoint gone
+    history = pd.read_csv(runs / "data-gru" / "history.csv")
+    reference = pd.read_csv(tmp_path / "ref" / "data-gru" / "history.csv")
+    assert history["epoch"].tolist() == reference["epoch"].tolist()  # same number of epochs, each once
+    np.testing.assert_allclose(history["val_loss"], reference["val_loss"], rtol=1e-4)  # same batches, same state
+    metrics = json.loads((runs / "data-gru" / "metrics.json").read_text())
+    ref_metrics = json.loads((tmp_path / "ref" / "data-gru" / "metrics.json").read_text())
+    assert metrics["epochs_run"] == ref_metrics["epochs_run"] and metrics["best_epoch"] == ref_metrics["best_epoch"]
+    result = runner.invoke(app, ["predict", str(runs / "data-gru"), str(csv), "--out", str(tmp_path / "p.csv")],
+                           catch_exceptions=False)
+    assert result.exit_code == 0 and len(pd.read_csv(tmp_path / "p.csv")) == 600 - 19
+
+
+@pytest.mark.slow
+def test_sigterm_exits_143_and_publishes_nothing(tmp_path):
+    csv = _sine(tmp_path / "data.csv")
+    runs = tmp_path / "runs"
+    proc = _train(csv, runs)
+    _wait_for_epochs(runs / ".partial-data-gru", 1, proc)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert err.strip().splitlines()[-1] == ("Terminated: no half-written run was published (finished runs are "
+                                            "complete); continue a training with the same command and --resume")
+    assert "Traceback" not in err
+    assert [p.name for p in runs.iterdir()] == [".partial-data-gru"]
+    # a plain re-run does not silently throw the interrupted training away
+    again = runner.invoke(app, ["train", str(csv), "--runs-dir", str(runs), *ARGS])
+    assert again.exit_code == 1
+    assert again.stderr.strip() == (f"Error: {runs / '.partial-data-gru'} holds an interrupted training of data-gru; "
+                                    "continue it with --resume, or delete that folder to start over")
+    changed = runner.invoke(app, ["train", str(csv), "--runs-dir", str(runs), *ARGS, "--units", "4", "--resume"])
+    assert changed.exit_code == 1
+    assert changed.stderr.startswith("Error: the interrupted training of data-gru used --units 8, not 4;")
+
+
+TINY = ["--lookback", "10", "--units", "4", "--epochs", "2", "--batch-size", "32", "--patience", "0"]
+
+
+def _ok(*args):
+    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _copy_run(src: Path, dst: Path) -> Path:
+    dst.mkdir()
+    for f in src.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("small")
+    csv = _sine(tmp / "data.csv", 300)
+    _ok("train", csv, "--runs-dir", tmp / "runs", "--cell", "lstm", *TINY)
+    return tmp / "runs" / "data-lstm", csv
+
+
+@pytest.mark.slow
+def test_a_model_carrying_code_is_refused_and_never_runs(small_run, tmp_path):
+    import keras
+
+    run, csv = small_run
+    evil = _copy_run(run, tmp_path / "evil")
+    marker = tmp_path / "pwned"
+    inp = keras.Input((10, 1))
+    x = keras.layers.Lambda(lambda t, m=str(marker): (__import__("pathlib").Path(m).touch(), t)[1])(inp)
+    keras.Model(inp, keras.layers.Dense(1)(keras.layers.LSTM(4)(x))).save(evil / "model.keras")
+    marker.unlink(missing_ok=True)  # building the model ran the lambda once; loading must not
+    result = runner.invoke(app, ["predict", str(evil), str(csv), "--out", str(tmp_path / "p.csv")])
+    assert result.exit_code == 1 and not marker.exists() and not (tmp_path / "p.csv").exists()
+    assert result.stderr.strip() == (f"Error: {evil / 'model.keras'} contains layers that forecast never builds "
+                                     "(Lambda); refused to load it, since such a layer can run arbitrary code; "
+                                     "train the run again")
+    # and Keras' safe mode is on underneath, should the layer check ever be bypassed
+    from forecast import artifacts
+
+    artifacts.ALLOWED_LAYERS.add("Lambda")
+    try:
+        result = runner.invoke(app, ["predict", str(evil), str(csv), "--out", str(tmp_path / "p.csv")])
+    finally:
+        artifacts.ALLOWED_LAYERS.discard("Lambda")
+    assert result.exit_code == 1 and not marker.exists()
+    assert "contains code that Keras' safe mode refuses to run; refused to load it" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage, message", [
+    (lambda run: (run / "model.keras").write_bytes((run / "model.keras").read_bytes()[:200]),
+     "model.keras is not a Keras model file (not a zip archive: truncated or corrupted); train the run again"),
+    (lambda run: (run / "scaler.json").write_text('{"kind": "standard", "columns": ["value"], "mean": [0], "std": [0]}'),
+     "has a malformed file (ValueError: scaler.json has a non-finite mean or a non-positive std); train it again"),
+    (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace(
+        '"schema_version": 1', '"schema_version": 99')),
+     "has schema version 99, this forecast reads 1; train it again with this version"),
+    (lambda run: (run / "metrics.json").write_text("{not json"),
+     "metrics.json cannot be read as JSON"),
+])
+def test_damaged_runs_get_the_tools_own_error(small_run, tmp_path, damage, message):
+    run, csv = small_run
+    bad = _copy_run(run, tmp_path / "bad")
+    damage(bad)
+    result = runner.invoke(app, ["predict", str(bad), str(csv), "--out", str(tmp_path / "p.csv")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr
+
+
+@pytest.mark.slow
+def test_same_seed_same_numbers(tmp_path):
+    csv = _sine(tmp_path / "data.csv", 300)
+    for name in ("a", "b"):
+        _ok("train", csv, "--runs-dir", tmp_path / "runs", "--cell", "gru", "--name", name, *TINY)
+        _ok("predict", tmp_path / "runs" / name, csv, "--out", tmp_path / f"{name}.csv")
+    a, b = (json.loads((tmp_path / "runs" / n / "metrics.json").read_text())["test"] for n in ("a", "b"))
+    assert a == b
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
+
+
+@pytest.mark.slow
+def test_nan_loss_stops_with_the_epoch_and_a_fix(tmp_path):
+    csv = _sine(tmp_path / "data.csv", 300)
+    result = runner.invoke(app, ["train", str(csv), "--runs-dir", str(tmp_path / "runs"), "--cell", "rnn",
+                                 "--lookback", "10", "--units", "4", "--epochs", "3", "--learning-rate", "1e30"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("Error: training diverged: the loss became NaN or infinite in epoch 1; lower "
+                                     "--learning-rate (it is 1e+30) or scale the target down (e.g. change its units)")
+    assert list((tmp_path / "runs").iterdir()) == []  # neither a run nor a checkpoint is left
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scale, offset", [(1e12, 5e12), (1e-9, 0.0), (0.0, 7.0)])
+def test_extreme_and_constant_series_train_without_nan(tmp_path, scale, offset):
+    n = 300
+    value = offset + scale * np.sin(2 * np.pi * np.arange(n) / 20)
+    pd.DataFrame({"value": value}).to_csv(tmp_path / "x.csv", index=False)
+    _ok("train", tmp_path / "x.csv", "--runs-dir", tmp_path / "runs", "--cell", "gru", *TINY)
+    metrics = json.loads((tmp_path / "runs" / "x-gru" / "metrics.json").read_text())["test"]
+    assert all(np.isfinite(v) for part in ("model", "naive") for v in metrics[part].values())
+    if scale == 0:  # a constant series: both forecasts exact, scores zero, not NaN
+        assert metrics["naive"]["mse"] == 0 and metrics["model"]["mse"] < 1e-6
+    else:  # errors come back in the series' own units
+        assert metrics["naive"]["rmse"] == pytest.approx(scale * 2 * np.sin(np.pi / 20) / np.sqrt(2), rel=0.05)
