@@ -203,7 +203,8 @@ def test_predict_bad_inputs(trained, tmp_path):
     for f in run.iterdir():
         (broken / f.name).write_bytes(f.read_bytes())
     (broken / "model.keras").write_bytes(b"not a zip file")
-    assert run_error("predict", broken, csv).startswith(f"Error: {broken / 'model.keras'} cannot be loaded (")
+    assert run_error("predict", broken, csv) == (f"Error: {broken / 'model.keras'} is not a Keras model file (not a zip "
+                                                 "archive: truncated or corrupted); train the run again")
     (broken / "scaler.json").unlink()
     assert run_error("predict", broken, csv) == (
         f"Error: run folder {broken} is incomplete (missing scaler.json); train it again")
