@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ DELIMITERS = ",;\t|"
 SAMPLE_BYTES = 1 << 16
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+# A date has a letter, a - / : separator, or two dots (31.12.2024); "1,5" or "7" alone is no date.
+DATE_LIKE = re.compile(r"[-/:A-Za-z]|\d\.\d+\.\d")
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,10 @@ class Series:
         return len(self.values)
 
 
-def _sniff(path: Path, encoding: str) -> str:
+def _sniff(path: Path, encoding: str, shown: str) -> str:
     """The decoded first 64 KiB; a binary or wrongly encoded file is an error that names the fix."""
-    sample = path.open("rb").read(SAMPLE_BYTES)
+    with path.open("rb") as f:
+        sample = f.read(SAMPLE_BYTES)
     if b"\x00" in sample:
         raise DataError(f"{path} looks like a binary file (it contains NUL bytes), not CSV text; "
                         "export it as CSV, or pass --encoding utf-16 if it is UTF-16 text")
@@ -56,7 +60,7 @@ def _sniff(path: Path, encoding: str) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(sample) - 4 and len(sample) == SAMPLE_BYTES:
             return sample[:exc.start].decode(encoding)  # a character cut at the end of the sample
-        raise DataError(f"{path} is not valid {encoding} text (byte 0x{sample[exc.start]:02x} at offset {exc.start}); "
+        raise DataError(f"{path} is not valid {shown} text (byte 0x{sample[exc.start]:02x} at offset {exc.start}); "
                         "pass --encoding latin-1 (or the file's encoding), or re-save it as UTF-8") from None
     except LookupError:
         raise DataError(f"unknown --encoding {encoding!r}; use a Python codec name such as utf-8 or latin-1") from None
@@ -83,14 +87,21 @@ def read_frame(path: str | Path, cfg: DataConfig | None = None) -> pd.DataFrame:
     if p.is_dir():
         raise DataError(f"{p} is a directory, not a CSV file; pass the path of a .csv file inside it")
     encoding = "utf-8-sig" if cfg.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else cfg.encoding
-    text = _sniff(p, encoding)  # utf-8-sig drops a byte-order mark
+    text = _sniff(p, encoding, cfg.encoding)  # utf-8-sig drops a byte-order mark
     if not text.strip():
         raise DataError(f"{p} is empty; it needs a header row and at least one data row")
     sep = cfg.delimiter or _detect_delimiter(text)
-    decimal = cfg.decimal or _detect_decimal(text, sep)
+    # pandas can only read decimal commas when the delimiter is not a comma; _numeric_column converts the rest.
+    decimal = "," if sep != "," and (cfg.decimal or _detect_decimal(text, sep)) == "," else "."
     try:
-        frame = pd.read_csv(p, sep=sep, decimal=decimal, encoding=encoding, keep_default_na=False,
-                            na_values=[""], skipinitialspace=True)
+        with warnings.catch_warnings():
+            # More fields in a row than in the header: pandas would drop them (or make them an index) quietly.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(p, sep=sep, decimal=decimal, encoding=encoding, keep_default_na=False,
+                                na_values=[""], skipinitialspace=True, index_col=False)
+    except pd.errors.ParserWarning:
+        raise DataError(f"{p} has rows with more fields than its header when split by {sep!r}; check the "
+                        "delimiter (--delimiter) and quoting, or name every column in the header") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{p} is empty; it needs a header row and at least one data row") from None
     except UnicodeDecodeError as exc:
@@ -118,16 +129,19 @@ def _parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str |
     """(dates, number of values that failed, note). Time zones are converted to UTC (noted)."""
     values = column.astype(str).str.strip()
     note = None
-    try:
-        parsed = pd.to_datetime(values, errors="coerce")
-    except (ValueError, TypeError, OverflowError):
-        parsed = None
-    if parsed is None or parsed.dtype == object or getattr(parsed.dt, "tz", None) is not None:
-        try:  # time zone offsets, possibly mixed (daylight saving): compare instants in UTC
-            parsed = pd.to_datetime(values, errors="coerce", utc=True).dt.tz_convert(None)
-            note = f"timestamps in `{column.name}` carry time zones; converted to UTC"
+    with warnings.catch_warnings():
+        # pandas warns when it falls back to parsing each value on its own; failures are counted below
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            parsed = pd.to_datetime(values, errors="coerce")
         except (ValueError, TypeError, OverflowError):
-            return None, len(values), None
+            parsed = None
+        if parsed is None or parsed.dtype == object or getattr(parsed.dt, "tz", None) is not None:
+            try:  # time zone offsets, possibly mixed (daylight saving): compare instants in UTC
+                parsed = pd.to_datetime(values, errors="coerce", utc=True).dt.tz_convert(None)
+                note = f"timestamps in `{column.name}` carry time zones; converted to UTC"
+            except (ValueError, TypeError, OverflowError):
+                return None, len(values), None
     bad = int(parsed.isna().sum())
     return pd.DatetimeIndex(parsed), bad, note
 
@@ -137,6 +151,8 @@ def find_time_column(frame: pd.DataFrame) -> str | None:
     candidates = sorted(frame.columns, key=lambda c: str(c).lower() not in TIME_NAMES)
     for col in candidates:
         if pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        if not all(DATE_LIKE.search(str(v)) for v in frame[col].dropna()):
             continue
         _, bad, _ = _parse_dates(frame[col])
         # A column of dates with a few broken ones is still the time column: it gets a precise error later.
@@ -150,22 +166,27 @@ def _closest(name: str, options: list[str]) -> str:
     return f"did you mean `{close[0]}`? " if close else ""
 
 
-def _numeric_column(frame: pd.DataFrame, col: str, path: str, notes: list[str]) -> np.ndarray:
-    """Numbers of one column, NaN where empty; thousands separators are removed (noted)."""
+def _numeric_column(frame: pd.DataFrame, col: str, path: str, notes: list[str], decimal: str | None) -> np.ndarray:
+    """Numbers of one column, NaN where empty; thousands separators (or, with --decimal ,, decimal commas)
+    are converted and noted."""
     raw = frame[col]
     values = pd.to_numeric(raw, errors="coerce")
     bad = (values.isna() & raw.notna()).to_numpy()
     if bad.any():
         text = raw.astype(str).str.strip()
-        thousands = text.map(lambda v: bool(THOUSANDS.match(v))).to_numpy()
-        if (bad & ~thousands).any():
-            i = int(np.argmax(bad & ~thousands))
-            hint = ("it uses a decimal comma: pass --decimal , (and --delimiter if fields are separated by "
-                    "commas too)") if DECIMAL_COMMA.match(text.iloc[i]) else "clean or remove that row"
+        if decimal == ",":
+            pattern, fixed, what = DECIMAL_COMMA, text.str.replace(",", ".", regex=False), "decimal commas"
+        else:
+            pattern, fixed, what = THOUSANDS, text.str.replace(",", "", regex=False), "thousands separators"
+        convertible = text.map(lambda v: bool(pattern.match(v))).to_numpy()
+        if (bad & ~convertible).any():
+            i = int(np.argmax(bad & ~convertible))
+            hint = ("it uses a decimal comma: pass --decimal ," if DECIMAL_COMMA.match(text.iloc[i]) and decimal != ","
+                    else "clean or remove that row")
             raise DataError(f"column `{col}` in {path} has a non-numeric value {raw.iloc[i]!r} at row {i + 2} "
                             f"(counting the header as row 1); {hint}")
-        values[bad] = pd.to_numeric(text[bad].str.replace(",", "", regex=False))
-        notes.append(f"column `{col}`: removed thousands separators from {int(bad.sum())} values")
+        values[bad] = pd.to_numeric(fixed[bad])
+        notes.append(f"column `{col}`: converted {int(bad.sum())} values written with {what}")
     out = values.to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isinf(out).any():
         i = int(np.argmax(np.isinf(out)))
@@ -179,7 +200,7 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str, notes: list[str]) 
 def _time_index(frame: pd.DataFrame, col: str, path: str, notes: list[str]) -> pd.DatetimeIndex:
     time, bad, note = _parse_dates(frame[col])
     if time is None or bad:
-        if time is None:
+        if time is None or bad == len(frame):
             raise DataError(f"column `{col}` in {path} does not parse as dates; pick another --time-col")
         i = int(np.argmax(time.isna()))
         raise DataError(f"column `{col}` in {path} has {bad} value(s) that are not dates in the format of the "
@@ -245,7 +266,7 @@ def load_csv(cfg: DataConfig) -> Series:
 
     notes: list[str] = []
     columns = (target, *cfg.features)
-    values = np.column_stack([_numeric_column(frame, c, path, notes) for c in columns])
+    values = np.column_stack([_numeric_column(frame, c, path, notes, cfg.decimal) for c in columns])
     freq = None
     if time_col is None:
         time: pd.Index = pd.RangeIndex(len(frame))
@@ -304,6 +325,9 @@ def infer_freq(time: pd.DatetimeIndex) -> str | None:
         return "B"
     if step <= pd.Timedelta(0):
         return None
+    if step % pd.Timedelta(days=1) == pd.Timedelta(0):
+        days = step // pd.Timedelta(days=1)
+        return "D" if days == 1 else f"{days}D"
     return pd.tseries.frequencies.to_offset(step).freqstr
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -111,3 +111,38 @@ def test_shipped_sine_is_reproduced_by_the_documented_command(tmp_path):
     args = ["datasets", "make", "sine", "--rows", "2000", "--noise", "0.05", "--seed", "0", "--out", str(out)]
     assert CliRunner().invoke(app, args, catch_exceptions=False).exit_code == 0
     assert out.read_bytes() == (ROOT / "datasets" / "sine.csv").read_bytes()
+
+
+CELLS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=32).map(lambda x: f"{x:g}"),
+    st.integers(-10**6, 10**6).map(str),
+    st.sampled_from(["", "N/A", "-", "nan", "inf", "1,5", '"1,234.5"', "2024-01-01", "01/02/2024", "abc", " 7 ",
+                     "2024-01-01T00:00+01:00", "1e308", "1e-320", '"', "\u00e9"]),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6),
+)
+
+
+@given(
+    header=st.lists(st.sampled_from(["t", "date", "y", "value", "x", " y ", "a;b", ""]), min_size=1, max_size=4),
+    rows=st.lists(st.lists(CELLS, min_size=1, max_size=4), max_size=12),
+    sep=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "latin-1", "utf-16"]),
+    fill=st.sampled_from(list(Fill)),
+    dedupe=st.booleans(),
+)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_messy_tables_load_or_raise_the_tools_error(tmp_path, header, rows, sep, encoding, fill, dedupe):
+    text = sep.join(header) + "\n" + "\n".join(sep.join(r) for r in rows) + "\n"
+    path = tmp_path / "messy.csv"
+    try:
+        path.write_bytes(text.encode(encoding))
+    except UnicodeEncodeError:
+        return
+    try:
+        series = load_csv(DataConfig(str(path), fill=fill, dedupe=dedupe))
+    except ForecastError:
+        return
+    assert len(series) >= 1 and series.values.shape[1] == len(series.columns)
+    assert np.isfinite(series.values).all()
+    if series.time_col is not None:
+        assert series.time.is_monotonic_increasing

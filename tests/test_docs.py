@@ -40,3 +40,12 @@ def test_readme_install_matches_pyproject():
 def test_readme_figures_exist():
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README):
         assert (ROOT / image).is_file(), image
+
+
+def test_readme_lists_the_error_catalogue():
+    from tests.test_errors import catalogue
+
+    rows = catalogue()
+    assert len(rows) >= 30
+    for i, (case, message) in enumerate(rows, 1):
+        assert f"| {i} | {case} | `` Error: {message} `` |" in README, case

@@ -208,3 +208,27 @@ def test_extreme_and_constant_series_train_without_nan(tmp_path, scale, offset):
         assert metrics["naive"]["mse"] == 0 and metrics["model"]["mse"] < 1e-6
     else:  # errors come back in the series' own units
         assert metrics["naive"]["rmse"] == pytest.approx(scale * 2 * np.sin(np.pi / 20) / np.sqrt(2), rel=0.05)
+
+
+def test_a_name_being_trained_elsewhere_is_refused(tmp_path):
+    import fcntl
+
+    csv = _sine(tmp_path / "data.csv", 300)
+    partial = tmp_path / "runs" / ".partial-busy"
+    partial.mkdir(parents=True)
+    with (partial / "lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a concurrent `forecast train --name busy` would hold it
+        result = runner.invoke(app, ["train", str(csv), "--runs-dir", str(tmp_path / "runs"), "--name", "busy",
+                                     *TINY])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"Error: another training is writing busy right now ({partial}); wait for it "
+                                     "to finish or pass another --name")
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [".partial-busy"]
+
+
+@pytest.mark.slow
+def test_default_names_never_clobber(tmp_path):
+    csv = _sine(tmp_path / "data.csv", 300)
+    for _ in range(2):
+        _ok("train", csv, "--runs-dir", tmp_path / "runs", "--cell", "rnn", *TINY)
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["data-rnn", "data-rnn-2"]

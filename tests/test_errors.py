@@ -1,0 +1,221 @@
+"""The catalogue of bad inputs: each gives exit code 1, one line `Error: ...` on stderr naming what is wrong,
+where, and the fix, and leaves no run folder. README.md lists the same catalogue (tests/test_docs.py checks)."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+DAYS = "\n".join(f"2024-01-{d:02d},{d}" for d in range(1, 29))
+ROWS = "t,y\n" + DAYS + "\n"
+
+
+def dates(n: int) -> str:
+    return "\n".join(f"2024-01-01 {h:02d}:00" for h in range(n))
+
+
+# (id, file bytes or None for no file, extra train options, expected message with {p} for the path)
+TRAIN = [
+    ("missing file", None, [], "{p}: no such file; check the path"),
+    ("empty file", b"", [], "{p} is empty; it needs a header row and at least one data row"),
+    ("header only", b"t,y\n", [], "{p} has a header but no data rows; add rows below the header"),
+    ("binary file", b"PK\x03\x04\x00\x00binary", [],
+     "{p} looks like a binary file (it contains NUL bytes), not CSV text; export it as CSV, or pass --encoding "
+     "utf-16 if it is UTF-16 text"),
+    ("not UTF-8", "t,y\n2024-01-01,1\ncaf\u00e9,2\n".encode("latin-1"), [],
+     "{p} is not valid utf-8 text (byte 0xe9 at offset 20); pass --encoding latin-1 (or the file's "
+     "encoding), or re-save it as UTF-8"),
+    ("more fields than the header", b"y\n1,2\n3\n", [],
+     "{p} has rows with more fields than its header when split by ','; check the delimiter (--delimiter) and "
+     "quoting, or name every column in the header"),
+    ("unknown encoding", ROWS.encode(), ["--encoding", "klingon"],
+     "unknown --encoding 'klingon'; use a Python codec name such as utf-8 or latin-1"),
+    ("unknown target", ROWS.encode(), ["--target", "sales"], "column `sales` not found in {p}; available: t, y"),
+    ("misspelt target", b"t,sales\n2024-01-01,1\n", ["--target", "sale"],
+     "column `sale` not found in {p}; did you mean `sales`? available: t, sales"),
+    ("unknown feature", b"t,y,price\n2024-01-01,1,2\n", ["--features", "prices"],
+     "column `prices` not found in {p}; did you mean `price`? available: t, y, price"),
+    ("unknown time column", ROWS.encode(), ["--time-col", "when"], "column `when` not found in {p}; available: t, y"),
+    ("several numeric columns", b"a,b\n1,2\n", [], "{p} has 2 numeric columns (a, b); choose one with --target"),
+    ("target is the time column", ROWS.encode(), ["--target", "t"],
+     "column `t` is the time column of {p}; choose a numeric --target"),
+    ("target also a feature", b"y,x\n1,2\n", ["--target", "y", "--features", "y"],
+     "column `y` is both the target and a feature; drop it from --features"),
+    ("text N/A in the target", b"t,y\n2024-01-01,1\n2024-01-02,N/A\n", [],
+     "column `y` in {p} has a non-numeric value 'N/A' at row 3 (counting the header as row 1); clean or remove "
+     "that row"),
+    ("a dash in the target", b"y\n1\n-\n", [],
+     "column `y` in {p} has a non-numeric value '-' at row 3 (counting the header as row 1); clean or remove "
+     "that row"),
+    ("words in the target", b"y\n1\n2\nabout 3\n", [],
+     "column `y` in {p} has a non-numeric value 'about 3' at row 4 (counting the header as row 1); clean or "
+     "remove that row"),
+    ("decimal commas, comma-delimited", b'y\n"1,5"\n"2,5"\n', [],
+     "column `y` in {p} has a non-numeric value '1,5' at row 2 (counting the header as row 1); it uses a "
+     "decimal comma: pass --decimal ,"),
+    ("all values missing", b"t,y\n2024-01-01,\n2024-01-02,\n", ["--target", "y"],
+     "column `y` in {p} has no values (all 2 rows are empty); choose another --target or fill the column"),
+    ("infinite value", b"y\n1\ninf\n", [], "column `y` in {p} has an infinite value at row 3; remove or replace it"),
+    ("gaps with --fill error", b"t,y\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n", ["--fill", "error"],
+     "{p} has missing values (1 in `y`), the first at data row 2 in time order; pass --fill interpolate, ffill "
+     "or drop, or fill them in the file"),
+    ("duplicate timestamps", b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n", [],
+     "timestamp 2024-01-02 00:00:00 appears 2 times in `t` of {p} (1 duplicate rows in all); remove them, or "
+     "pass --dedupe to keep the last row of each timestamp"),
+    ("mixed date formats", b"date,y\n2024-01-01,1\n2024-01-02,2\n03/01/2024,3\n", [],
+     "column `date` in {p} has 1 value(s) that are not dates in the format of the first row, the first "
+     "'03/01/2024' at row 4; use one date format throughout"),
+    ("time column of non-dates", b"t,y\nmonday,1\ntuesday,2\n", ["--time-col", "t"],
+     "column `t` in {p} does not parse as dates; pick another --time-col"),
+    ("too few rows", ("y\n" + "1\n" * 50).encode(), ["--lookback", "48", "--horizon", "12"],
+     "{p} has 50 rows, too few for --lookback 48 + --horizon 12: the parts have train 34, val 8, test 8 rows, and "
+     "training needs at least 60 train rows and 12 in val and test; use at least 86 rows, or a smaller "
+     "--lookback/--horizon"),
+    ("lookback 0", ROWS.encode(), ["--lookback", "0"], "--lookback must be at least 1 (got 0)"),
+    ("horizon 0", ROWS.encode(), ["--horizon", "0"], "--horizon must be at least 1 (got 0)"),
+    ("epochs 0", ROWS.encode(), ["--epochs", "0"], "--epochs must be at least 1 (got 0)"),
+    ("batch size 0", ROWS.encode(), ["--batch-size", "0"], "--batch-size must be at least 1 (got 0)"),
+    ("units 0", ROWS.encode(), ["--units", "0"], "--units must be at least 1 (got 0)"),
+    ("dropout 1", ROWS.encode(), ["--dropout", "1"], "--dropout must lie in [0, 1) (got 1.0)"),
+    ("learning rate 0", ROWS.encode(), ["--learning-rate", "0"], "--learning-rate must be positive (got 0.0)"),
+    ("fractions summing to 1", ROWS.encode(), ["--val-frac", "0.5", "--test-frac", "0.5"],
+     "--val-frac (0.5) + --test-frac (0.5) leave less than 10% of the rows for training; lower one of them"),
+    ("a fraction outside (0, 1)", ROWS.encode(), ["--test-frac", "1.5"], "--test-frac must lie between 0 and 1 (got 1.5)"),
+    ("a long delimiter", ROWS.encode(), ["--delimiter", ";;"],
+     "--delimiter must be one character (got ';;'); use \\t for tab"),
+    ("--device gpu without a GPU", ("y\n" + "1\n" * 100).encode(), ["--device", "gpu", "--lookback", "5"],
+     "--device gpu, but Keras' tensorflow backend sees no GPU; use --device auto or cpu, or install GPU support "
+     "with pip install -e '.[gpu]'"),
+]
+
+
+@pytest.mark.parametrize("case, content, extra, message", TRAIN, ids=[c[0] for c in TRAIN])
+def test_train_catalogue(tmp_path, case, content, extra, message):
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_bytes(content)
+    runs = tmp_path / "runs"
+    result = runner.invoke(app, ["train", str(path), "--runs-dir", str(runs), *extra])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["Error: " + message.format(p=path)]
+    assert not runs.exists() or list(runs.iterdir()) == []
+
+
+def test_train_on_a_directory(tmp_path):
+    result = runner.invoke(app, ["train", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: {tmp_path} is a directory, not a CSV file; pass the path of a .csv file inside it"
+
+
+@pytest.mark.parametrize("content, extra, values, warning", [
+    (b"t;y\n2024-01-01;1\n2024-01-02;2\n", [], [1, 2], None),  # semicolons detected
+    (b"t\ty\n2024-01-01\t1\n2024-01-02\t2\n", [], [1, 2], None),  # tabs detected
+    (b"t;y\n2024-01-01;1,5\n2024-01-02;2,25\n", [], [1.5, 2.25], None),  # decimal commas detected
+    (b'y\n"1,5"\n"2,5"\n', ["--decimal", ","], [1.5, 2.5], "column `y`: converted 2 values written with decimal commas"),
+    (b'y\n"1,234.5"\n7\n', [], [1234.5, 7], "column `y`: converted 1 values written with thousands separators"),
+    ("\ufefft,y\n2024-01-01,1\n2024-01-02,2\n".encode(), [], [1, 2], None),  # byte-order mark
+    ("t,y\n2024-01-01,1\ncaf\u00e9,2\n".encode("latin-1"), ["--encoding", "latin-1", "--target", "y"], [1, 2], None),
+    (b"t,y\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n", [], [1, 2, 3],
+     "filled 1 missing values (1 in `y`) with --fill interpolate"),
+    (b"t,y\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n", ["--fill", "ffill"], [1, 1, 3],
+     "filled 1 missing values (1 in `y`) with --fill ffill"),
+    (b"t,y\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n", ["--fill", "drop"], [1, 3],
+     "dropped 1 rows with missing values (1 in `y`)"),
+    (b"t,y\n2024-01-02,2\n2024-01-01,1\n2024-01-03,3\n", [], [1, 2, 3], "rows were not in time order; sorted them by `t`"),
+    (b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n", ["--dedupe"], [1, 3],
+     "dropped 1 rows with duplicate timestamps (kept the last), the first at 2024-01-02 00:00:00"),
+    (b"t,y\n2024-03-31T00:00+01:00,1\n2024-03-31T01:00+01:00,2\n2024-03-31T03:00+02:00,3\n", [], [1, 2, 3],
+     "timestamps in `t` carry time zones; converted to UTC"),
+    (b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n2024-01-05,4\n2024-01-06,5\n", [], [1, 2, 3, 4, 5],
+     "timestamps are irregular: 1 of 4 steps differ from the usual D (the first after 2024-01-03 00:00:00); "
+     "the model treats rows as equally spaced"),
+])
+def test_messy_tables_that_load(tmp_path, content, extra, values, warning):
+    from forecast.config import DataConfig, Fill
+    from forecast.data import load_csv
+
+    path = tmp_path / "d.csv"
+    path.write_bytes(content)
+    opts = dict(zip(extra[::2], extra[1::2]))
+    series = load_csv(DataConfig(str(path), target=opts.get("--target"), encoding=opts.get("--encoding", "utf-8"),
+                                 decimal=opts.get("--decimal"), fill=Fill(opts.get("--fill", "interpolate")),
+                                 dedupe="--dedupe" in extra))
+    assert series.values[:, 0].tolist() == values
+    assert (warning in series.notes) if warning else series.notes == ()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("catalogue")
+    csv = tmp / "y.csv"
+    csv.write_text("y\n" + "".join(f"{i % 7}\n" for i in range(120)))
+    result = runner.invoke(app, ["train", str(csv), "--runs-dir", str(tmp / "runs"), "--lookback", "10", "--units", "4",
+                                 "--epochs", "1", "--name", "r"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return tmp / "runs" / "r", csv
+
+
+PREDICT = [
+    ("run folder missing", lambda run, tmp: [str(tmp / "nope"), "{csv}"],
+     "run folder {tmp}/nope does not exist; list runs with `ls runs/` or train one with `forecast train`"),
+    ("run folder is a file", lambda run, tmp: ["{csv}", "{csv}"],
+     "{csv} is not a run folder; pass the folder that `forecast train` wrote, e.g. runs/sine-lstm"),
+    ("run folder incomplete", lambda run, tmp: [str(_without(run, tmp, "scaler.json")), "{csv}"],
+     "run folder {tmp}/copy is incomplete (missing scaler.json); train it again"),
+    ("run from another version", lambda run, tmp: [str(_edit(run, tmp, "config.json", '"schema_version": 1',
+                                                              '"schema_version": 2')), "{csv}"],
+     "run folder {tmp}/copy has schema version 2, this forecast reads 1; train it again with this version"),
+    ("CSV lacking the run's target", lambda run, tmp: [str(run), _write(tmp, "z\n" + "1\n" * 30)],
+     "column `y` not found in {tmp}/new.csv; available: z"),
+    ("CSV shorter than the lookback", lambda run, tmp: [str(run), _write(tmp, "y\n" + "1\n" * 5)],
+     "{tmp}/new.csv has 5 rows, fewer than the run's lookback (10); give at least 10 rows"),
+    ("--steps 0", lambda run, tmp: [str(run), "{csv}", "--steps", "0"], "--steps must be at least 1 (got 0)"),
+]
+
+
+def _copy(run: Path, tmp: Path) -> Path:
+    dst = tmp / "copy"
+    dst.mkdir()
+    for f in run.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+def _without(run, tmp, name):
+    dst = _copy(run, tmp)
+    (dst / name).unlink()
+    return dst
+
+
+def _edit(run, tmp, name, old, new):
+    dst = _copy(run, tmp)
+    (dst / name).write_text((dst / name).read_text().replace(old, new))
+    return dst
+
+
+def _write(tmp, text):
+    (tmp / "new.csv").write_text(text)
+    return str(tmp / "new.csv")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, args, message", PREDICT, ids=[c[0] for c in PREDICT])
+def test_predict_catalogue(run, tmp_path, case, args, message):
+    run_dir, csv = run
+    argv = [a.format(csv=csv) for a in args(run_dir, tmp_path)]
+    out = tmp_path / "p.csv"
+    result = runner.invoke(app, ["predict", *argv, "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == ["Error: " + message.format(tmp=tmp_path, csv=csv)]
+    assert not out.exists()
+
+
+def catalogue() -> list[tuple[str, str]]:
+    """(input, message) rows for the README."""
+    return ([(c[0], c[3].format(p="data.csv")) for c in TRAIN]
+            + [(c[0], c[2].format(tmp="...", csv="data.csv")) for c in PREDICT])
