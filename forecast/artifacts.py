@@ -1,7 +1,7 @@
 """Run folders: written whole into a temporary folder and renamed into place; read back with checks.
 
-A run holds model.keras, config.json, scaler.json, metrics.json, history.csv, test_predictions.csv and
-forecast.png. JSON and CSV only (never pickle); the model loads with Keras' safe mode on.
+A run holds model.keras, config.json, scaler.json, metrics.json, history.csv, test_predictions.csv,
+forecast.png, and intervals.json when prediction intervals were asked for. JSON and CSV only (never pickle); the model loads with Keras' safe mode on.
 """
 
 from __future__ import annotations
@@ -140,6 +140,7 @@ class RunInfo:
     scaler: Scaler
     metrics: dict
     history: pd.DataFrame
+    intervals: dict[str, list[float]]  # level ("0.9") -> half-width per step; empty without --interval
 
     @property
     def name(self) -> str:
@@ -173,10 +174,22 @@ def read_run(path: str | Path) -> RunInfo:
         scaler = _read_scaler(path / "scaler.json", (config.data.target, *config.data.features))
         history = pd.read_csv(path / "history.csv")
         metrics = _read_json(path / "metrics.json")
-        float(metrics["test"]["model"]["mse"]), float(metrics["test"]["naive"]["mse"])
+        float(metrics["test"]["model"]["mse"]), float(metrics["test"]["baselines"]["naive"]["mse"])
+        intervals = _read_intervals(path / "intervals.json", config.window.horizon)
     except (KeyError, TypeError, ValueError) as exc:
         raise RunError(f"run folder {path} has a malformed file ({type(exc).__name__}: {exc}); train it again") from None
-    return RunInfo(path=path, meta=meta, config=config, scaler=scaler, metrics=metrics, history=history)
+    return RunInfo(path=path, meta=meta, config=config, scaler=scaler, metrics=metrics, history=history,
+                   intervals=intervals)
+
+
+def _read_intervals(path: Path, horizon: int) -> dict[str, list[float]]:
+    if not path.exists():
+        return {}
+    half_widths = _read_json(path)["half_widths"]
+    for level, widths in half_widths.items():
+        if not 0 < float(level) < 1 or len(widths) != horizon or any(float(w) < 0 for w in widths):
+            raise ValueError(f"{path.name} has a malformed interval {level}")
+    return {level: [float(w) for w in widths] for level, widths in half_widths.items()}
 
 
 def _read_scaler(path: Path, columns: tuple) -> Scaler:

@@ -19,8 +19,10 @@ from typing import Annotated
 
 import typer
 
-from forecast.config import Cell, DataConfig, Device, Fill, ModelConfig, RunConfig, TrainConfig, WindowConfig
+from forecast.config import (Cell, DataConfig, Device, Fill, ModelConfig, RunConfig, Strategy, TrainConfig, Transform,
+                             WindowConfig)
 from forecast.errors import ForecastError
+from forecast.report import console
 
 app = typer.Typer(
     help="Train SimpleRNN, LSTM and GRU forecasters from a CSV time series, compare them against a naive "
@@ -38,12 +40,6 @@ class CellChoice(str, enum.Enum):
     lstm = "lstm"
     gru = "gru"
     all = "all"
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
@@ -132,50 +128,84 @@ def _split_names(values: list[str] | None) -> tuple[str, ...]:
     return tuple(name.strip() for v in values or [] for name in v.split(",") if name.strip())
 
 
-def _fmt(x: float) -> str:
-    if abs(x) >= 1e4:
-        return f"{x:,.0f}"
-    return f"{x:.4g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.3e}"
+# Options shared by `train` and `backtest`.
+DataArg = Annotated[Path, typer.Argument(help="CSV file with one row per time step.", show_default=False)]
+CellOpt = Annotated[list[CellChoice], typer.Option("--cell", "-c", help="Recurrent cell; repeat it, or `all`, to train several on the identical split, scaling and seed.")]
+TargetOpt = Annotated[str | None, typer.Option(help="Column to forecast; needed only when the CSV has several numeric columns.")]
+TimeColOpt = Annotated[str | None, typer.Option(help="Time column; default: the first column that parses as dates (none is fine).")]
+FeaturesOpt = Annotated[list[str] | None, typer.Option(help="Extra input columns (repeat, or comma-separated); default none, univariate.")]
+LookbackOpt = Annotated[int, typer.Option(help="Past steps the model reads for each forecast.")]
+HorizonOpt = Annotated[int, typer.Option(help="Steps ahead forecast from each origin.")]
+UnitsOpt = Annotated[int, typer.Option(help="Units in each recurrent layer.")]
+LayersOpt = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
+DropoutOpt = Annotated[float, typer.Option(help="Dropout after each recurrent layer (keeps the cuDNN kernel; no recurrent dropout).")]
+EpochsOpt = Annotated[int, typer.Option(help="Maximum epochs.")]
+BatchOpt = Annotated[int, typer.Option(help="Windows per training batch.")]
+LearningRateOpt = Annotated[float, typer.Option(help="Adam learning rate.")]
+PatienceOpt = Annotated[int, typer.Option(help="Early stopping: epochs without a better validation loss before stopping (best weights restored); 0 turns it off.")]
+ValFracOpt = Annotated[float, typer.Option(help="Fraction of rows, after the training part, used for validation.")]
+TestFracOpt = Annotated[float, typer.Option(help="Fraction of rows at the end held out for the test scores (backtest: the size of each fold's test block).")]
+SeedOpt = Annotated[int, typer.Option(help="Random seed for weights and shuffling.")]
+DeviceOpt = Annotated[Device, typer.Option(help="auto: a GPU when Keras sees one; cpu; gpu (an error without one).")]
+FillOpt = Annotated[Fill, typer.Option(help="Missing values: interpolate (linear), ffill, drop the rows, or error.")]
+DedupeOpt = Annotated[bool, typer.Option("--dedupe", help="Keep the last row of each duplicated timestamp instead of stopping.")]
+EncodingOpt = Annotated[str, typer.Option(help="Text encoding of the CSV, e.g. latin-1 (a UTF-8 byte-order mark is handled).")]
+DelimiterOpt = Annotated[str | None, typer.Option(help="Field delimiter; default: detected among , ; tab |.")]
+DecimalOpt = Annotated[str | None, typer.Option(help="Decimal mark, . or ,; default: , when fields are not comma-separated and numbers use commas.")]
+TransformOpt = Annotated[Transform, typer.Option(help="Target transform before scaling, inverted exactly afterwards: none, diff, log, logdiff (log returns, for prices).")]
+SeasonOpt = Annotated[int | None, typer.Option(help="Season length in steps for the seasonal naive baseline and MASE; default: from the time column's frequency (24 hourly, 48 half-hourly, 7 daily, 5 business days, 12 monthly).")]
+StrategyOpt = Annotated[Strategy, typer.Option(help="direct: a Dense(horizon) head; recursive: a one-step model rolled forward on its own forecasts.")]
+IntervalOpt = Annotated[list[float] | None, typer.Option(help="Prediction-interval level in (0, 1), e.g. 0.9; repeat for several. Split-conformal per horizon step, from validation residuals.")]
 
 
-def _table(title: str, columns: tuple[str, ...], text_columns: int):
-    """A Rich table whose first `text_columns` may wrap, so numbers are never cut short."""
-    from rich.table import Table
+def _run_configs(o: dict) -> list[RunConfig]:
+    """One RunConfig per chosen cell from a command's options (its locals())."""
+    data = DataConfig(str(o["data"]), o["target"], o["time_col"], _split_names(o["features"]), o["val_frac"],
+                      o["test_frac"], o["encoding"], _unescape(o["delimiter"]), o["decimal"], o["fill"], o["dedupe"],
+                      o["transform"], o["season"])
+    window = WindowConfig(o["lookback"], o["horizon"])
+    train = TrainConfig(o["epochs"], o["batch_size"], o["learning_rate"], o["patience"], o["seed"], o["device"],
+                        tuple(o["interval"] or ()))
+    return [RunConfig(data, window, ModelConfig(c, o["units"], o["layers"], o["dropout"], o["strategy"]), train)
+            for c in _cells(o["cell"])]
 
-    table = Table(title=title)
-    for i, col in enumerate(columns):
-        text = i < text_columns
-        table.add_column(col, justify="left" if text else "right", no_wrap=not text, overflow="fold")
-    return table
+
+def _catch_sigterm() -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="CSV file with one row per time step.", show_default=False)],
-    cell: Annotated[list[CellChoice], typer.Option("--cell", "-c", help="Recurrent cell; repeat it, or `all`, to train several on the identical split, scaling and seed.")] = [CellChoice.lstm],  # noqa: B006
-    target: Annotated[str | None, typer.Option(help="Column to forecast; needed only when the CSV has several numeric columns.")] = None,
-    time_col: Annotated[str | None, typer.Option(help="Time column; default: the first column that parses as dates (none is fine).")] = None,
-    features: Annotated[list[str] | None, typer.Option(help="Extra input columns (repeat, or comma-separated); default none, univariate.")] = None,
-    lookback: Annotated[int, typer.Option(help="Past steps the model reads for each forecast.")] = WindowConfig.lookback,
-    horizon: Annotated[int, typer.Option(help="Steps ahead predicted at once by the Dense(horizon) head.")] = WindowConfig.horizon,
-    units: Annotated[int, typer.Option(help="Units in each recurrent layer.")] = ModelConfig.units,
-    layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = ModelConfig.layers,
-    dropout: Annotated[float, typer.Option(help="Dropout after each recurrent layer (keeps the cuDNN kernel; no recurrent dropout).")] = ModelConfig.dropout,
-    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = TrainConfig.epochs,
-    batch_size: Annotated[int, typer.Option(help="Windows per training batch.")] = TrainConfig.batch_size,
-    learning_rate: Annotated[float, typer.Option(help="Adam learning rate.")] = TrainConfig.learning_rate,
-    patience: Annotated[int, typer.Option(help="Early stopping: epochs without a better validation loss before stopping (best weights restored); 0 turns it off.")] = TrainConfig.patience,
-    val_frac: Annotated[float, typer.Option(help="Fraction of rows, after the training part, used for validation.")] = DataConfig.val_frac,
-    test_frac: Annotated[float, typer.Option(help="Fraction of rows at the end held out for the test scores.")] = DataConfig.test_frac,
-    seed: Annotated[int, typer.Option(help="Random seed for weights and shuffling.")] = TrainConfig.seed,
+    data: DataArg,
+    cell: CellOpt = [CellChoice.lstm],  # noqa: B006
+    target: TargetOpt = None,
+    time_col: TimeColOpt = None,
+    features: FeaturesOpt = None,
+    lookback: LookbackOpt = WindowConfig.lookback,
+    horizon: HorizonOpt = WindowConfig.horizon,
+    units: UnitsOpt = ModelConfig.units,
+    layers: LayersOpt = ModelConfig.layers,
+    dropout: DropoutOpt = ModelConfig.dropout,
+    strategy: StrategyOpt = Strategy.direct,
+    epochs: EpochsOpt = TrainConfig.epochs,
+    batch_size: BatchOpt = TrainConfig.batch_size,
+    learning_rate: LearningRateOpt = TrainConfig.learning_rate,
+    patience: PatienceOpt = TrainConfig.patience,
+    val_frac: ValFracOpt = DataConfig.val_frac,
+    test_frac: TestFracOpt = DataConfig.test_frac,
+    seed: SeedOpt = TrainConfig.seed,
+    transform: TransformOpt = Transform.none,
+    season: SeasonOpt = None,
+    interval: IntervalOpt = None,
+    fill: FillOpt = DataConfig.fill,
+    dedupe: DedupeOpt = False,
+    encoding: EncodingOpt = DataConfig.encoding,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = None,
+    device: DeviceOpt = Device.auto,
     runs_dir: Annotated[Path, typer.Option(help="Folder that receives the run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option(help="Run name (with several cells: NAME-CELL); default DATA-CELL, made unique.")] = None,
-    device: Annotated[Device, typer.Option(help="auto: a GPU when Keras sees one; cpu; gpu (an error without one).")] = Device.auto,
-    fill: Annotated[Fill, typer.Option(help="Missing values: interpolate (linear), ffill, drop the rows, or error.")] = DataConfig.fill,
-    dedupe: Annotated[bool, typer.Option("--dedupe", help="Keep the last row of each duplicated timestamp instead of stopping.")] = False,
-    encoding: Annotated[str, typer.Option(help="Text encoding of the CSV, e.g. latin-1 (a UTF-8 byte-order mark is handled).")] = DataConfig.encoding,
-    delimiter: Annotated[str | None, typer.Option(help="Field delimiter; default: detected among , ; tab |.")] = None,
-    decimal: Annotated[str | None, typer.Option(help="Decimal mark, . or ,; default: , when fields are not comma-separated and numbers use commas.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted training of the same command from its last completed epoch; cells whose run folder exists are skipped.")] = False,
 ) -> None:
     """Train forecasters on a CSV and write one run folder per cell.
@@ -183,82 +213,96 @@ def train(
     Example: forecast train datasets/sine.csv --cell all
     """
     with _user_errors():
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, _on_sigterm)
-        cells = _cells(cell)
-        data_cfg = DataConfig(str(data), target, time_col, _split_names(features), val_frac, test_frac,
-                              encoding, _unescape(delimiter), decimal, fill, dedupe)
-        window_cfg = WindowConfig(lookback, horizon)
-        configs = [RunConfig(data_cfg, window_cfg, ModelConfig(c, units, layers, dropout),
-                             TrainConfig(epochs, batch_size, learning_rate, patience, seed, device)) for c in cells]
-        from forecast.prepare import prepare
-
-        prep = prepare(data_cfg, window_cfg)  # bad data fails here, before the backend loads
-        _warn(prep.series.notes)
-        out = _console()
-        sizes = prep.split.sizes()
-        n_windows = {p: len(w) for p, w in prep.windows.items()}
-        out.print(
-            f"[bold]{data}[/]: {len(prep.series)} rows, target [bold]{prep.series.target}[/]"
-            + (f", features {', '.join(prep.series.columns[1:])}" if len(prep.series.columns) > 1 else "")
-            + (f", time `{prep.series.time_col}` ({prep.series.freq or 'irregular'})" if prep.series.time_col else "")
-        )
-        out.print("split (rows / windows): " + ", ".join(f"{p} {sizes[p]} / {n_windows[p]}" for p in sizes)
-                  + f"; lookback {lookback}, horizon {horizon}")
+        _catch_sigterm()
+        configs = _run_configs(locals())
+        out, prep = _prepare(configs[0])
         used_device = _start_backend(device)
         out.print(f"device: {used_device}")
-        from forecast import runs
+        from forecast import report, runs
 
-        with _progress(out, epochs) as tracker:
+        with report.progress(out, epochs) as tracker:
             results = runs.train_and_save(prep, configs, runs_dir, name, used_device, tracker, resume)
-        _print_summary(out, results)
+        if report.train_summary(out, results):
+            _warn(("MAPE is undefined because the test part has actual values of zero; it is reported as missing",))
         out.print("runs: " + ", ".join(str(r.path) for r in results))
 
 
-@contextlib.contextmanager
-def _progress(out, epochs: int) -> Iterator:
-    """One live line per cell (epoch, train MSE, val MSE, time) that stays on screen when done."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+def _prepare(cfg: RunConfig):
+    """Load, check and describe the data before the backend loads, so bad data fails fast."""
+    from forecast.prepare import prepare
 
-    progress = Progress(
-        TextColumn("{task.description:>4}"), BarColumn(bar_width=12),
-        TextColumn("epoch {task.completed:>3.0f}/{task.fields[epochs]}"),
-        TextColumn("train MSE {task.fields[loss]:<9} val MSE {task.fields[val]:<9}"),
-        TimeElapsedColumn(), TextColumn("{task.fields[note]}"),
-        console=out,
-    )
-
-    class Tracker:
-        @contextlib.contextmanager
-        def cell(self, name: str) -> Iterator:
-            task = progress.add_task(name, total=epochs, epochs=epochs, loss="-", val="-", note="")
-
-            def on_epoch(epoch: int, logs: dict, seconds: float) -> None:
-                progress.update(task, completed=epoch, loss=_fmt(logs.get("loss", float("nan"))),
-                                val=_fmt(logs.get("val_loss", float("nan"))))
-
-            yield on_epoch
-            done = progress.tasks[task].completed
-            progress.update(task, total=done, note="early stop" if done < epochs else "")
-            progress.stop_task(task)
-
-        def skip(self, name: str, why: str) -> None:
-            progress.console.print(f"{name:>4} skipped: {why}")
-
-    with progress:
-        yield Tracker()
+    prep = prepare(cfg.data, cfg.window)
+    _warn(prep.series.notes)
+    out = console()
+    series, sizes = prep.series, prep.split.sizes()
+    out.print(f"[bold]{cfg.data.path}[/]: {len(series)} rows, target [bold]{series.target}[/]"
+              + (f", features {', '.join(series.columns[1:])}" if len(series.columns) > 1 else "")
+              + (f", time `{series.time_col}` ({series.freq or 'irregular'})" if series.time_col else ""))
+    out.print("split (rows / windows): " + ", ".join(f"{p} {sizes[p]} / {len(prep.windows[p])}" for p in sizes)
+              + f"; lookback {cfg.window.lookback}, horizon {cfg.window.horizon}")
+    how = "--season" if cfg.data.season else (f"inferred from {series.freq}" if series.freq else "no frequency")
+    out.print(f"season {prep.season} ({how}); transform {cfg.data.transform.value}; "
+              f"strategy {cfg.model.strategy.value}")
+    return out, prep
 
 
-def _print_summary(out, results) -> None:
-    table = _table("Test scores in original units (ratio = MSE / naive MSE; below 1 beats it)",
-                   ("model", "run", "MSE", "RMSE", "MAE", "ratio"), 2)
-    naive = results[0].metrics["test"]["naive"]
-    for r in sorted(results, key=lambda r: r.metrics["test"]["model"]["mse"]):
-        m = r.metrics["test"]["model"]
-        table.add_row(r.cell, r.path.name, _fmt(m["mse"]), _fmt(m["rmse"]), _fmt(m["mae"]), f"{m['mse'] / naive['mse']:.3f}"
-                      if naive["mse"] > 0 else "-")
-    table.add_row("naive", "last value", _fmt(naive["mse"]), _fmt(naive["rmse"]), _fmt(naive["mae"]), "1.000")
-    out.print(table)
+@app.command()
+def backtest(
+    data: DataArg,
+    cell: CellOpt = [CellChoice.lstm],  # noqa: B006
+    folds: Annotated[int, typer.Option(help="Test blocks at the end of the series, each --test-frac of its rows; each fold retrains on everything before its block.")] = 5,
+    target: TargetOpt = None,
+    time_col: TimeColOpt = None,
+    features: FeaturesOpt = None,
+    lookback: LookbackOpt = WindowConfig.lookback,
+    horizon: HorizonOpt = WindowConfig.horizon,
+    units: UnitsOpt = ModelConfig.units,
+    layers: LayersOpt = ModelConfig.layers,
+    dropout: DropoutOpt = ModelConfig.dropout,
+    strategy: StrategyOpt = Strategy.direct,
+    epochs: EpochsOpt = TrainConfig.epochs,
+    batch_size: BatchOpt = TrainConfig.batch_size,
+    learning_rate: LearningRateOpt = TrainConfig.learning_rate,
+    patience: PatienceOpt = TrainConfig.patience,
+    val_frac: ValFracOpt = DataConfig.val_frac,
+    test_frac: TestFracOpt = DataConfig.test_frac,
+    seed: SeedOpt = TrainConfig.seed,
+    transform: TransformOpt = Transform.none,
+    season: SeasonOpt = None,
+    fill: FillOpt = DataConfig.fill,
+    dedupe: DedupeOpt = False,
+    encoding: EncodingOpt = DataConfig.encoding,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = None,
+    device: DeviceOpt = Device.auto,
+    out: Annotated[Path, typer.Option(help="CSV of scores per fold and model, then mean and std rows.")] = Path("backtest.csv"),
+    plot: Annotated[Path, typer.Option(help="Figure of scores by fold.")] = Path("plots/backtest.png"),
+) -> None:
+    """Rolling-origin backtest: retrain on an expanding window and score every origin of each test block.
+
+    Example: forecast backtest datasets/electricity_demand_halfhourly.csv --cell all --folds 5
+    """
+    with _user_errors():
+        _catch_sigterm()
+        interval = None  # intervals are a property of one run; a backtest scores point forecasts
+        configs = _run_configs(locals())
+        from forecast.backtest import plan_folds, run_backtest, write_table
+
+        con, prep = _prepare(configs[0])
+        plan_folds(len(prep.series), folds, configs[0].data, configs[0].window)  # too many folds fails now
+        con.print(f"device: {_start_backend(device)}")
+        from forecast import plots, report
+        from forecast.files import write_csv
+
+        with report.progress(con, epochs) as tracker:
+            per_fold, summary, used_season = run_backtest(configs, folds, tracker)
+        write_csv(out, write_table(per_fold, summary))
+        fig, axes = plots.new_figure(2, width=13)
+        for ax, metric in zip(axes, ("mse", "mase"), strict=True):
+            plots.plot_by_fold(ax, per_fold, metric, used_season)
+        plots.save_figure(fig, plot)
+        report.backtest_table(con, summary, folds, used_season)
+        con.print(f"scores: {out}; figure: {plot}")
 
 
 @app.command()
@@ -274,54 +318,35 @@ def compare(
     with _user_errors():
         from forecast import artifacts
 
-        paths = list(runs or [])
+        paths = list(runs or []) or artifacts.list_runs(runs_dir)
         if not paths:
-            paths = artifacts.list_runs(runs_dir)
-            if not paths:
-                raise ForecastError(f"no runs in {runs_dir}; train some with `forecast train DATA.csv --cell all` "
-                                    "or name run folders")
+            raise ForecastError(f"no runs in {runs_dir}; train some with `forecast train DATA.csv --cell all` "
+                                "or name run folders")
         infos = [artifacts.read_run(p) for p in paths]
-        names = _unique_names(infos)
-        from forecast import plots
+        names = [i.name if [j.name for j in infos].count(i.name) == 1 else str(i.path) for i in infos]
+        from forecast import plots, report
 
-        palette = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
-                   "tab:olive", "tab:cyan", "tab:gray"]
-        colors = {n: palette[i % len(palette)] for i, n in enumerate(names)}
+        colors = {n: plots.PALETTE[i % len(plots.PALETTE)] for i, n in enumerate(names)}
         fig, (ax_loss, ax_bar) = plots.new_figure(2, width=13, height=5)
-        plots.plot_losses(ax_loss, {n: i.history for n, i in zip(names, infos)}, colors)
+        plots.plot_losses(ax_loss, {n: i.history for n, i in zip(names, infos, strict=True)}, colors)
         plots.plot_test_mse(ax_bar, names, [i.metrics["test"]["model"]["mse"] for i in infos],
-                            [i.metrics["test"]["naive"]["mse"] for i in infos], colors)
+                            {b: [i.metrics["test"]["baselines"][b]["mse"] for i in infos]
+                             for b in ("naive", "seasonal_naive")}, colors)
         plots.save_figure(fig, out)
-
-        files = {Path(i.meta["data"]["path"]).name for i in infos}
-        one_file = len(files) == 1
-        title = "Runs by test MSE (original units; ratio = MSE / naive MSE)" + (f" on {files.pop()}" if one_file else "")
-        columns = ("run", "cell") + (() if one_file else ("data",))
-        table = _table(title, columns + ("epochs", "test MSE", "naive MSE", "ratio", "MAE"), len(columns))
-        for n, i in sorted(zip(names, infos), key=lambda t: t[1].metrics["test"]["model"]["mse"]):
-            m, b = i.metrics["test"]["model"], i.metrics["test"]["naive"]
-            data_col = () if one_file else (Path(i.meta["data"]["path"]).name,)
-            table.add_row(n, i.config.model.cell.value, *data_col, str(i.metrics["epochs_run"]), _fmt(m["mse"]),
-                          _fmt(b["mse"]), f"{m['mse'] / b['mse']:.3f}" if b["mse"] > 0 else "-", _fmt(m["mae"]))
-        console = _console()
-        console.print(table)
-        console.print(f"figure: {out}")
-
-
-def _unique_names(infos) -> list[str]:
-    names = [i.name for i in infos]
-    return [n if names.count(n) == 1 else str(i.path) for n, i in zip(names, infos)]
+        con = console()
+        report.compare_table(con, names, infos)
+        con.print(f"figure: {out}")
 
 
 @app.command()
 def predict(
     run: Annotated[Path, typer.Argument(help="Run folder written by `forecast train`.", show_default=False)],
     data: Annotated[Path, typer.Argument(help="CSV with the run's columns (it may be another series).", show_default=False)],
-    out: Annotated[Path, typer.Option(help="Predictions CSV (long form: origin, step, timestamp, forecast, actual, error).")] = Path("predictions.csv"),
+    out: Annotated[Path, typer.Option(help="Predictions CSV (long form: origin, step, timestamp, forecast, actual, error, baselines, interval bounds).")] = Path("predictions.csv"),
     steps: Annotated[int | None, typer.Option(help="Forecast N steps beyond the last row (recursively past the trained horizon; univariate runs).")] = None,
     target: Annotated[str | None, typer.Option(help="Column of DATA to use as the run's target, when its name differs.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Also draw history, forecasts and the future part to this PNG.")] = None,
-    device: Annotated[Device, typer.Option(help="auto, cpu or gpu, as for train.")] = Device.auto,
+    plot: Annotated[Path | None, typer.Option(help="Also draw history, forecasts, intervals and the future part to this PNG.")] = None,
+    device: DeviceOpt = Device.auto,
 ) -> None:
     """Forecast a series with a trained run: every origin with a full lookback, plus --steps into the future.
 
@@ -339,24 +364,22 @@ def predict(
         series, scaled = load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target)
         _warn(series.notes)
         _start_backend(device)
-        from forecast import runs
-
-        result = runs.predict_series(info, series, scaled, steps)
+        from forecast import report, runs
         from forecast.files import write_csv
 
+        result = runs.predict_series(info, series, scaled, steps)
         write_csv(out, result.table)
-        console = _console()
-        n_origins = result.table["origin"].nunique()
-        console.print(f"{len(result.table)} forecasts from {n_origins} origins "
-                      f"(lookback {info.config.window.lookback}, horizon {info.config.window.horizon}) -> {out}")
+        con = console()
+        con.print(f"{len(result.table)} forecasts from {result.table['origin'].nunique()} origins "
+                  f"(lookback {info.config.window.lookback}, horizon {info.config.window.horizon}) -> {out}")
         if result.scores is not None:
-            m, b = result.scores["model"], result.scores["naive"]
-            console.print(f"where {data.name} has actuals ({result.scores['n']} values): "
-                          f"model MSE {_fmt(m['mse'])}, MAE {_fmt(m['mae'])}; "
-                          f"naive MSE {_fmt(b['mse'])}, MAE {_fmt(b['mae'])}")
+            parts = [f"{label} MSE {report.fmt(m['mse'])}, MAE {report.fmt(m['mae'])}"
+                     for label, m in (("model", result.scores["model"]), ("naive", result.scores["naive"]),
+                                      ("seasonal naive", result.scores["seasonal_naive"])) if m is not None]
+            con.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
         if plot is not None:
             runs.plot_predictions(result, series, info, plot)
-            console.print(f"plot: {plot}")
+            con.print(f"plot: {plot}")
 
 
 @app.command()
@@ -369,11 +392,11 @@ def info() -> None:
         _start_backend(Device.auto)
         from forecast import train
 
-        console = _console()
+        con = console()
         for key, value in train.versions().items():
-            console.print(f"{key:>11}: {value}")
+            con.print(f"{key:>11}: {value}")
         gpus = train.gpu_names()
-        console.print(f"{'devices':>11}: {', '.join(gpus) if gpus else 'CPU only'}")
+        con.print(f"{'devices':>11}: {', '.join(gpus) if gpus else 'CPU only'}")
 
 
 @datasets_app.callback()
@@ -388,16 +411,13 @@ def datasets(
     if ctx.invoked_subcommand is not None:
         return
     with _user_errors():
+        from forecast import report
         from forecast.data import describe_csv
 
         files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
         if not files:
             raise ForecastError(f"no CSV files in {folder}; run from the project folder or pass --dir")
-        table = _table(f"Datasets in {folder}", ("file", "columns", "rows", "start", "end", "freq"), 2)
-        for f in files:
-            d = describe_csv(f)
-            table.add_row(d["file"], d["columns"], str(d["rows"]), d["start"], d["end"], d["freq"])
-        _console().print(table)
+        report.datasets_table(console(), folder, [describe_csv(f) for f in files])
 
 
 class Generator(str, enum.Enum):
@@ -424,7 +444,7 @@ def datasets_make(
         from forecast.files import write_csv
 
         write_csv(out, make_sine(rows, noise, seed, period))
-        _console().print(f"wrote {rows} rows to {out}")
+        console().print(f"wrote {rows} rows to {out}")
 
 
 def main() -> None:

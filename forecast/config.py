@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from forecast.errors import ForecastError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Cell(str, enum.Enum):
@@ -31,6 +31,22 @@ class Fill(str, enum.Enum):
     error = "error"
 
 
+class Transform(str, enum.Enum):
+    """Applied to the target before scaling, inverted exactly afterwards (outputs stay in original units)."""
+
+    none = "none"
+    diff = "diff"
+    log = "log"
+    logdiff = "logdiff"
+
+
+class Strategy(str, enum.Enum):
+    """direct: a Dense(horizon) head; recursive: a one-step model rolled forward on its own forecasts."""
+
+    direct = "direct"
+    recursive = "recursive"
+
+
 @dataclass(frozen=True)
 class DataConfig:
     path: str
@@ -44,8 +60,12 @@ class DataConfig:
     decimal: str | None = None  # None: "," when the delimiter is not a comma and numbers use commas, else "."
     fill: Fill = Fill.interpolate
     dedupe: bool = False
+    transform: Transform = Transform.none
+    season: int | None = None  # None: inferred from the time column's frequency
 
     def __post_init__(self) -> None:
+        if self.season is not None and self.season < 1:
+            raise ForecastError(f"--season must be at least 1 (got {self.season})")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ForecastError(f"--delimiter must be one character (got {self.delimiter!r}); use \\t for tab")
         if self.decimal not in (None, ".", ","):
@@ -79,6 +99,7 @@ class ModelConfig:
     units: int = 32
     layers: int = 1
     dropout: float = 0.0
+    strategy: Strategy = Strategy.direct
 
     def __post_init__(self) -> None:
         if self.units < 1:
@@ -97,8 +118,12 @@ class TrainConfig:
     patience: int = 5
     seed: int = 0
     device: Device = Device.auto
+    intervals: tuple[float, ...] = ()  # prediction-interval levels, e.g. (0.9,)
 
     def __post_init__(self) -> None:
+        for level in self.intervals:
+            if not 0 < level < 1:
+                raise ForecastError(f"--interval must lie strictly between 0 and 1, e.g. 0.9 for 90% (got {level})")
         if self.epochs < 1:
             raise ForecastError(f"--epochs must be at least 1 (got {self.epochs})")
         if self.batch_size < 1:
@@ -116,6 +141,11 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    def __post_init__(self) -> None:
+        if self.model.strategy is Strategy.recursive and self.data.features:
+            raise ForecastError("--strategy recursive feeds forecasts back as inputs, which needs a univariate run; "
+                                "drop --features or use --strategy direct")
+
     def to_dict(self) -> dict:
         """JSON-ready: enums become their values, tuples lists."""
         out = asdict(self)
@@ -123,11 +153,15 @@ class RunConfig:
         out["train"]["device"] = self.train.device.value
         out["data"]["features"] = list(self.data.features)
         out["data"]["fill"] = self.data.fill.value
+        out["data"]["transform"] = self.data.transform.value
+        out["model"]["strategy"] = self.model.strategy.value
+        out["train"]["intervals"] = list(self.train.intervals)
         return out
 
     @classmethod
     def from_dict(cls, raw: dict) -> RunConfig:
-        data = dict(raw["data"], features=tuple(raw["data"]["features"]), fill=Fill(raw["data"]["fill"]))
-        model = dict(raw["model"], cell=Cell(raw["model"]["cell"]))
-        train = dict(raw["train"], device=Device(raw["train"]["device"]))
+        data = dict(raw["data"], features=tuple(raw["data"]["features"]), fill=Fill(raw["data"]["fill"]),
+                    transform=Transform(raw["data"]["transform"]))
+        model = dict(raw["model"], cell=Cell(raw["model"]["cell"]), strategy=Strategy(raw["model"]["strategy"]))
+        train = dict(raw["train"], device=Device(raw["train"]["device"]), intervals=tuple(raw["train"]["intervals"]))
         return cls(DataConfig(**data), WindowConfig(**raw["window"]), ModelConfig(**model), TrainConfig(**train))

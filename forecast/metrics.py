@@ -1,14 +1,20 @@
-"""Error metrics in the target's original units. Each takes (y_true, y_pred) of equal shape and returns a float."""
+"""Error metrics in the target's original units. Each takes (y_true, y_pred) of equal shape and returns a float
+(MAPE, sMAPE and MASE return None where they are undefined, never inf)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 
+def _err(y_true, y_pred) -> np.ndarray:
+    return np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
+
+
 def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean squared error: mean((y - ŷ)²)."""
-    err = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
-    return float(np.mean(err**2))
+    return float(np.mean(_err(y_true, y_pred) ** 2))
 
 
 def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -18,13 +24,67 @@ def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean absolute error: mean(|y - ŷ|)."""
-    err = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
-    return float(np.mean(np.abs(err)))
+    return float(np.mean(np.abs(_err(y_true, y_pred))))
 
 
-METRICS = {"mse": mse, "rmse": rmse, "mae": mae}
+def mape(y_true: np.ndarray, y_pred: np.ndarray) -> float | None:
+    """Mean absolute percentage error: 100 · mean(|y - ŷ| / |y|); None when an actual is zero (undefined)."""
+    y = np.asarray(y_true, dtype=np.float64)
+    if (y == 0).any():
+        return None
+    return float(100 * np.mean(np.abs(_err(y, y_pred)) / np.abs(y)))
 
 
-def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """Every metric of METRICS over all windows and horizon steps."""
-    return {name: fn(y_true, y_pred) for name, fn in METRICS.items()}
+def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Symmetric MAPE: 100 · mean(2|y - ŷ| / (|y| + |ŷ|)), a term being 0 where y = ŷ = 0. Lies in [0, 200]."""
+    y, p = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    denom = np.abs(y) + np.abs(p)
+    terms = np.divide(2 * np.abs(y - p), denom, out=np.zeros_like(denom), where=denom > 0)
+    return float(100 * np.mean(terms))
+
+
+def mase(y_true: np.ndarray, y_pred: np.ndarray, scale: float) -> float | None:
+    """Mean absolute scaled error: MAE / scale, where scale is the in-sample MAE of the seasonal naive forecast
+    on the training part (see naive_scale); below 1 beats that in-sample benchmark. None when scale is 0."""
+    if not scale > 0:
+        return None
+    return mae(y_true, y_pred) / scale
+
+
+def naive_scale(train_target: np.ndarray, season: int) -> float:
+    """In-sample MAE of the seasonal naive forecast on the training part: mean(|y[t] - y[t-m]|), t = m .. n-1."""
+    y = np.asarray(train_target, dtype=np.float64)
+    if len(y) <= season:
+        return math.nan
+    return float(np.mean(np.abs(y[season:] - y[:-season])))
+
+
+def score(y_true: np.ndarray, y_pred: np.ndarray, scale: float = math.nan) -> dict[str, float | None]:
+    """Every metric over all windows and horizon steps."""
+    return {"mse": mse(y_true, y_pred), "rmse": rmse(y_true, y_pred), "mae": mae(y_true, y_pred),
+            "mape": mape(y_true, y_pred), "smape": smape(y_true, y_pred), "mase": mase(y_true, y_pred, scale)}
+
+
+def score_by_step(y_true: np.ndarray, y_pred: np.ndarray, scale: float = math.nan) -> list[dict]:
+    """score() of each horizon step (column) of (n_windows, horizon) arrays."""
+    return [score(y_true[:, h], y_pred[:, h], scale) for h in range(y_true.shape[1])]
+
+
+def conformal_quantiles(residuals: np.ndarray, level: float) -> list[float]:
+    """Split-conformal half-widths per horizon step from (n, horizon) validation residuals.
+
+    q_h is the ⌈(n+1)·level⌉-th smallest |residual| of step h, which gives coverage of at least `level` on
+    exchangeable data; inf when the validation part is too small for that level.
+    """
+    abs_res = np.sort(np.abs(np.asarray(residuals, dtype=np.float64)), axis=0)
+    n = abs_res.shape[0]
+    k = math.ceil((n + 1) * level)
+    if k > n:
+        return [math.inf] * abs_res.shape[1]
+    return [float(q) for q in abs_res[k - 1]]
+
+
+def coverage(y_true: np.ndarray, y_pred: np.ndarray, half_widths: list[float]) -> float:
+    """Share of actuals inside forecast ± half-width of their step."""
+    inside = np.abs(_err(y_true, y_pred)) <= np.asarray(half_widths)[None, :]
+    return float(np.mean(inside))

@@ -15,6 +15,10 @@ from matplotlib.ticker import MaxNLocator
 from forecast.files import atomic_path
 
 
+PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
+           "tab:cyan", "tab:gray"]
+
+
 def new_figure(ncols: int = 1, width: float = 10, height: float = 4.5) -> tuple[Figure, list]:
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
@@ -29,8 +33,15 @@ def save_figure(fig: Figure, path: str | Path) -> None:
 
 def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndarray, *,
                   naive: np.ndarray | None = None, future_time=None, future: np.ndarray | None = None,
-                  title: str = "", ylabel: str = "value") -> None:
-    """Actual series, the one-step forecasts over it, and optionally a future path beyond its end."""
+                  bands=(), future_bands=(), title: str = "", ylabel: str = "value") -> None:
+    """Actual series, the one-step forecasts over it, and optionally a future path beyond its end.
+
+    `bands` and `future_bands` are (label, lower, upper) prediction intervals, widest first.
+    """
+    for i, (label, lower, upper) in enumerate(bands):
+        ax.fill_between(forecast_time, lower, upper, color="tab:blue", alpha=0.12 + 0.08 * i, lw=0, label=label)
+    for i, (_, lower, upper) in enumerate(future_bands):
+        ax.fill_between(future_time, lower, upper, color="tab:red", alpha=0.12 + 0.08 * i, lw=0)
     ax.plot(time, actual, color="black", lw=1.2, label="actual")
     ax.plot(forecast_time, forecast, color="tab:blue", lw=1.0, label="forecast (step 1)")
     if naive is not None:
@@ -57,15 +68,58 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) 
     ax.legend(fontsize=7, ncol=2)
 
 
-def plot_test_mse(ax, names: list[str], mse: list[float], naive_mse: list[float], colors: dict[str, str]) -> None:
-    """A bar of test MSE per run (original units) with the naive baseline on the same windows marked."""
+BASELINE_LABELS = {"naive": "naive (last value)", "seasonal_naive": "seasonal naive", "mean": "window mean",
+                   "drift": "drift"}
+BASELINE_STYLES = {"naive": ("black", "-"), "seasonal_naive": ("tab:gray", "--"), "mean": ("tab:olive", ":"),
+                   "drift": ("tab:brown", "-.")}
+
+
+def plot_by_step(ax, by_step: list[dict], metric: str, season: int) -> None:
+    """A metric by horizon step for the model and each baseline (from metrics.json's by_step table)."""
+    steps = [row["step"] for row in by_step]
+    ax.plot(steps, [row["model"][metric] for row in by_step], color="tab:blue", lw=2, marker="o", ms=3,
+            label="model")
+    for name, (color, ls) in BASELINE_STYLES.items():
+        label = BASELINE_LABELS[name] + (f" (m={season})" if name == "seasonal_naive" else "")
+        ax.plot(steps, [row[name][metric] for row in by_step], color=color, ls=ls, lw=1.2, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("horizon step")
+    ax.set_ylabel(f"test {metric.upper()} (original units)")
+    ax.set_title(f"Test {metric.upper()} by horizon step")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, list[float]],
+                  colors: dict[str, str]) -> None:
+    """A bar of test MSE per run (original units) with baselines on the same windows marked."""
     x = np.arange(len(names))
     ax.bar(x, mse, color=[colors[n] for n in names])
-    ax.scatter(x, naive_mse, marker="_", s=900, color="black", linewidths=2, zorder=3,
-               label="naive (last value)")
+    for name, values in baselines.items():
+        color, _ = BASELINE_STYLES[name]
+        ax.scatter(x, values, marker="_" if name == "naive" else "x", s=900 if name == "naive" else 80,
+                   color=color, linewidths=2, zorder=3, label=BASELINE_LABELS[name])
     for xi, value in zip(x, mse):
         ax.annotate(f"{value:.4g}", (xi, value), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("test MSE (original units)")
     ax.set_title("Test MSE")
     ax.legend(fontsize=8, loc="upper left")
+
+
+def plot_by_fold(ax, per_fold: pd.DataFrame, metric: str, season: int) -> None:
+    """A backtest metric by fold for each model (solid) and baseline (its own style)."""
+    models = [m for m in per_fold["model"].unique() if m not in BASELINE_STYLES]
+    for i, model in enumerate(models):
+        rows = per_fold[per_fold["model"] == model]
+        ax.plot(rows["fold"], rows[metric], color=PALETTE[i % len(PALETTE)], lw=2, marker="o", label=model)
+    for name, (color, ls) in BASELINE_STYLES.items():
+        rows = per_fold[per_fold["model"] == name]
+        label = BASELINE_LABELS[name] + (f" (m={season})" if name == "seasonal_naive" else "")
+        ax.plot(rows["fold"], rows[metric], color=color, ls=ls, lw=1.2, marker=".", label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("fold (test block, oldest first)")
+    ax.set_ylabel(f"{metric.upper()} (original units)" if metric != "mase" else "MASE")
+    ax.set_title(f"Backtest {metric.upper()} by fold")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)

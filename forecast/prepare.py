@@ -1,5 +1,5 @@
-"""Everything a run needs from its data before Keras: the split, the train-only scaler, the windows of
-each part, and the long-form tables that forecasts are written in."""
+"""Everything a run needs from its data before Keras: the target transform, the split, the train-only
+scaler, the windows of each part, the season; and scoring forecasts against the baselines."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.baselines import naive
-from forecast.config import DataConfig, WindowConfig
+from forecast import transforms
+from forecast.baselines import BASELINES, check_season, infer_season
+from forecast.config import DataConfig, Transform, WindowConfig
 from forecast.data import Series, load_csv, read_frame
-from forecast.split import Scaler, Split, split_series
 from forecast.errors import DataError
-from forecast.metrics import score
+from forecast.metrics import conformal_quantiles, coverage, naive_scale, score, score_by_step
+from forecast.split import Scaler, Split, split_series
 from forecast.windows import Windows, part_origins
 
 PARTS = ("train", "val", "test")
@@ -22,40 +23,73 @@ PARTS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class Prepared:
-    series: Series
+    series: Series  # original units (the first row dropped for differenced transforms)
+    transform: Transform
     split: Split
-    scaler: Scaler
-    scaled: np.ndarray  # (n_rows, n_columns) float32, scaled with training-part statistics
-    windows: dict[str, Windows]  # "train", "val", "test"
+    scaler: Scaler  # fit on the training rows of the transformed values
+    scaled: np.ndarray  # (n_rows, n_columns) float32: transformed, then scaled
+    windows: dict[str, Windows]  # "train", "val", "test", horizon steps each
+    season: int
+    scale: float  # MASE denominator: in-sample seasonal-naive MAE on the training part
 
     def raw_target(self) -> np.ndarray:
         return self.series.values[:, 0]
 
+    def to_target(self, scaled_forecast: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Scaled, transformed forecasts (n, H) of the given origins back to the target's original units."""
+        z = self.scaler.inverse_target(scaled_forecast)
+        return transforms.inverse(z, self.raw_target()[origins], self.transform)
+
+
+def transform_series(series: Series, transform: Transform) -> tuple[Series, np.ndarray]:
+    """(series in original units, model inputs with the transformed target), row-aligned."""
+    transforms.check_positive(series.values[:, 0], transform, series.target, series.path)
+    model_values = series.values.copy()
+    model_values[:, 0] = transforms.forward(series.values[:, 0], transform)
+    if transform in transforms.DIFFERENCED:  # the first row has no difference: start one row later
+        series = dataclasses.replace(series, values=series.values[1:], time=series.time[1:])
+        model_values = model_values[1:]
+    return series, model_values
+
 
 def prepare(data: DataConfig, window: WindowConfig) -> Prepared:
-    """Load and validate the CSV, split it by time, fit the scaler on the training rows only."""
-    series = load_csv(data)
-    split = split_series(len(series), data, window)
-    scaler = Scaler.fit(series.values[:split.train_end])
-    scaled = scaler.transform(series.values)
+    """Load and validate the CSV, transform the target, split by time, fit the scaler on training rows only."""
+    series, model_values = transform_series(load_csv(data), data.transform)
+    return prepare_series(series, model_values, data, window, split_series(len(series), data, window))
+
+
+def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, window: WindowConfig,
+                   split: Split) -> Prepared:
+    """Scaler, windows and season for a given split (a fold of a backtest, or the usual three parts)."""
+    season = data.season or infer_season(series.freq)
+    check_season(season, split.train_end, data.path)
+    scaler = Scaler.fit(model_values[:split.train_end])
+    scaled = scaler.transform(model_values)
     windows = {part: Windows(scaled, window.lookback, window.horizon,
                              part_origins(split.bounds(part), window.lookback, window.horizon))
                for part in PARTS}
-    return Prepared(series=series, split=split, scaler=scaler, scaled=scaled, windows=windows)
+    # Scores use the season's history before each origin: make sure every scored origin has it.
+    for part in ("val", "test"):
+        if len(windows[part]) and windows[part].origins[0] < season - 1:
+            raise DataError(f"--season {season} reaches before the first row for the {part} part of {data.path}; "
+                            "use a smaller --season or a larger training part")
+    return Prepared(series=series, transform=data.transform, split=split, scaler=scaler, scaled=scaled,
+                    windows=windows, season=season, scale=naive_scale(series.values[:split.train_end, 0], season))
 
 
 def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: str,
                     target: str | None = None) -> tuple[Series, np.ndarray]:
-    """Read a series to forecast with a run's columns (target renamed by `target`) and the run's scaler."""
+    """Read a series to forecast with a run's columns (target renamed by `target`), transform and scaler."""
     # Another file may have another delimiter, decimal mark or time column name: detect those again.
     cfg = dataclasses.replace(run_data, path=path, target=target or run_data.target, delimiter=None, decimal=None)
     if cfg.time_col is not None and cfg.time_col not in read_frame(path, cfg).columns:
         cfg = dataclasses.replace(cfg, time_col=None)
-    series = load_csv(cfg)
+    series, model_values = transform_series(load_csv(cfg), run_data.transform)
     if len(series) < lookback:
-        raise DataError(f"{path} has {len(series)} rows, fewer than the run's lookback ({lookback}); "
+        extra = " after differencing" if run_data.transform in transforms.DIFFERENCED else ""
+        raise DataError(f"{path} has {len(series)} rows{extra}, fewer than the run's lookback ({lookback}); "
                         f"give at least {lookback} rows")
-    return series, scaler.transform(series.values)
+    return series, scaler.transform(model_values)
 
 
 def extend_time(time: pd.Index, extra: int, freq: str | None) -> pd.Index:
@@ -68,12 +102,14 @@ def extend_time(time: pd.Index, extra: int, freq: str | None) -> pd.Index:
     if isinstance(time, pd.DatetimeIndex):
         step = time[-1] - time[-2] if len(time) > 1 else pd.Timedelta(0)
         return time.append(pd.DatetimeIndex([time[-1] + step * (k + 1) for k in range(extra)]))
-    return pd.RangeIndex(len(time) + extra)
+    start = int(time[0]) if len(time) else 0  # row numbers, which start at 1 after differencing
+    return pd.RangeIndex(start, start + len(time) + extra)
 
 
 def forecast_table(time: pd.Index, target: np.ndarray, origins: np.ndarray, forecasts: np.ndarray,
-                   naive: np.ndarray | None = None) -> pd.DataFrame:
-    """Long form, one row per origin and step: origin, step, timestamp, forecast, actual, error[, naive].
+                   extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Long form, one row per origin and step: origin, step, timestamp, forecast, actual, error, then `extra`
+    columns of the same (n_origins, n_steps) shape (baselines, interval bounds).
 
     `time` must reach at least max(origin) + n_steps (see extend_time); `actual` is empty past the data.
     """
@@ -92,8 +128,8 @@ def forecast_table(time: pd.Index, target: np.ndarray, origins: np.ndarray, fore
         "actual": actual,
     })
     table["error"] = table["actual"] - table["forecast"]
-    if naive is not None:
-        table["naive"] = naive.reshape(-1)
+    for name, values in (extra or {}).items():
+        table[name] = values.reshape(-1)
     return table
 
 
@@ -103,13 +139,45 @@ def actual_targets(prep: Prepared, part: str) -> np.ndarray:
     return Windows(prep.series.values, w.lookback, w.horizon, w.origins).targets(slice(None))
 
 
-def test_scores(prep: Prepared, forecast: np.ndarray) -> dict:
-    """Model and naive-baseline scores on exactly the same test windows, in original units."""
+def baseline_forecasts(target: np.ndarray, origins: np.ndarray, horizon: int, lookback: int,
+                       season: int) -> dict[str, np.ndarray]:
+    return {name: fn(target, origins, horizon, lookback, season) for name, fn in BASELINES.items()}
+
+
+def baseline_scores(prep: Prepared) -> dict[str, dict]:
+    """Scores of every baseline on the test windows, in original units."""
     test = prep.windows["test"]
     actual = actual_targets(prep, "test")
-    return {
-        "model": score(actual, forecast),
-        "naive": score(actual, naive(prep.raw_target(), test.origins, test.horizon)),
+    base = baseline_forecasts(prep.raw_target(), test.origins, test.horizon, test.lookback, prep.season)
+    return {name: score(actual, pred, prep.scale) for name, pred in base.items()}
+
+
+def test_scores(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[float]] | None = None) -> dict:
+    """Model and baseline scores on exactly the same test windows, in original units, overall and by step;
+    and the test coverage of each prediction interval."""
+    test = prep.windows["test"]
+    actual = actual_targets(prep, "test")
+    base = baseline_forecasts(prep.raw_target(), test.origins, test.horizon, test.lookback, prep.season)
+    by_step = [{"step": h + 1} for h in range(test.horizon)]
+    for name, pred in {"model": forecast, **base}.items():
+        for row, s in zip(by_step, score_by_step(actual, pred, prep.scale), strict=True):
+            row[name] = s
+    out = {
+        "model": score(actual, forecast, prep.scale),
+        "baselines": baseline_scores(prep),
+        "by_step": by_step,
+        "season": prep.season,
         "n_windows": len(test),
         "horizon": test.horizon,
     }
+    if intervals:
+        out["intervals"] = {level: {"coverage": coverage(actual, forecast, q), "mean_width": 2 * float(np.mean(q))}
+                            for level, q in intervals.items()}
+    return out
+
+
+def interval_half_widths(prep: Prepared, val_forecast: np.ndarray, levels: tuple[float, ...]) -> dict[str, list[float]]:
+    """Split-conformal half-widths per step from the validation part's residuals, keyed by level ("0.9")."""
+    residuals = actual_targets(prep, "val") - val_forecast
+    return {f"{level:g}": conformal_quantiles(residuals, level) for level in levels}
+

@@ -13,14 +13,15 @@ import numpy as np
 import pandas as pd
 
 from forecast import __version__, artifacts, plots
-from forecast.baselines import naive
+from forecast import transforms
+from forecast.baselines import naive, seasonal_naive
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.data import Series
 from forecast.errors import ForecastError
 from forecast.files import write_csv, write_json
 from forecast.metrics import score
-from forecast.prepare import Prepared, extend_time, forecast_table
-from forecast.train import CellResult, forecast_recursive, predict_windows, train_cell, versions
+from forecast.prepare import Prepared, baseline_forecasts, extend_time, forecast_table
+from forecast.train import CellResult, forecast_recursive, forecast_windows, train_cell, versions
 from forecast.windows import Windows, forecast_origins
 
 
@@ -67,7 +68,7 @@ def _write_run(folder: Path, prep: Prepared, cfg: RunConfig, result: CellResult,
     series, split = prep.series, prep.split
     # Record the options as they were resolved (auto-detected target and time column included).
     options = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, target=series.target,
-                                                                time_col=series.time_col))
+                                                                time_col=series.time_col, season=prep.season))
     time = series.time
     meta = {
         "schema_version": SCHEMA_VERSION,
@@ -96,34 +97,58 @@ def _write_run(folder: Path, prep: Prepared, cfg: RunConfig, result: CellResult,
     write_json(folder / "scaler.json", prep.scaler.to_dict(series.columns))
     write_json(folder / "metrics.json", result.metrics)
     write_csv(folder / "history.csv", result.fit.history)
+    if result.intervals:
+        write_json(folder / "intervals.json", {"method": "split-conformal on the validation part",
+                                               "half_widths": result.intervals})
 
     test = prep.windows["test"]
     target = prep.raw_target()
-    table = forecast_table(time, target, test.origins, result.test_forecast,
-                           naive(target, test.origins, test.horizon))
+    extra = baseline_forecasts(target, test.origins, test.horizon, test.lookback, prep.season)
+    extra.update(_bounds(result.test_forecast, result.intervals))
+    table = forecast_table(time, target, test.origins, result.test_forecast, extra)
     write_csv(folder / "test_predictions.csv", table)
 
+    scores = result.metrics["test"]
     first = table[table["step"] == 1]
     start = split.val_end - 1
-    fig, (ax,) = plots.new_figure()
-    mse = result.metrics["test"]["model"]["mse"]
+    fig, (ax, ax_step) = plots.new_figure(2, width=14)
     plots.plot_forecast(ax, time[start:], target[start:], first["timestamp"], first["forecast"],
-                        naive=first["naive"], ylabel=series.target,
-                        title=f"{cfg.model.cell.value} on the test part of {Path(series.path).name}: "
-                              f"MSE {mse:.4g} (naive {result.metrics['test']['naive']['mse']:.4g})")
+                        naive=first["naive"], ylabel=series.target, bands=_bands(first, result.intervals),
+                        title=f"{cfg.model.cell.value} on the test part of {Path(series.path).name}: MSE "
+                              f"{scores['model']['mse']:.4g} (naive {scores['baselines']['naive']['mse']:.4g})")
+    plots.plot_by_step(ax_step, scores["by_step"], "mae", season=prep.season)
     plots.save_figure(fig, folder / "forecast.png")
+
+
+def _bounds(forecast: np.ndarray, intervals: dict[str, list[float]]) -> dict[str, np.ndarray]:
+    """lower_90/upper_90 columns (n, steps) from half-widths per step; empty past the trained horizon."""
+    out = {}
+    for level, half in intervals.items():
+        width = np.full(forecast.shape[1], np.nan)
+        k = min(len(half), forecast.shape[1])
+        width[:k] = half[:k]
+        pct = f"{float(level) * 100:g}"
+        out[f"lower_{pct}"] = forecast - width
+        out[f"upper_{pct}"] = forecast + width
+    return out
+
+
+def _bands(table: pd.DataFrame, intervals: dict[str, list[float]]) -> list[tuple[str, pd.Series, pd.Series]]:
+    pcts = sorted((f"{float(level) * 100:g}" for level in intervals), key=float, reverse=True)
+    return [(f"{p}% interval", table[f"lower_{p}"], table[f"upper_{p}"]) for p in pcts]
 
 
 @dataclass
 class Prediction:
     table: pd.DataFrame
-    scores: dict | None  # model and naive scores where the data has actuals
+    scores: dict | None  # model and baseline scores where the data has actuals
     n_future: int  # forecasts of the last origin that lie past the data
 
 
 def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, steps: int | None) -> Prediction:
     """Forecast every origin with a full lookback (horizon steps each); the last origin gets --steps."""
-    lookback, horizon = info.config.window.lookback, info.config.window.horizon
+    cfg = info.config
+    lookback, horizon, strategy = cfg.window.lookback, cfg.window.horizon, cfg.model.strategy
     if steps is not None and steps > horizon and scaled.shape[1] > 1:
         raise ForecastError(
             f"--steps {steps} exceeds the run's horizon ({horizon}) and the run reads input features "
@@ -134,28 +159,43 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
     if tuple(model.input_shape[1:]) != expected:
         raise ForecastError(f"{info.path}/model.keras expects windows of shape {tuple(model.input_shape[1:])}, "
                             f"the run's config says {expected}; the run folder is inconsistent, train it again")
-    n = len(series)
     target = series.values[:, 0]
-    origins = forecast_origins(n, lookback)
-    forecasts = info.scaler.inverse_target(predict_windows(model, Windows(scaled, lookback, horizon, origins)))
+
+    def to_target(scaled_forecast: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        z = info.scaler.inverse_target(scaled_forecast)
+        return transforms.inverse(z, target[origins], cfg.data.transform)
+
+    origins = forecast_origins(len(series), lookback)
+    forecasts = to_target(forecast_windows(model, Windows(scaled, lookback, horizon, origins), strategy), origins)
     last = forecasts[-1]
     if steps is not None:
-        if steps > horizon:
-            last = info.scaler.inverse_target(forecast_recursive(model, scaled[-lookback:], steps))
-        else:
-            last = last[:steps]
+        last = (to_target(forecast_recursive(model, scaled[-lookback:], steps)[None, :], origins[-1:])[0]
+                if steps > horizon else last[:steps])
     time = extend_time(series.time, max(horizon, len(last)), series.freq)
-    table = pd.concat([
-        forecast_table(time, target, origins[:-1], forecasts[:-1], naive(target, origins[:-1], horizon)),
-        forecast_table(time, target, origins[-1:], last[None, :], naive(target, origins[-1:], len(last))),
-    ], ignore_index=True)
+    season = info.metrics["test"]["season"]
+    parts = [(origins[:-1], forecasts[:-1]), (origins[-1:], last[None, :])]
+    table = pd.concat([forecast_table(time, target, o, f, {**_predict_baselines(target, o, f.shape[1], lookback, season),
+                                                           **_bounds(f, info.intervals)})
+                       for o, f in parts if len(o)], ignore_index=True)
     known = table["actual"].notna()
     scores = None
     if known.any():
-        scores = {"model": score(table.loc[known, "actual"], table.loc[known, "forecast"]),
-                  "naive": score(table.loc[known, "actual"], table.loc[known, "naive"]),
-                  "n": int(known.sum())}
+        rows = table[known]
+        scores = {"n": int(known.sum()), "model": score(rows["actual"], rows["forecast"])}
+        for name in ("naive", "seasonal_naive"):
+            has = rows[name].notna()
+            scores[name] = score(rows.loc[has, "actual"], rows.loc[has, name]) if has.any() else None
     return Prediction(table=table, scores=scores, n_future=len(last))
+
+
+def _predict_baselines(target: np.ndarray, origins: np.ndarray, steps: int, lookback: int,
+                       season: int) -> dict[str, np.ndarray]:
+    """Naive and seasonal naive for the printed scores; the seasonal one is empty where history is too short."""
+    seasonal = np.full((len(origins), steps), np.nan)
+    ok = origins >= season - 1
+    if ok.any():
+        seasonal[ok] = seasonal_naive(target, origins[ok], steps, lookback, season)
+    return {"naive": naive(target, origins, steps), "seasonal_naive": seasonal}
 
 
 def plot_predictions(result: Prediction, series: Series, info: artifacts.RunInfo, path: Path) -> None:
@@ -169,6 +209,7 @@ def plot_predictions(result: Prediction, series: Series, info: artifacts.RunInfo
     fig, (ax,) = plots.new_figure(width=11)
     plots.plot_forecast(ax, series.time[start:], series.values[start:, 0], first["timestamp"], first["forecast"],
                         future_time=future["timestamp"], future=future["forecast"].to_numpy(),
+                        bands=_bands(first, info.intervals), future_bands=_bands(future, info.intervals),
                         ylabel=series.target,
                         title=f"{info.name} ({info.config.model.cell.value}) on {Path(series.path).name}")
     plots.save_figure(fig, path)

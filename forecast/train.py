@@ -13,12 +13,12 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecast.config import RunConfig, TrainConfig
+from forecast.config import RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.errors import ForecastError
 from forecast.files import atomic_path, write_csv, write_json
 from forecast.models import build_model
-from forecast.prepare import Prepared, test_scores
-from forecast.windows import Windows
+from forecast.prepare import Prepared, interval_half_widths, test_scores
+from forecast.windows import Windows, part_origins
 
 
 class TrainingDiverged(ForecastError):
@@ -209,10 +209,29 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
 
 
 def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
-    """Forecast every window, a batch at a time: (n_windows, horizon) in the model's (scaled) units."""
+    """Forecast every window, a batch at a time: (n_windows, model outputs) in the model's (scaled) units."""
     if len(windows) == 0:
-        return np.zeros((0, windows.horizon))
+        return np.zeros((0, model.output_shape[-1]), np.float32)
     return np.asarray(model.predict(WindowBatches(windows, batch_size, targets=False), verbose=0))
+
+
+def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, chunk: int = 4096) -> np.ndarray:
+    """(n_windows, windows.horizon) scaled forecasts of every window.
+
+    direct: one prediction per window. recursive: a one-step model fed its own forecasts; all origins of a
+    chunk advance one step per batched call, so the cost is horizon calls per chunk, not per window.
+    """
+    if strategy is Strategy.direct:
+        return predict_windows(model, windows)
+    out = np.empty((len(windows), windows.horizon), np.float32)
+    for start in range(0, len(windows), chunk):
+        idx = np.arange(start, min(start + chunk, len(windows)))
+        x = windows.inputs(idx)  # (batch, lookback, 1)
+        for h in range(windows.horizon):
+            step = np.asarray(model.predict_on_batch(x), dtype=np.float32)  # (batch, 1)
+            out[idx, h] = step[:, 0]
+            x = np.concatenate([x[:, 1:], step[:, None, :]], axis=1)
+    return out
 
 
 def seed_everything(seed: int) -> None:
@@ -252,24 +271,41 @@ class CellResult:
     fit: FitResult
     test_forecast: np.ndarray  # (n_test_windows, horizon), original units
     metrics: dict
+    intervals: dict[str, list[float]]  # level ("0.9") -> conformal half-width per horizon step
+
+
+def one_step_windows(prep: Prepared, part: str) -> Windows:
+    """A part's windows with one-step targets, for training a recursive model."""
+    lookback = prep.windows[part].lookback
+    return Windows(prep.scaled, lookback, 1, part_origins(prep.split.bounds(part), lookback, 1))
 
 
 def train_cell(prep: Prepared, cfg: RunConfig, on_epoch: Callable[[int, dict, float], None] | None = None,
                state_dir: Path | None = None) -> CellResult:
     """Build, fit and score one cell; every cell of a command sees the same split, scaler and seed."""
+    recursive = cfg.model.strategy is Strategy.recursive
     seed_everything(cfg.train.seed)
-    model = build_model(cfg.model, cfg.window, prep.scaled.shape[1], cfg.train.learning_rate)
-    fit = fit_model(model, prep.windows["train"], prep.windows["val"], cfg.train, on_epoch, state_dir)
-    forecast = prep.scaler.inverse_target(predict_windows(model, prep.windows["test"]))
+    outputs = WindowConfig(cfg.window.lookback, 1 if recursive else cfg.window.horizon)
+    model = build_model(cfg.model, outputs, prep.scaled.shape[1], cfg.train.learning_rate)
+    train, val = ((one_step_windows(prep, "train"), one_step_windows(prep, "val")) if recursive
+                  else (prep.windows["train"], prep.windows["val"]))
+    fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir)
+
+    def forecast(part: str) -> np.ndarray:
+        w = prep.windows[part]
+        return prep.to_target(forecast_windows(model, w, cfg.model.strategy), w.origins)
+
+    test_forecast = forecast("test")
+    intervals = interval_half_widths(prep, forecast("val"), cfg.train.intervals) if cfg.train.intervals else {}
     metrics = {
-        "test": test_scores(prep, forecast),
+        "test": test_scores(prep, test_forecast, intervals),
         "best_epoch": fit.best_epoch,
         "model_epoch": fit.model_epoch,
         "epochs_run": len(fit.history),
         "best_val_loss": float(fit.history["val_loss"].min()),
         "training_seconds": round(fit.seconds, 3),
     }
-    return CellResult(model=model, fit=fit, test_forecast=forecast, metrics=metrics)
+    return CellResult(model=model, fit=fit, test_forecast=test_forecast, metrics=metrics, intervals=intervals)
 
 
 def forecast_recursive(model: keras.Model, window: np.ndarray, steps: int) -> np.ndarray:

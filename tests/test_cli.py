@@ -63,11 +63,12 @@ def test_train_all_writes_a_complete_run_per_cell(trained):
         assert list(history.columns) == ["epoch", "loss", "val_loss"] and len(history) == 12
         metrics = json.loads((run / "metrics.json").read_text())["test"]
         # A clean sine wave is easy for any cell and hard for "tomorrow = today".
-        assert metrics["model"]["mse"] < 0.1 * metrics["naive"]["mse"]
-        assert metrics["naive"]["mse"] == pytest.approx(0.0489, rel=0.02)
+        assert metrics["model"]["mse"] < 0.1 * metrics["baselines"]["naive"]["mse"]
+        assert metrics["baselines"]["naive"]["mse"] == pytest.approx(0.0489, rel=0.02)
         assert metrics["n_windows"] == 60
         preds = pd.read_csv(run / "test_predictions.csv")
-        assert list(preds.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive"]
+        assert list(preds.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive",
+                                       "seasonal_naive", "mean", "drift"]
         assert len(preds) == 60 and preds["actual"].notna().all()
         assert preds["timestamp"].iloc[0] == "2024-01-15 04:00:00"  # row 340, the first test row
         assert ((preds["actual"] - preds["forecast"]) ** 2).mean() == pytest.approx(metrics["model"]["mse"])
@@ -78,7 +79,7 @@ def test_train_all_writes_a_complete_run_per_cell(trained):
 def test_identical_split_scaling_and_seed_across_cells(trained):
     tmp, _, _ = trained
     scalers = {(tmp / "runs" / f"sine-{c}" / "scaler.json").read_text() for c in ("rnn", "lstm", "gru")}
-    naive_mse = {json.loads((tmp / "runs" / f"sine-{c}" / "metrics.json").read_text())["test"]["naive"]["mse"]
+    naive_mse = {json.loads((tmp / "runs" / f"sine-{c}" / "metrics.json").read_text())["test"]["baselines"]["naive"]["mse"]
                  for c in ("rnn", "lstm", "gru")}
     assert len(scalers) == 1 and len(naive_mse) == 1
 
@@ -101,7 +102,8 @@ def test_predict_every_origin_and_steps_beyond_the_end(trained):
     out, plot = tmp / "pred.csv", tmp / "pred.png"
     result = run_ok("predict", tmp / "runs" / "sine-lstm", csv, "--steps", "30", "--out", out, "--plot", plot)
     preds = pd.read_csv(out)
-    assert list(preds.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive"]
+    assert list(preds.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive",
+                                   "seasonal_naive"]
     # origins 19..398 forecast one step each; the last origin (row 399) forecasts 30 steps recursively
     assert len(preds) == 380 + 30 and preds["origin"].nunique() == 381
     future = preds[preds["actual"].isna()]

@@ -10,7 +10,7 @@ from forecast.cli import app
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
-COMMANDS = ["train", "compare", "predict", "info", "datasets", "datasets make"]
+COMMANDS = ["train", "backtest", "compare", "predict", "info", "datasets", "datasets make"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast.config import SCHEMA_VERSION
 
 runner = CliRunner()
 DAYS = "\n".join(f"2024-01-{d:02d},{d}" for d in range(1, 29))
@@ -84,6 +85,17 @@ TRAIN = [
     ("fractions summing to 1", ROWS.encode(), ["--val-frac", "0.5", "--test-frac", "0.5"],
      "--val-frac (0.5) + --test-frac (0.5) leave less than 10% of the rows for training; lower one of them"),
     ("a fraction outside (0, 1)", ROWS.encode(), ["--test-frac", "1.5"], "--test-frac must lie between 0 and 1 (got 1.5)"),
+    ("interval level outside (0, 1)", ROWS.encode(), ["--interval", "1.5"],
+     "--interval must lie strictly between 0 and 1, e.g. 0.9 for 90% (got 1.5)"),
+    ("season longer than the training part", ("y\n" + "1\n" * 100).encode(), ["--lookback", "5", "--season", "80"],
+     "--season 80 is longer than the training part of {p} (70 rows); use a season under 70, or more data"),
+    ("log of values that are not positive", ("y\n" + "1\n0\n" * 50).encode(), ["--transform", "log"],
+     "--transform log needs positive values, but `y` in {p} is 0 at data row 2 in time order; use --transform "
+     "diff or none"),
+    ("recursive strategy with features", b"y,x\n1,2\n", ["--target", "y", "--features", "x", "--strategy",
+                                                         "recursive"],
+     "--strategy recursive feeds forecasts back as inputs, which needs a univariate run; drop --features or use "
+     "--strategy direct"),
     ("a long delimiter", ROWS.encode(), ["--delimiter", ";;"],
      "--delimiter must be one character (got ';;'); use \\t for tab"),
     ("--device gpu without a GPU", ("y\n" + "1\n" * 100).encode(), ["--device", "gpu", "--lookback", "5"],
@@ -92,13 +104,26 @@ TRAIN = [
 ]
 
 
-@pytest.mark.parametrize("case, content, extra, message", TRAIN, ids=[c[0] for c in TRAIN])
-def test_train_catalogue(tmp_path, case, content, extra, message):
+BACKTEST = [
+    ("more folds than the series holds", ("y\n" + "1\n" * 100).encode(), ["--folds", "20", "--lookback", "5"],
+     "--folds 20 does not fit {p}: with test blocks of 15 rows (--test-frac 0.15) the first fold would train on "
+     "fewer than lookback + horizon = 6 rows; use --folds 6 or less"),
+    ("zero folds", ("y\n" + "1\n" * 100).encode(), ["--folds", "0", "--lookback", "5"],
+     "--folds must be at least 1 (got 0)"),
+]
+
+
+@pytest.mark.parametrize("command, case, content, extra, message",
+                         [("train", *c) for c in TRAIN] + [("backtest", *c) for c in BACKTEST],
+                         ids=[c[0] for c in TRAIN + BACKTEST])
+def test_train_catalogue(tmp_path, command, case, content, extra, message):
     path = tmp_path / "data.csv"
     if content is not None:
         path.write_bytes(content)
     runs = tmp_path / "runs"
-    result = runner.invoke(app, ["train", str(path), "--runs-dir", str(runs), *extra])
+    where = ["--runs-dir", str(runs)] if command == "train" else ["--out", str(runs / "b.csv"), "--plot",
+                                                                  str(runs / "b.png")]
+    result = runner.invoke(app, [command, str(path), *where, *extra])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
@@ -167,9 +192,10 @@ PREDICT = [
      "{csv} is not a run folder; pass the folder that `forecast train` wrote, e.g. runs/sine-lstm"),
     ("run folder incomplete", lambda run, tmp: [str(_without(run, tmp, "scaler.json")), "{csv}"],
      "run folder {tmp}/copy is incomplete (missing scaler.json); train it again"),
-    ("run from another version", lambda run, tmp: [str(_edit(run, tmp, "config.json", '"schema_version": 1',
-                                                              '"schema_version": 2')), "{csv}"],
-     "run folder {tmp}/copy has schema version 2, this forecast reads 1; train it again with this version"),
+    ("run from another version", lambda run, tmp: [str(_edit(run, tmp, "config.json", f'"schema_version": {SCHEMA_VERSION}',
+                                                              '"schema_version": 1')), "{csv}"],
+     f"run folder {{tmp}}/copy has schema version 1, this forecast reads {SCHEMA_VERSION}; train it again with this "
+     "version"),
     ("CSV lacking the run's target", lambda run, tmp: [str(run), _write(tmp, "z\n" + "1\n" * 30)],
      "column `y` not found in {tmp}/new.csv; available: z"),
     ("CSV shorter than the lookback", lambda run, tmp: [str(run), _write(tmp, "y\n" + "1\n" * 5)],
@@ -218,4 +244,5 @@ def test_predict_catalogue(run, tmp_path, case, args, message):
 def catalogue() -> list[tuple[str, str]]:
     """(input, message) rows for the README."""
     return ([(c[0], c[3].format(p="data.csv")) for c in TRAIN]
-            + [(c[0], c[2].format(tmp="...", csv="data.csv")) for c in PREDICT])
+            + [(f"backtest: {c[0]}", c[3].format(p="data.csv")) for c in BACKTEST]
+            + [(f"predict: {c[0]}", c[2].format(tmp="...", csv="data.csv")) for c in PREDICT])

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast.config import SCHEMA_VERSION
 
 runner = CliRunner()
 ARGS = ["--cell", "gru", "--lookback", "20", "--units", "8", "--epochs", "8", "--batch-size", "16",
@@ -162,8 +163,8 @@ def test_a_model_carrying_code_is_refused_and_never_runs(small_run, tmp_path):
     (lambda run: (run / "scaler.json").write_text('{"kind": "standard", "columns": ["value"], "mean": [0], "std": [0]}'),
      "has a malformed file (ValueError: scaler.json has a non-finite mean or a non-positive std); train it again"),
     (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace(
-        '"schema_version": 1', '"schema_version": 99')),
-     "has schema version 99, this forecast reads 1; train it again with this version"),
+        f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 99')),
+     f"has schema version 99, this forecast reads {SCHEMA_VERSION}; train it again with this version"),
     (lambda run: (run / "metrics.json").write_text("{not json"),
      "metrics.json cannot be read as JSON"),
 ])
@@ -206,11 +207,12 @@ def test_extreme_and_constant_series_train_without_nan(tmp_path, scale, offset):
     pd.DataFrame({"value": value}).to_csv(tmp_path / "x.csv", index=False)
     _ok("train", tmp_path / "x.csv", "--runs-dir", tmp_path / "runs", "--cell", "gru", *TINY)
     metrics = json.loads((tmp_path / "runs" / "x-gru" / "metrics.json").read_text())["test"]
-    assert all(np.isfinite(v) for part in ("model", "naive") for v in metrics[part].values())
+    assert all(np.isfinite(metrics[p][k]) for p in ("model",) for k in ("mse", "rmse", "mae", "smape"))
+    assert all(np.isfinite(metrics["baselines"]["naive"][k]) for k in ("mse", "rmse", "mae"))
     if scale == 0:  # a constant series: both forecasts exact, scores zero, not NaN
-        assert metrics["naive"]["mse"] == 0 and metrics["model"]["mse"] < 1e-6
+        assert metrics["baselines"]["naive"]["mse"] == 0 and metrics["model"]["mse"] < 1e-6
     else:  # errors come back in the series' own units
-        assert metrics["naive"]["rmse"] == pytest.approx(scale * 2 * np.sin(np.pi / 20) / np.sqrt(2), rel=0.05)
+        assert metrics["baselines"]["naive"]["rmse"] == pytest.approx(scale * 2 * np.sin(np.pi / 20) / np.sqrt(2), rel=0.05)
 
 
 def test_a_name_being_trained_elsewhere_is_refused(tmp_path):

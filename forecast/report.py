@@ -1,0 +1,137 @@
+"""What the commands print: Rich tables of scores, the live training progress, number formatting.
+
+Rich only (no typer): the CLI passes the results in, this module lays them out for a terminal or a log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+BASELINE_NAMES = {"naive": "naive", "seasonal_naive": "seasonal", "mean": "mean", "drift": "drift"}
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 1e4:
+        return f"{x:,.0f}"
+    return f"{x:.4g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.3e}"
+
+
+def opt(x: float | None, spec: str = "{:.3f}") -> str:
+    return "-" if x is None else spec.format(x)
+
+
+def ratio(x: float, base: float) -> str:
+    return f"{x / base:.3f}" if base > 0 else "-"
+
+
+def table(title: str, columns: tuple[str, ...], text_columns: int):
+    """A Rich table whose first `text_columns` may wrap, so numbers are never cut short."""
+    from rich.table import Table
+
+    out = Table(title=title)
+    for i, col in enumerate(columns):
+        text = i < text_columns
+        out.add_column(col, justify="left" if text else "right", no_wrap=not text, overflow="fold")
+    return out
+
+
+def baseline_label(name: str, season: int) -> str:
+    return BASELINE_NAMES[name] + (f" m={season}" if name == "seasonal_naive" else "")
+
+
+@contextlib.contextmanager
+def progress(out, epochs: int) -> Iterator:
+    """One live line per trained model (epoch, train MSE, val MSE, time) that stays on screen when done."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description:>4}"), BarColumn(bar_width=12),
+        TextColumn("epoch {task.completed:>3.0f}/{task.fields[epochs]}"),
+        TextColumn("train MSE {task.fields[loss]:<9} val MSE {task.fields[val]:<9}"),
+        TimeElapsedColumn(), TextColumn("{task.fields[note]}"),
+        console=out,
+    )
+
+    class Tracker:
+        @contextlib.contextmanager
+        def cell(self, name: str) -> Iterator:
+            task = bar.add_task(name, total=epochs, epochs=epochs, loss="-", val="-", note="")
+
+            def on_epoch(epoch: int, logs: dict, seconds: float) -> None:
+                bar.update(task, completed=epoch, loss=fmt(logs.get("loss", float("nan"))),
+                           val=fmt(logs.get("val_loss", float("nan"))))
+
+            yield on_epoch
+            done = bar.tasks[task].completed
+            bar.update(task, total=done, note="early stop" if done < epochs else "")
+            bar.stop_task(task)
+
+        def skip(self, name: str, why: str) -> None:
+            bar.console.print(f"{name:>4} skipped: {why}")
+
+    with bar:
+        yield Tracker()
+
+
+def train_summary(out, results) -> bool:
+    """The test scores of trained cells beside every baseline; returns whether MAPE was undefined."""
+    test = results[0].metrics["test"]
+    naive_mse = test["baselines"]["naive"]["mse"]
+    t = table(f"Test scores in original units, {test['n_windows']} windows x {test['horizon']} steps "
+              "(ratio = MSE / naive MSE; MASE < 1 beats the in-sample seasonal naive)",
+              ("model", "MSE", "RMSE", "MAE", "MASE", "MAPE %", "ratio"), 1)
+    rows = [(r.cell, r.metrics["test"]["model"]) for r in results]
+    rows += [(baseline_label(n, test["season"]), m) for n, m in test["baselines"].items()]
+    for label, m in sorted(rows, key=lambda row: row[1]["mse"]):
+        t.add_row(label, fmt(m["mse"]), fmt(m["rmse"]), fmt(m["mae"]), opt(m["mase"]), opt(m["mape"], "{:.2f}"),
+                  ratio(m["mse"], naive_mse))
+    out.print(t)
+    for r in results:
+        for level, iv in r.metrics["test"].get("intervals", {}).items():
+            out.print(f"{r.cell}: {float(level):.0%} interval covers {iv['coverage']:.1%} of the test values "
+                      f"(mean width {fmt(iv['mean_width'])})")
+    return any(m["mape"] is None for _, m in rows)
+
+
+def compare_table(out, names: list[str], infos) -> None:
+    files = {Path(i.meta["data"]["path"]).name for i in infos}
+    one_file = len(files) == 1
+    title = "Runs by test MSE (original units; ratio = MSE / naive MSE)" + (f" on {files.pop()}" if one_file else "")
+    columns = ("run", "cell") + (() if one_file else ("data",))
+    t = table(title, columns + ("epochs", "test MSE", "naive", "seasonal", "ratio", "MASE"), len(columns))
+    for name, info in sorted(zip(names, infos), key=lambda pair: pair[1].metrics["test"]["model"]["mse"]):
+        m, base = info.metrics["test"]["model"], info.metrics["test"]["baselines"]
+        data_col = () if one_file else (Path(info.meta["data"]["path"]).name,)
+        t.add_row(name, info.config.model.cell.value, *data_col, str(info.metrics["epochs_run"]), fmt(m["mse"]),
+                  fmt(base["naive"]["mse"]), fmt(base["seasonal_naive"]["mse"]), ratio(m["mse"], base["naive"]["mse"]),
+                  opt(m["mase"]))
+    out.print(t)
+
+
+def backtest_table(out, summary, folds: int, season: int) -> None:
+    """Mean and spread over folds of each model's and baseline's scores."""
+    t = table(f"Backtest over {folds} folds (mean ± sd across folds, original units)",
+              ("model", "MSE", "± sd", "MAE", "MASE", "± sd", "wins"), 1)
+    for row in summary.itertuples():
+        label = baseline_label(row.model, season) if row.model in BASELINE_NAMES else row.model
+        t.add_row(label, fmt(row.mse_mean), fmt(row.mse_std), fmt(row.mae_mean), opt(row.mase_mean),
+                  opt(row.mase_std), f"{row.wins}/{folds}")
+    out.print(t)
+    out.print("wins: folds in which the model's MSE is below the seasonal naive's")
+
+
+def datasets_table(out, folder: Path, rows: list[dict]) -> None:
+    t = table(f"Datasets in {folder}", ("file", "columns", "rows", "start", "end", "freq"), 2)
+    for d in rows:
+        t.add_row(d["file"], d["columns"], str(d["rows"]), d["start"], d["end"], d["freq"])
+    out.print(t)

@@ -1,0 +1,129 @@
+"""Baselines everywhere, both strategies, transforms, prediction intervals and the rolling-origin backtest."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.backtest import plan_folds
+from forecast.cli import app
+from forecast.config import DataConfig, Transform, WindowConfig
+from forecast.data import load_csv
+from forecast.prepare import prepare, prepare_series, transform_series
+
+runner = CliRunner()
+TINY = ["--lookback", "24", "--units", "8", "--epochs", "4", "--batch-size", "32", "--learning-rate", "0.01",
+        "--patience", "0"]
+
+
+def ok(*args):
+    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def noisy_sine(path: Path, n: int = 500, noise: float = 0.1, level: float = 0.0) -> Path:
+    t = np.arange(n)
+    value = level + np.sin(2 * np.pi * t / 24) + noise * np.random.default_rng(1).standard_normal(n)
+    time = pd.date_range("2024-01-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M")
+    pd.DataFrame({"timestamp": time, "value": value}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("n, folds, lookback, horizon", [(1000, 5, 48, 12), (400, 3, 10, 1), (4032, 5, 96, 48)])
+def test_backtest_folds_never_train_on_their_test_block(tmp_path, n, folds, lookback, horizon):
+    path = tmp_path / "s.csv"
+    pd.DataFrame({"y": np.arange(n, dtype=float)}).to_csv(path, index=False)
+    data, window = DataConfig(str(path)), WindowConfig(lookback, horizon)
+    series, values = transform_series(load_csv(data), Transform.none)
+    splits = plan_folds(n, folds, data, window)
+    assert len(splits) == folds and splits[-1].n == n
+    for before, after in zip(splits, splits[1:]):
+        assert after.val_end == before.n  # test blocks are back to back
+        assert after.train_end > before.train_end  # the training window expands
+    for split in splits:
+        prep = prepare_series(series, values, data, window, split)
+        test_start, test_end = split.bounds("test")
+        for part in ("train", "val"):
+            w = prep.windows[part]
+            assert w.origins.max() + horizon < test_start  # no target of training or validation in the block
+        test = prep.windows["test"]
+        assert test.origins.min() + 1 >= test_start and test.origins.max() + horizon < test_end
+        # the scaler saw only the fold's training rows
+        assert prep.scaler.mean[0] == pytest.approx(np.arange(split.train_end).mean())
+
+
+def test_seasonal_naive_and_mase_on_the_shipped_sine():
+    prep = prepare(DataConfig("datasets/sine.csv"), WindowConfig(48, 1))
+    assert prep.season == 24
+    assert prep.scale == pytest.approx(0.05 * 2 / np.sqrt(np.pi), rel=0.1)  # E|e1 - e2| for noise sd 0.05
+
+
+@pytest.mark.slow
+def test_recursive_strategy_with_intervals_end_to_end(tmp_path):
+    csv = noisy_sine(tmp_path / "s.csv")
+    runs = tmp_path / "runs"
+    result = ok("train", csv, "--cell", "gru", "--horizon", "6", "--strategy", "recursive", "--interval", "0.9",
+                "--interval", "0.5", "--runs-dir", runs, *TINY)
+    run = runs / "s-gru"
+    metrics = json.loads((run / "metrics.json").read_text())["test"]
+    assert metrics["horizon"] == 6 and len(metrics["by_step"]) == 6 and metrics["season"] == 24
+    assert set(metrics["baselines"]) == {"naive", "seasonal_naive", "mean", "drift"}
+    assert metrics["model"]["mse"] < 0.5 * metrics["baselines"]["naive"]["mse"]  # 6 steps ahead on a sine
+    widths = json.loads((run / "intervals.json").read_text())["half_widths"]
+    assert set(widths) == {"0.9", "0.5"} and all(len(w) == 6 for w in widths.values())
+    assert all(a > b for a, b in zip(widths["0.9"], widths["0.5"]))
+    assert 0.8 <= metrics["intervals"]["0.9"]["coverage"] <= 0.98
+    assert "90% interval covers" in result.stdout and "seasonal m=24" in result.stdout
+    config = json.loads((run / "config.json").read_text())["options"]
+    assert config["model"]["strategy"] == "recursive" and config["train"]["intervals"] == [0.9, 0.5]
+    preds = pd.read_csv(run / "test_predictions.csv")
+    assert {"lower_90", "upper_90", "lower_50", "upper_50", "seasonal_naive"} <= set(preds.columns)
+    assert (preds["lower_90"] <= preds["lower_50"]).all() and (preds["upper_50"] <= preds["upper_90"]).all()
+    # predict: intervals for every step of the horizon, none past it
+    out = tmp_path / "p.csv"
+    ok("predict", run, csv, "--steps", "10", "--out", out, "--plot", tmp_path / "p.png")
+    preds = pd.read_csv(out)
+    future = preds[preds["origin"] == preds["origin"].iloc[-1]]  # the last origin: all in the future
+    assert future["actual"].isna().all()
+    assert future["step"].tolist() == list(range(1, 11))
+    assert future["lower_90"].notna().tolist() == [True] * 6 + [False] * 4
+
+
+@pytest.mark.slow
+def test_logdiff_forecasts_levels_in_original_units(tmp_path):
+    rng = np.random.default_rng(0)
+    price = 50 * np.exp(np.cumsum(0.01 * rng.standard_normal(400)))
+    dates = pd.bdate_range("2020-01-01", periods=400).strftime("%Y-%m-%d")
+    pd.DataFrame({"Date": dates, "Close": price, "Volume": 1000}).to_csv(tmp_path / "p.csv", index=False)
+    ok("train", tmp_path / "p.csv", "--target", "Close", "--transform", "logdiff", "--cell", "lstm", "--horizon", "3",
+       "--runs-dir", tmp_path / "runs", *TINY)
+    run = tmp_path / "runs" / "p-lstm"
+    metrics = json.loads((run / "metrics.json").read_text())["test"]
+    assert metrics["season"] == 5  # business days
+    naive = metrics["baselines"]["naive"]
+    # forecasts of log returns near zero put the model close to the random walk, in price units
+    assert metrics["model"]["mae"] < 1.3 * naive["mae"]
+    preds = pd.read_csv(run / "test_predictions.csv")
+    assert preds["forecast"].between(price.min() * 0.8, price.max() * 1.2).all()
+    assert json.loads((run / "config.json").read_text())["data"]["rows"] == 399  # first row has no return
+
+
+@pytest.mark.slow
+def test_backtest_end_to_end(tmp_path):
+    csv = noisy_sine(tmp_path / "s.csv", n=400)
+    out, plot = tmp_path / "bt.csv", tmp_path / "bt.png"
+    result = ok("backtest", csv, "--cell", "rnn", "--cell", "gru", "--folds", "3", "--out", out, "--plot", plot,
+                "--test-frac", "0.1", *TINY)
+    table = pd.read_csv(out)
+    models = {"rnn", "gru", "naive", "seasonal_naive", "mean", "drift"}
+    per_fold = table[~table["fold"].isin(["mean", "std"])]
+    assert set(per_fold["model"]) == models and sorted(per_fold["fold"].astype(int).unique()) == [1, 2, 3]
+    assert per_fold["windows"].astype(int).eq(40).all()  # blocks of 40 rows, horizon 1: 40 origins each
+    means = table[table["fold"] == "mean"].set_index("model")
+    assert means.loc["rnn", "mse"] == pytest.approx(per_fold[per_fold["model"] == "rnn"]["mse"].mean())
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert "Backtest over 3 folds" in result.stdout and "seasonal m=24" in result.stdout
