@@ -21,9 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.config import SCHEMA_VERSION, RunConfig
-from forecast.split import Scaler
 from forecast.errors import ForecastError, RunError
 from forecast.files import TMP_PREFIX, umask_mode, write_json
+from forecast.split import Scaler
 
 RUN_FILES = ("model.keras", "config.json", "scaler.json", "metrics.json", "history.csv")
 
@@ -194,14 +194,15 @@ def _read_intervals(path: Path, horizon: int) -> dict[str, list[float]]:
 
 def _read_scaler(path: Path, columns: tuple) -> Scaler:
     raw = _read_json(path)
-    if raw.get("kind") != "standard" or raw.get("columns") != list(columns):
+    if raw.get("kind") not in ("standard", "window") or raw.get("columns") != list(columns):
         raise ValueError(f"{path.name} describes columns {raw.get('columns')}, the run uses {list(columns)}")
     mean, std = [float(m) for m in raw["mean"]], [float(s) for s in raw["std"]]
     if len(mean) != len(columns) or len(std) != len(columns):
         raise ValueError(f"{path.name} needs one mean and one std per column")
     if not all(math.isfinite(v) for v in mean + std) or min(std) <= 0:
         raise ValueError(f"{path.name} has a non-finite mean or a non-positive std")
-    return Scaler(tuple(mean), tuple(std))
+    low, high = (float(v) for v in raw["train_range"])
+    return Scaler(tuple(mean), tuple(std), raw["kind"] == "window", low, high)
 
 
 # The only layers `forecast train` builds; anything else in a model.keras did not come from this tool.

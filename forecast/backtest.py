@@ -3,41 +3,15 @@ its test block and forecasts every origin in the block; models and baselines are
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from forecast.config import DataConfig, RunConfig, WindowConfig
+from forecast.config import RunConfig
 from forecast.data import load_csv
-from forecast.errors import ForecastError
 from forecast.prepare import baseline_scores, prepare_series, transform_series
-from forecast.split import Split
+from forecast.split import plan_folds
 from forecast.train import train_cell
 
 METRICS = ("mse", "rmse", "mae", "mape", "smape", "mase")
-
-
-def plan_folds(n: int, folds: int, data: DataConfig, window: WindowConfig) -> list[Split]:
-    """`folds` test blocks of round(n * test_frac) rows at the end of the series, oldest first; fold k trains on
-    the rows before its block (the last val_frac of them for validation)."""
-    if folds < 1:
-        raise ForecastError(f"--folds must be at least 1 (got {folds})")
-    block = max(window.horizon, round(n * data.test_frac))
-
-    def fold(k: int, count: int) -> Split | None:
-        test_start = n - (count - k) * block
-        val_rows = max(window.horizon, math.ceil(test_start * data.val_frac))
-        split = Split(n=test_start + block, train_end=test_start - val_rows, val_end=test_start)
-        return split if split.train_end >= window.lookback + window.horizon else None
-
-    if fold(0, folds) is None:
-        most = next((f for f in range(folds - 1, 0, -1) if fold(0, f) is not None), 0)
-        raise ForecastError(
-            f"--folds {folds} does not fit {data.path}: with test blocks of {block} rows (--test-frac "
-            f"{data.test_frac}) the first fold would train on fewer than lookback + horizon = "
-            f"{window.lookback + window.horizon} rows; use --folds {most} or less" if most else
-            f"{data.path} is too short for even one fold of {block} rows; lower --test-frac or --lookback")
-    return [fold(k, folds) for k in range(folds)]
 
 
 def run_backtest(configs: list[RunConfig], folds: int, tracker) -> tuple[pd.DataFrame, pd.DataFrame, int]:

@@ -19,8 +19,19 @@ from typing import Annotated
 
 import typer
 
-from forecast.config import (Cell, DataConfig, Device, Fill, ModelConfig, RunConfig, Strategy, TrainConfig, Transform,
-                             WindowConfig)
+from forecast.config import (
+    Cell,
+    DataConfig,
+    Device,
+    Fill,
+    ModelConfig,
+    Normalize,
+    RunConfig,
+    Strategy,
+    TrainConfig,
+    Transform,
+    WindowConfig,
+)
 from forecast.errors import ForecastError
 from forecast.report import console
 
@@ -153,6 +164,7 @@ EncodingOpt = Annotated[str, typer.Option(help="Text encoding of the CSV, e.g. l
 DelimiterOpt = Annotated[str | None, typer.Option(help="Field delimiter; default: detected among , ; tab |.")]
 DecimalOpt = Annotated[str | None, typer.Option(help="Decimal mark, . or ,; default: , when fields are not comma-separated and numbers use commas.")]
 TransformOpt = Annotated[Transform, typer.Option(help="Target transform before scaling, inverted exactly afterwards: none, diff, log, logdiff (log returns, for prices).")]
+NormalizeOpt = Annotated[Normalize, typer.Option(help="window: each window relative to its last target value, so models carry over to levels never seen in training; global: one scaler fit on the training part; auto (default, chosen by measurement): window when over 25% of the validation part lies outside the training range, else global.")]
 SeasonOpt = Annotated[int | None, typer.Option(help="Season length in steps for the seasonal naive baseline and MASE; default: from the time column's frequency (24 hourly, 48 half-hourly, 7 daily, 5 business days, 12 monthly).")]
 StrategyOpt = Annotated[Strategy, typer.Option(help="direct: a Dense(horizon) head; recursive: a one-step model rolled forward on its own forecasts.")]
 IntervalOpt = Annotated[list[float] | None, typer.Option(help="Prediction-interval level in (0, 1), e.g. 0.9; repeat for several. Split-conformal per horizon step, from validation residuals.")]
@@ -162,7 +174,7 @@ def _run_configs(o: dict) -> list[RunConfig]:
     """One RunConfig per chosen cell from a command's options (its locals())."""
     data = DataConfig(str(o["data"]), o["target"], o["time_col"], _split_names(o["features"]), o["val_frac"],
                       o["test_frac"], o["encoding"], _unescape(o["delimiter"]), o["decimal"], o["fill"], o["dedupe"],
-                      o["transform"], o["season"])
+                      o["transform"], o["season"], o["normalize"])
     window = WindowConfig(o["lookback"], o["horizon"])
     train = TrainConfig(o["epochs"], o["batch_size"], o["learning_rate"], o["patience"], o["seed"], o["device"],
                         tuple(o["interval"] or ()))
@@ -196,6 +208,7 @@ def train(
     test_frac: TestFracOpt = DataConfig.test_frac,
     seed: SeedOpt = TrainConfig.seed,
     transform: TransformOpt = Transform.none,
+    normalize: NormalizeOpt = DataConfig.normalize,
     season: SeasonOpt = None,
     interval: IntervalOpt = None,
     fill: FillOpt = DataConfig.fill,
@@ -241,7 +254,8 @@ def _prepare(cfg: RunConfig):
     out.print("split (rows / windows): " + ", ".join(f"{p} {sizes[p]} / {len(prep.windows[p])}" for p in sizes)
               + f"; lookback {cfg.window.lookback}, horizon {cfg.window.horizon}")
     how = "--season" if cfg.data.season else (f"inferred from {series.freq}" if series.freq else "no frequency")
-    out.print(f"season {prep.season} ({how}); transform {cfg.data.transform.value}; "
+    norm = prep.normalize.value + (f" (auto: {prep.normalize_reason})" if prep.normalize_reason else "")
+    out.print(f"season {prep.season} ({how}); transform {cfg.data.transform.value}; normalize {norm}; "
               f"strategy {cfg.model.strategy.value}")
     return out, prep
 
@@ -268,6 +282,7 @@ def backtest(
     test_frac: TestFracOpt = DataConfig.test_frac,
     seed: SeedOpt = TrainConfig.seed,
     transform: TransformOpt = Transform.none,
+    normalize: NormalizeOpt = DataConfig.normalize,
     season: SeasonOpt = None,
     fill: FillOpt = DataConfig.fill,
     dedupe: DedupeOpt = False,
@@ -286,12 +301,13 @@ def backtest(
         _catch_sigterm()
         interval = None  # intervals are a property of one run; a backtest scores point forecasts
         configs = _run_configs(locals())
-        from forecast.backtest import plan_folds, run_backtest, write_table
+        from forecast.split import plan_folds
 
         con, prep = _prepare(configs[0])
         plan_folds(len(prep.series), folds, configs[0].data, configs[0].window)  # too many folds fails now
         con.print(f"device: {_start_backend(device)}")
         from forecast import plots, report
+        from forecast.backtest import run_backtest, write_table
         from forecast.files import write_csv
 
         with report.progress(con, epochs) as tracker:
@@ -412,7 +428,7 @@ def datasets(
         return
     with _user_errors():
         from forecast import report
-        from forecast.data import describe_csv
+        from forecast.datasets import describe_csv
 
         files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
         if not files:
@@ -422,6 +438,8 @@ def datasets(
 
 class Generator(str, enum.Enum):
     sine = "sine"
+    randomwalk = "randomwalk"
+    trend = "trend"
 
 
 @datasets_app.command("make")
@@ -429,21 +447,23 @@ def datasets_make(
     kind: Annotated[Generator, typer.Argument(help="Which series to generate.")],
     out: Annotated[Path, typer.Option(help="CSV file to write.")],
     rows: Annotated[int, typer.Option(help="Number of rows.")] = 2000,
-    noise: Annotated[float, typer.Option(help="Standard deviation of the Gaussian noise added.")] = 0.05,
-    period: Annotated[int, typer.Option(help="Period of the wave, in rows.")] = 24,
+    noise: Annotated[float, typer.Option(help="Standard deviation of the Gaussian noise (randomwalk: of each step).")] = 0.05,
+    period: Annotated[int, typer.Option(help="Period of the seasonal cycle, in rows (sine, trend).")] = 24,
+    drift: Annotated[float, typer.Option(help="Change per row: the walk's drift, or the trend's slope.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed of the noise.")] = 0,
 ) -> None:
-    """Write a synthetic series (hourly timestamps and a `value` column) to a CSV.
+    """Write a synthetic series (hourly timestamps and a `value` column): sine, randomwalk (with --drift), or
+    trend (a linear trend of slope --drift plus a seasonal cycle plus noise).
 
     Example: forecast datasets make sine --rows 2000 --noise 0.05 --seed 0 --out datasets/sine.csv
     """
     with _user_errors():
         if rows < 2 or period < 2 or noise < 0:
             raise ForecastError("--rows and --period must be at least 2 and --noise at least 0")
-        from forecast.data import make_sine
+        from forecast.datasets import make_series
         from forecast.files import write_csv
 
-        write_csv(out, make_sine(rows, noise, seed, period))
+        write_csv(out, make_series(kind.value, rows, noise, seed, period, drift))
         console().print(f"wrote {rows} rows to {out}")
 
 

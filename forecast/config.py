@@ -40,6 +40,15 @@ class Transform(str, enum.Enum):
     logdiff = "logdiff"
 
 
+class Normalize(str, enum.Enum):
+    """global: one scaler fit on the training part; window: each window relative to its last target value;
+    auto: window when the validation part has left the training range, else global."""
+
+    auto = "auto"
+    global_ = "global"
+    window = "window"
+
+
 class Strategy(str, enum.Enum):
     """direct: a Dense(horizon) head; recursive: a one-step model rolled forward on its own forecasts."""
 
@@ -62,6 +71,7 @@ class DataConfig:
     dedupe: bool = False
     transform: Transform = Transform.none
     season: int | None = None  # None: inferred from the time column's frequency
+    normalize: Normalize = Normalize.auto
 
     def __post_init__(self) -> None:
         if self.season is not None and self.season < 1:
@@ -154,6 +164,7 @@ class RunConfig:
         out["data"]["features"] = list(self.data.features)
         out["data"]["fill"] = self.data.fill.value
         out["data"]["transform"] = self.data.transform.value
+        out["data"]["normalize"] = self.data.normalize.value
         out["model"]["strategy"] = self.model.strategy.value
         out["train"]["intervals"] = list(self.train.intervals)
         return out
@@ -161,7 +172,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, raw: dict) -> RunConfig:
         data = dict(raw["data"], features=tuple(raw["data"]["features"]), fill=Fill(raw["data"]["fill"]),
-                    transform=Transform(raw["data"]["transform"]))
+                    transform=Transform(raw["data"]["transform"]), normalize=Normalize(raw["data"]["normalize"]))
         model = dict(raw["model"], cell=Cell(raw["model"]["cell"]), strategy=Strategy(raw["model"]["strategy"]))
         train = dict(raw["train"], device=Device(raw["train"]["device"]), intervals=tuple(raw["train"]["intervals"]))
         return cls(DataConfig(**data), WindowConfig(**raw["window"]), ModelConfig(**model), TrainConfig(**train))

@@ -125,7 +125,7 @@ def _detect_decimal(text: str, sep: str) -> str:
     return "," if any(DECIMAL_COMMA.match(f) for f in fields) else "."
 
 
-def _parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str | None]:
+def parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str | None]:
     """(dates, number of values that failed, note). Time zones are converted to UTC (noted)."""
     values = column.astype(str).str.strip()
     note = None
@@ -154,7 +154,7 @@ def find_time_column(frame: pd.DataFrame) -> str | None:
             continue
         if not all(DATE_LIKE.search(str(v)) for v in frame[col].dropna()):
             continue
-        _, bad, _ = _parse_dates(frame[col])
+        _, bad, _ = parse_dates(frame[col])
         # A column of dates with a few broken ones is still the time column: it gets a precise error later.
         if bad == 0 or (bad < 0.5 * len(frame) and str(col).lower() in TIME_NAMES):
             return str(col)
@@ -198,7 +198,7 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str, notes: list[str], 
 
 
 def _time_index(frame: pd.DataFrame, col: str, path: str, notes: list[str]) -> pd.DatetimeIndex:
-    time, bad, note = _parse_dates(frame[col])
+    time, bad, note = parse_dates(frame[col])
     if time is None or bad:
         if time is None or bad == len(frame):
             raise DataError(f"column `{col}` in {path} does not parse as dates; pick another --time-col")
@@ -340,25 +340,3 @@ def _pandas_freq(time: pd.DatetimeIndex) -> str | None:
     except (KeyError, pd.errors.OptionError):
         freq = pd.infer_freq(time)
     return None if freq is None else pd.tseries.frequencies.to_offset(freq).freqstr
-
-
-def make_sine(rows: int, noise: float, seed: int, period: int = 24, start: str = "2020-01-01") -> pd.DataFrame:
-    """A sine wave of the given period (in rows) plus Gaussian noise, with hourly timestamps."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(rows)
-    value = np.sin(2 * np.pi * t / period) + noise * rng.standard_normal(rows)
-    time = pd.date_range(start, periods=rows, freq="h")
-    return pd.DataFrame({"timestamp": time.strftime("%Y-%m-%d %H:%M"), "value": np.round(value, 6)})
-
-
-def describe_csv(path: Path) -> dict:
-    """Rows, columns, time span and frequency of a CSV, for `forecast datasets`."""
-    frame = read_frame(path)
-    time_col = find_time_column(frame)
-    info = {"file": path.name, "rows": len(frame), "columns": ", ".join(map(str, frame.columns)),
-            "start": "", "end": "", "freq": ""}
-    if time_col is not None:
-        time = _parse_dates(frame[time_col])[0].dropna().sort_values()
-        fmt = "%Y-%m-%d" if (time == time.normalize()).all() else "%Y-%m-%d %H:%M"
-        info.update(start=time[0].strftime(fmt), end=time[-1].strftime(fmt), freq=infer_freq(time) or "irregular")
-    return info

@@ -14,7 +14,6 @@ from matplotlib.ticker import MaxNLocator
 
 from forecast.files import atomic_path
 
-
 PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
            "tab:cyan", "tab:gray"]
 
@@ -102,9 +101,11 @@ def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, l
     for xi, value in zip(x, mse):
         ax.annotate(f"{value:.4g}", (xi, value), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
+    top = max([*mse, *(v for values in baselines.values() for v in values)])
+    ax.set_ylim(0, top * 1.22)  # room for the legend above the markers
     ax.set_ylabel("test MSE (original units)")
     ax.set_title("Test MSE")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper center", ncol=len(baselines))
 
 
 def plot_by_fold(ax, per_fold: pd.DataFrame, metric: str, season: int) -> None:

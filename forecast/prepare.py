@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from forecast import transforms
 from forecast.baselines import BASELINES, check_season, infer_season
-from forecast.config import DataConfig, Transform, WindowConfig
+from forecast.config import DataConfig, Normalize, Transform, WindowConfig
 from forecast.data import Series, load_csv, read_frame
 from forecast.errors import DataError
 from forecast.metrics import conformal_quantiles, coverage, naive_scale, score, score_by_step
-from forecast.split import Scaler, Split, split_series
+from forecast.split import Scaler, Split, split_series, variance_ratio
 from forecast.windows import Windows, part_origins
 
 PARTS = ("train", "val", "test")
@@ -25,6 +26,8 @@ PARTS = ("train", "val", "test")
 class Prepared:
     series: Series  # original units (the first row dropped for differenced transforms)
     transform: Transform
+    normalize: Normalize  # as used: never auto
+    normalize_reason: str  # why auto chose it ("" when given)
     split: Split
     scaler: Scaler  # fit on the training rows of the transformed values
     scaled: np.ndarray  # (n_rows, n_columns) float32: transformed, then scaled
@@ -37,8 +40,15 @@ class Prepared:
 
     def to_target(self, scaled_forecast: np.ndarray, origins: np.ndarray) -> np.ndarray:
         """Scaled, transformed forecasts (n, H) of the given origins back to the target's original units."""
-        z = self.scaler.inverse_target(scaled_forecast)
-        return transforms.inverse(z, self.raw_target()[origins], self.transform)
+        return to_target(scaled_forecast, origins, self.scaled, self.raw_target(), self.scaler, self.transform)
+
+
+def to_target(scaled_forecast: np.ndarray, origins: np.ndarray, scaled: np.ndarray, target: np.ndarray,
+              scaler: Scaler, transform: Transform) -> np.ndarray:
+    """Undo, in order, window-relative offsets (add the origin's value), scaling and the target transform."""
+    base = scaled[origins, 0][:, None].astype(np.float64) if scaler.relative else 0.0
+    z = scaler.inverse_target(scaled_forecast + base)
+    return transforms.inverse(z, target[origins], transform)
 
 
 def transform_series(series: Series, transform: Transform) -> tuple[Series, np.ndarray]:
@@ -63,18 +73,47 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
     """Scaler, windows and season for a given split (a fold of a backtest, or the usual three parts)."""
     season = data.season or infer_season(series.freq)
     check_season(season, split.train_end, data.path)
-    scaler = Scaler.fit(model_values[:split.train_end])
+    train_values = model_values[:split.train_end]
+    normalize, why = data.normalize, ""
+    if normalize is Normalize.auto:
+        # Decided on training and validation rows only: does the series wander like a random walk, or has it
+        # left the levels it was trained on? Then levels cannot be learned, only changes.
+        ratio = variance_ratio(train_values[:, 0], window.lookback)
+        share = Scaler.fit(train_values).outside(model_values[slice(*split.bounds("val")), 0])
+        normalize = Normalize.window if ratio > RANDOM_WALK_RATIO or share > OUTSIDE_SHARE else Normalize.global_
+        why = (f"variance ratio {ratio:.2f} at lag {window.lookback} on the training part, {share:.0%} of the "
+               "validation part outside the training range")
+    relative = normalize is Normalize.window
+    scaler = Scaler.fit(train_values, relative)
     scaled = scaler.transform(model_values)
     windows = {part: Windows(scaled, window.lookback, window.horizon,
-                             part_origins(split.bounds(part), window.lookback, window.horizon))
+                             part_origins(split.bounds(part), window.lookback, window.horizon), relative)
                for part in PARTS}
+    notes = list(series.notes)
+    if not relative:
+        for part in ("val", "test"):
+            _warn_outside(scaler, model_values[slice(*split.bounds(part)), 0], f"the {part} part", notes)
     # Scores use the season's history before each origin: make sure every scored origin has it.
     for part in ("val", "test"):
         if len(windows[part]) and windows[part].origins[0] < season - 1:
             raise DataError(f"--season {season} reaches before the first row for the {part} part of {data.path}; "
                             "use a smaller --season or a larger training part")
-    return Prepared(series=series, transform=data.transform, split=split, scaler=scaler, scaled=scaled,
+    series = dataclasses.replace(series, notes=tuple(notes))
+    return Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=why,
+                    split=split, scaler=scaler, scaled=scaled,
                     windows=windows, season=season, scale=naive_scale(series.values[:split.train_end, 0], season))
+
+
+OUTSIDE_SHARE = 0.25  # above this share of values outside the training range, levels cannot be trusted
+RANDOM_WALK_RATIO = 0.5  # measured: 0.67-1.16 on random-walk-like series, 0.001-0.24 on stationary ones
+
+
+def _warn_outside(scaler: Scaler, target: np.ndarray, what: str, notes) -> None:
+    share = scaler.outside(target)
+    if share > OUTSIDE_SHARE:
+        notes.append(f"{share:.0%} of the target in {what} lies outside its training range "
+                     f"[{scaler.low:.4g}, {scaler.high:.4g}]; a model of levels scaled globally cannot extrapolate "
+                     "there: use --normalize window or --transform diff|logdiff")
 
 
 def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: str,
@@ -89,6 +128,10 @@ def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: s
         extra = " after differencing" if run_data.transform in transforms.DIFFERENCED else ""
         raise DataError(f"{path} has {len(series)} rows{extra}, fewer than the run's lookback ({lookback}); "
                         f"give at least {lookback} rows")
+    if not scaler.relative:
+        notes = list(series.notes)
+        _warn_outside(scaler, model_values[:, 0], Path(path).name, notes)
+        series = dataclasses.replace(series, notes=tuple(notes))
     return series, scaler.transform(model_values)
 
 

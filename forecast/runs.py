@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,14 +13,13 @@ import numpy as np
 import pandas as pd
 
 from forecast import __version__, artifacts, plots
-from forecast import transforms
 from forecast.baselines import naive, seasonal_naive
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.data import Series
 from forecast.errors import ForecastError
 from forecast.files import write_csv, write_json
 from forecast.metrics import score
-from forecast.prepare import Prepared, baseline_forecasts, extend_time, forecast_table
+from forecast.prepare import Prepared, baseline_forecasts, extend_time, forecast_table, to_target
 from forecast.train import CellResult, forecast_recursive, forecast_windows, train_cell, versions
 from forecast.windows import Windows, forecast_origins
 
@@ -68,7 +67,8 @@ def _write_run(folder: Path, prep: Prepared, cfg: RunConfig, result: CellResult,
     series, split = prep.series, prep.split
     # Record the options as they were resolved (auto-detected target and time column included).
     options = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, target=series.target,
-                                                                time_col=series.time_col, season=prep.season))
+                                                                time_col=series.time_col, season=prep.season,
+                                                                normalize=prep.normalize))
     time = series.time
     meta = {
         "schema_version": SCHEMA_VERSION,
@@ -88,6 +88,8 @@ def _write_run(folder: Path, prep: Prepared, cfg: RunConfig, result: CellResult,
             "split_rows": {p: list(split.bounds(p)) for p in ("train", "val", "test")},
             "split_windows": {p: len(w) for p, w in prep.windows.items()},
         },
+        "normalize": {"asked": cfg.data.normalize.value, "used": prep.normalize.value,
+                      "reason": prep.normalize_reason},
         "versions": versions(),
         "device": device,
         "training_seconds": result.metrics["training_seconds"],
@@ -160,16 +162,17 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
         raise ForecastError(f"{info.path}/model.keras expects windows of shape {tuple(model.input_shape[1:])}, "
                             f"the run's config says {expected}; the run folder is inconsistent, train it again")
     target = series.values[:, 0]
+    relative = info.scaler.relative
 
-    def to_target(scaled_forecast: np.ndarray, origins: np.ndarray) -> np.ndarray:
-        z = info.scaler.inverse_target(scaled_forecast)
-        return transforms.inverse(z, target[origins], cfg.data.transform)
+    def in_units(scaled_forecast: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        return to_target(scaled_forecast, origins, scaled, target, info.scaler, cfg.data.transform)
 
     origins = forecast_origins(len(series), lookback)
-    forecasts = to_target(forecast_windows(model, Windows(scaled, lookback, horizon, origins), strategy), origins)
+    windows = Windows(scaled, lookback, horizon, origins, relative)
+    forecasts = in_units(forecast_windows(model, windows, strategy), origins)
     last = forecasts[-1]
     if steps is not None:
-        last = (to_target(forecast_recursive(model, scaled[-lookback:], steps)[None, :], origins[-1:])[0]
+        last = (in_units(forecast_recursive(model, scaled[-lookback:], steps, relative)[None, :], origins[-1:])[0]
                 if steps > horizon else last[:steps])
     time = extend_time(series.time, max(horizon, len(last)), series.freq)
     season = info.metrics["test"]["season"]

@@ -13,9 +13,9 @@ import keras
 import numpy as np
 import pandas as pd
 
+from forecast import callbacks
 from forecast.config import RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.errors import ForecastError
-from forecast.files import atomic_path, write_csv, write_json
 from forecast.models import build_model
 from forecast.prepare import Prepared, interval_half_widths, test_scores
 from forecast.windows import Windows, part_origins
@@ -64,90 +64,6 @@ class WindowBatches(keras.utils.PyDataset):
             self._order = self._new_order()
 
 
-class _EpochReporter(keras.callbacks.Callback):
-    def __init__(self, on_epoch: Callable[[int, dict, float], None]):
-        super().__init__()
-        self.on_epoch = on_epoch
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.on_epoch(epoch + 1, dict(logs or {}), time.perf_counter() - self._start)
-
-
-class _NanGuard(keras.callbacks.Callback):
-    """Stops at the end of the first epoch whose loss is NaN or infinite, and remembers which."""
-
-    def __init__(self):
-        super().__init__()
-        self.bad_epoch: int | None = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        if any(not math.isfinite(logs.get(k, 0.0)) for k in ("loss", "val_loss")):
-            self.bad_epoch = epoch + 1
-            self.model.stop_training = True
-
-
-class _HistoryLog(keras.callbacks.Callback):
-    """history.csv rewritten atomically after every epoch, so an interrupted training keeps its curve."""
-
-    def __init__(self, path: Path | None, start: int):
-        super().__init__()
-        self.path = path
-        self.rows: list[dict] = []
-        if path is not None and path.exists() and start:
-            old = pd.read_csv(path)
-            self.rows = old[old["epoch"] <= start].to_dict("records")
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self.rows = [r for r in self.rows if r["epoch"] < epoch + 1]
-        self.rows.append({"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)),
-                          "val_loss": float(logs.get("val_loss", np.nan))})
-        if self.path is not None:
-            write_csv(self.path, self.frame())
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["epoch", "loss", "val_loss"])
-
-
-class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
-    """EarlyStopping on val_loss with best weights restored; its counters and best weights are saved each
-    epoch when `state_dir` is given, so a resumed training stops at the same epoch an uninterrupted one would."""
-
-    def __init__(self, patience: int, state_dir: Path | None, start: int):
-        super().__init__(monitor="val_loss", patience=patience, restore_best_weights=True)
-        self.state_dir = state_dir
-        self.start = start
-
-    def _paths(self) -> tuple[Path, Path]:
-        return self.state_dir / "early_stopping.json", self.state_dir / "best_weights.npz"
-
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        if self.state_dir is None or not self.start:
-            return
-        state_path, weights_path = self._paths()
-        if state_path.exists() and weights_path.exists():
-            state = json.loads(state_path.read_text())
-            self.wait, self.best, self.best_epoch = state["wait"], state["best"], state["best_epoch"]
-            with np.load(weights_path, allow_pickle=False) as saved:
-                self.best_weights = [saved[f"w{i}"] for i in range(len(saved.files))]
-
-    def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
-        if self.state_dir is None:
-            return
-        state_path, weights_path = self._paths()
-        if self.best_epoch == epoch and self.best_weights is not None:
-            with atomic_path(weights_path) as tmp:
-                np.savez(tmp, **{f"w{i}": w for i, w in enumerate(self.best_weights)})
-        write_json(state_path, {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch})
-
-
 @dataclass
 class FitResult:
     history: pd.DataFrame  # columns epoch, loss, val_loss (MSE on the scaled target)
@@ -178,23 +94,23 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     checkpointing) and a later call with the same `state_dir` continues from the last completed epoch.
     """
     first_epoch = resumed_epoch(state_dir)
-    history = _HistoryLog(state_dir / "history.csv" if state_dir is not None else None, first_epoch)
-    guard = _NanGuard()
-    callbacks: list[keras.callbacks.Callback] = [history, guard]
+    history = callbacks.HistoryLog(state_dir / "history.csv" if state_dir is not None else None, first_epoch)
+    guard = callbacks.NanGuard()
+    extra: list[keras.callbacks.Callback] = [history, guard]
     if cfg.patience > 0:
-        callbacks.append(_ResumableEarlyStopping(cfg.patience, state_dir, first_epoch))
+        extra.append(callbacks.ResumableEarlyStopping(cfg.patience, state_dir, first_epoch))
     if state_dir is not None:
         # Last, so the small state files above are written before the checkpoint that commits the epoch.
-        callbacks.append(keras.callbacks.BackupAndRestore(str(state_dir / "backup"), double_checkpoint=True,
+        extra.append(keras.callbacks.BackupAndRestore(str(state_dir / "backup"), double_checkpoint=True,
                                                           delete_checkpoint=False))
     if on_epoch is not None:
-        callbacks.append(_EpochReporter(on_epoch))
+        extra.append(callbacks.EpochReporter(on_epoch))
     began = time.perf_counter()
     model.fit(WindowBatches(train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=first_epoch),
               validation_data=WindowBatches(val, max(cfg.batch_size, 1024)),
               # Our dataset already shuffles globally by (seed, epoch); Keras' own batch-order shuffle would
               # draw from the process-wide RNG and make a resumed training differ from an uninterrupted one.
-              shuffle=False, epochs=cfg.epochs, callbacks=callbacks, verbose=0)
+              shuffle=False, epochs=cfg.epochs, callbacks=extra, verbose=0)
     seconds = time.perf_counter() - began
     if guard.bad_epoch is not None:
         raise TrainingDiverged(
@@ -227,10 +143,15 @@ def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, c
     for start in range(0, len(windows), chunk):
         idx = np.arange(start, min(start + chunk, len(windows)))
         x = windows.inputs(idx)  # (batch, lookback, 1)
+        offset = np.zeros((len(idx), 1), np.float32)  # window-relative: change since the origin
         for h in range(windows.horizon):
             step = np.asarray(model.predict_on_batch(x), dtype=np.float32)  # (batch, 1)
-            out[idx, h] = step[:, 0]
             x = np.concatenate([x[:, 1:], step[:, None, :]], axis=1)
+            if windows.relative:  # the step is relative to the window's last value: re-centre on the new one
+                x -= step[:, None, :]
+                offset += step
+                step = offset
+            out[idx, h] = step[:, 0]
     return out
 
 
@@ -277,7 +198,8 @@ class CellResult:
 def one_step_windows(prep: Prepared, part: str) -> Windows:
     """A part's windows with one-step targets, for training a recursive model."""
     lookback = prep.windows[part].lookback
-    return Windows(prep.scaled, lookback, 1, part_origins(prep.split.bounds(part), lookback, 1))
+    return Windows(prep.scaled, lookback, 1, part_origins(prep.split.bounds(part), lookback, 1),
+                   prep.windows[part].relative)
 
 
 def train_cell(prep: Prepared, cfg: RunConfig, on_epoch: Callable[[int, dict, float], None] | None = None,
@@ -308,22 +230,22 @@ def train_cell(prep: Prepared, cfg: RunConfig, on_epoch: Callable[[int, dict, fl
     return CellResult(model=model, fit=fit, test_forecast=test_forecast, metrics=metrics, intervals=intervals)
 
 
-def forecast_recursive(model: keras.Model, window: np.ndarray, steps: int) -> np.ndarray:
+def forecast_recursive(model: keras.Model, window: np.ndarray, steps: int, relative: bool = False) -> np.ndarray:
     """Roll a univariate model forward, feeding its forecasts back as inputs, for `steps` values.
 
-    `window` is the last (lookback, 1) scaled rows; returns (steps,) scaled forecasts.
+    `window` is the last (lookback, 1) scaled rows; returns (steps,) scaled forecasts (offsets from the
+    window's last value when `relative`, as the model's own outputs are).
     """
     lookback = window.shape[0]
-    history = np.asarray(window[:, 0], dtype=np.float32)
-    out: list[np.ndarray] = []
-    produced = 0
-    while produced < steps:
+    history = np.asarray(window[:, 0], dtype=np.float32)  # absolute scaled values
+    origin = history[-1]
+    while len(history) < lookback + steps:
         x = history[-lookback:].reshape(1, lookback, 1)
-        pred = np.asarray(model.predict_on_batch(x), dtype=np.float32)[0]  # (horizon,)
-        out.append(pred)
-        produced += len(pred)
+        base = x[0, -1, 0] if relative else 0.0
+        pred = np.asarray(model.predict_on_batch(x - base), dtype=np.float32)[0] + base  # (horizon,)
         history = np.concatenate([history, pred])
-    return np.concatenate(out)[:steps]
+    future = history[lookback:lookback + steps]
+    return future - origin if relative else future
 
 
 def versions() -> dict[str, str]:

@@ -1,4 +1,5 @@
 """Windows (lookback rows in -> horizon target values out) as views of the series; batches gathered on demand.
+Window-relative windows express the target column as offsets from the value at the window's origin.
 
 Nothing here copies the series: `sliding_window_view` returns strided views, and only the rows of one
 batch are ever materialised, so memory is bounded by the batch size, not by rows x lookback.
@@ -20,12 +21,13 @@ class Windows:
     targets (that is forecasting the future); such windows are input-only.
     """
 
-    def __init__(self, values: np.ndarray, lookback: int, horizon: int, origins: np.ndarray):
+    def __init__(self, values: np.ndarray, lookback: int, horizon: int, origins: np.ndarray, relative: bool = False):
         assert values.ndim == 2, "values must be (n_rows, n_features)"
         self.values = values
         self.lookback = lookback
         self.horizon = horizon
         self.origins = np.asarray(origins, dtype=np.int64)
+        self.relative = relative  # inputs and targets of the target column as offsets from the origin's value
         n = len(values)
         assert len(self.origins) == 0 or (self.origins.min() >= lookback - 1 and self.origins.max() < n)
         # (n - lookback + 1, 1, lookback, n_features) view; row i holds inputs of origin i + lookback - 1
@@ -47,11 +49,16 @@ class Windows:
     def inputs(self, idx: np.ndarray | slice) -> np.ndarray:
         """Gather the inputs of windows `idx`: (batch, lookback, n_features), a fresh array of one batch."""
         rows = self.origins[idx] - (self.lookback - 1)
-        return self._inputs[rows, 0]
+        x = self._inputs[rows, 0]  # fancy indexing: a fresh array we may change
+        if self.relative:
+            x[:, :, 0] -= x[:, -1:, 0]
+        return x
 
     def targets(self, idx: np.ndarray | slice) -> np.ndarray:
         """Gather the targets of windows `idx`: (batch, horizon)."""
-        return self._targets[self.origins[idx]]
+        origins = self.origins[idx]
+        y = self._targets[origins]
+        return y - self.values[origins, 0][:, None] if self.relative else y
 
 
 def part_origins(bounds: tuple[int, int], lookback: int, horizon: int) -> np.ndarray:

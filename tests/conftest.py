@@ -14,6 +14,17 @@ import pytest  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def cli_ok(*args):
+    """Run the CLI in-process (wide terminal, exceptions raised) and require exit code 0."""
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     frame.to_csv(path, index=False)
     return path

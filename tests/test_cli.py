@@ -11,16 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from tests.conftest import cli_ok as run_ok
 
 runner = CliRunner()
 TINY = ["--lookback", "20", "--units", "8", "--epochs", "12", "--batch-size", "32", "--learning-rate", "0.01",
         "--patience", "0"]
-
-
-def run_ok(*args):
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def run_error(*args):

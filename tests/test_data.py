@@ -6,10 +6,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast.config import DataConfig, Fill, WindowConfig
-from forecast.data import infer_freq, load_csv, make_sine
-from forecast.split import Scaler, split_series
+from forecast.data import infer_freq, load_csv
+from forecast.datasets import make_sine
 from forecast.errors import DataError, ForecastError
 from forecast.prepare import extend_time, prepare
+from forecast.split import Scaler, split_series
 
 
 def test_load_detects_time_and_target_and_sorts(tmp_path):
@@ -101,16 +102,18 @@ def test_sine_generator_and_frequencies():
     assert list(extend_time(pd.DatetimeIndex(frame["timestamp"][:2]), 2, "h").strftime("%H")) == ["00", "01", "02", "03"]
 
 
-def test_shipped_sine_is_reproduced_by_the_documented_command(tmp_path):
-    from typer.testing import CliRunner
+@pytest.mark.parametrize("name", ["sine.csv", "randomwalk.csv", "trend_seasonal.csv"])
+def test_generated_datasets_are_reproduced_by_their_documented_command(tmp_path, name):
+    import re
+    import shlex
 
-    from forecast.cli import app
-    from tests.conftest import ROOT
+    from tests.conftest import ROOT, cli_ok
 
-    out = tmp_path / "sine.csv"
-    args = ["datasets", "make", "sine", "--rows", "2000", "--noise", "0.05", "--seed", "0", "--out", str(out)]
-    assert CliRunner().invoke(app, args, catch_exceptions=False).exit_code == 0
-    assert out.read_bytes() == (ROOT / "datasets" / "sine.csv").read_bytes()
+    readme = (ROOT / "datasets" / "README.md").read_text()
+    command = re.search(rf"`forecast (datasets make [^`]*--out datasets/{re.escape(name)})`", readme).group(1)
+    args = [a if a != f"datasets/{name}" else str(tmp_path / name) for a in shlex.split(command)]
+    cli_ok(*args)
+    assert (tmp_path / name).read_bytes() == (ROOT / "datasets" / name).read_bytes()
 
 
 CELLS = st.one_of(

@@ -1,9 +1,9 @@
 """The README documents every command, its install and test commands match .ci/run and pyproject.toml."""
 
 import re
-import tomllib
 
 import pytest
+import tomllib
 from typer.testing import CliRunner
 
 from forecast.cli import app

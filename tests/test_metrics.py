@@ -7,8 +7,19 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast.baselines import drift, infer_season, naive, seasonal_naive, window_mean
-from forecast.metrics import (conformal_quantiles, coverage, mae, mape, mase, mse, naive_scale, rmse, score,
-                              score_by_step, smape)
+from forecast.metrics import (
+    conformal_quantiles,
+    coverage,
+    mae,
+    mape,
+    mase,
+    mse,
+    naive_scale,
+    rmse,
+    score,
+    score_by_step,
+    smape,
+)
 
 
 def test_metrics_match_hand_computed_values():

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.config import SCHEMA_VERSION
+from tests.conftest import cli_ok as _ok
 
 runner = CliRunner()
 ARGS = ["--cell", "gru", "--lookback", "20", "--units", "8", "--epochs", "8", "--batch-size", "16",
@@ -105,12 +106,6 @@ def test_a_signal_exits_with_one_line_and_publishes_nothing(tmp_path, sig, code,
 
 
 TINY = ["--lookback", "10", "--units", "4", "--epochs", "2", "--batch-size", "32", "--patience", "0"]
-
-
-def _ok(*args):
-    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def _copy_run(src: Path, dst: Path) -> Path:

@@ -1,0 +1,46 @@
+"""Synthetic series for `forecast datasets make`, and the summary of a CSV for `forecast datasets`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast.data import find_time_column, infer_freq, parse_dates, read_frame
+
+
+def make_series(kind: str, rows: int, noise: float, seed: int, period: int = 24, drift: float = 0.0,
+                start: str = "2020-01-01") -> pd.DataFrame:
+    """A synthetic series with hourly timestamps.
+
+    sine: sin(2πt/period) + noise. randomwalk: 100 + cumulative sum of (drift + noise·ε).
+    trend: 10 + drift·t + sin(2πt/period) + noise·ε.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(rows)
+    eps = rng.standard_normal(rows)
+    value = {
+        "sine": lambda: np.sin(2 * np.pi * t / period) + noise * eps,
+        "randomwalk": lambda: 100 + np.cumsum(drift + noise * eps),
+        "trend": lambda: 10 + drift * t + np.sin(2 * np.pi * t / period) + noise * eps,
+    }[kind]()
+    time = pd.date_range(start, periods=rows, freq="h")
+    return pd.DataFrame({"timestamp": time.strftime("%Y-%m-%d %H:%M"), "value": np.round(value, 6)})
+
+
+def make_sine(rows: int, noise: float, seed: int, period: int = 24, start: str = "2020-01-01") -> pd.DataFrame:
+    return make_series("sine", rows, noise, seed, period, start=start)
+
+
+def describe_csv(path: Path) -> dict:
+    """Rows, columns, time span and frequency of a CSV, for `forecast datasets`."""
+    frame = read_frame(path)
+    time_col = find_time_column(frame)
+    info = {"file": path.name, "rows": len(frame), "columns": ", ".join(map(str, frame.columns)),
+            "start": "", "end": "", "freq": ""}
+    if time_col is not None:
+        time = parse_dates(frame[time_col])[0].dropna().sort_values()
+        fmt = "%Y-%m-%d" if (time == time.normalize()).all() else "%Y-%m-%d %H:%M"
+        info.update(start=time[0].strftime(fmt), end=time[-1].strftime(fmt), freq=infer_freq(time) or "irregular")
+    return info

@@ -1,0 +1,100 @@
+"""Window-relative normalisation: inverted exactly, level-free, and the warning for global scaling."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.config import DataConfig, Normalize, Transform, WindowConfig
+from forecast.prepare import prepare
+from forecast.windows import Windows, part_origins
+from tests.conftest import cli_ok
+
+TINY = ["--lookback", "24", "--units", "8", "--epochs", "4", "--batch-size", "32", "--learning-rate", "0.01",
+        "--patience", "0"]
+
+
+def walk(path, n=400, level=100.0, seed=0):
+    value = level + np.cumsum(np.random.default_rng(seed).standard_normal(n))
+    pd.DataFrame({"value": value}).to_csv(path, index=False)
+    return path
+
+
+def test_relative_windows_are_offsets_from_the_origin():
+    values = np.arange(20, dtype=np.float32)[:, None] * 2 + 100
+    w = Windows(values, 4, 2, part_origins((0, 20), 4, 2), relative=True)
+    np.testing.assert_array_equal(w.inputs([0])[0, :, 0], [-6, -4, -2, 0])
+    np.testing.assert_array_equal(w.targets([0])[0], [2, 4])
+    assert values[0, 0] == 100  # the series itself is untouched
+
+
+@pytest.mark.parametrize("transform", [Transform.none, Transform.diff, Transform.logdiff])
+def test_a_zero_offset_forecast_is_the_naive_forecast(tmp_path, transform):
+    prep = prepare(DataConfig(str(walk(tmp_path / "w.csv")), normalize=Normalize.window, transform=transform),
+                   WindowConfig(10, 3))
+    test = prep.windows["test"]
+    forecast = prep.to_target(np.zeros((len(test), 3)), test.origins)
+    if transform is Transform.none:  # offset 0 from the last value: exactly the last value
+        np.testing.assert_allclose(forecast, np.repeat(prep.raw_target()[test.origins][:, None], 3, axis=1))
+    else:  # offset 0 from the last difference: the last change repeated, as a drift
+        assert np.isfinite(forecast).all()
+
+
+def test_the_scale_is_learned_on_the_training_part(tmp_path):
+    prep = prepare(DataConfig(str(walk(tmp_path / "w.csv")), normalize=Normalize.window), WindowConfig(10, 1))
+    train = prep.raw_target()[:prep.split.train_end]
+    assert prep.scaler.mean[0] == 0 and prep.scaler.std[0] == pytest.approx(np.diff(train).std())
+
+
+def test_global_scaling_warns_when_the_test_part_leaves_the_training_range(tmp_path):
+    path = tmp_path / "trend.csv"
+    pd.DataFrame({"value": np.arange(300.0)}).to_csv(path, index=False)
+    notes = prepare(DataConfig(str(path), normalize=Normalize.global_), WindowConfig(10, 1)).series.notes
+    assert ("100% of the target in the test part lies outside its training range [0, 209]; a model of levels "
+            "scaled globally cannot extrapolate there: use --normalize window or --transform diff|logdiff") in notes
+    assert prepare(DataConfig(str(path)), WindowConfig(10, 1)).series.notes == ()  # the default is window
+
+
+@pytest.mark.slow
+def test_a_shifted_copy_is_forecast_with_the_same_error(tmp_path):
+    csv = walk(tmp_path / "w.csv")
+    cli_ok("train", csv, "--cell", "gru", "--runs-dir", tmp_path / "runs", *TINY)
+    run = tmp_path / "runs" / "w-gru"
+    shifted = tmp_path / "shifted.csv"
+    frame = pd.read_csv(csv)
+    (frame + 5000).to_csv(shifted, index=False)  # levels far outside anything seen in training
+    for data, out in ((csv, tmp_path / "a.csv"), (shifted, tmp_path / "b.csv")):
+        cli_ok("predict", run, data, "--out", out)
+    a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
+    np.testing.assert_allclose(b["forecast"] - a["forecast"], 5000, atol=1e-2)
+    np.testing.assert_allclose(b["error"], a["error"], atol=1e-2)
+    assert json.loads((run / "scaler.json").read_text())["kind"] == "window"
+
+
+@pytest.mark.parametrize("name, target, used", [
+    ("sine", None, "global"), ("electricity_demand_halfhourly", None, "global"),
+    ("msft_daily", "Close", "window"), ("randomwalk", None, "window"), ("trend_seasonal", None, "window"),
+])
+def test_auto_picks_window_for_random_walks_and_series_that_leave_their_range(name, target, used):
+    prep = prepare(DataConfig(f"datasets/{name}.csv", target=target), WindowConfig())
+    assert prep.normalize.value == used
+    assert prep.normalize_reason.startswith("variance ratio ")
+
+
+def test_variance_ratio_separates_random_walks_from_stationary_series():
+    from forecast.split import variance_ratio
+
+    rng = np.random.default_rng(0)
+    assert 0.8 < variance_ratio(np.cumsum(rng.standard_normal(5000)), 48) < 1.2
+    assert variance_ratio(rng.standard_normal(5000), 48) < 0.05
+    assert variance_ratio(np.ones(100), 48) == 0.0  # constant: no division by zero
+
+
+@pytest.mark.slow
+def test_the_run_records_what_auto_chose(tmp_path):
+    cli_ok("train", walk(tmp_path / "w.csv"), "--cell", "rnn", "--runs-dir", tmp_path / "runs", *TINY)
+    meta = json.loads((tmp_path / "runs" / "w-rnn" / "config.json").read_text())
+    assert meta["options"]["data"]["normalize"] == "window"
+    assert meta["normalize"]["asked"] == "auto" and meta["normalize"]["used"] == "window"
+    assert "variance ratio" in meta["normalize"]["reason"]
