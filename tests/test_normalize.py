@@ -98,3 +98,29 @@ def test_the_run_records_what_auto_chose(tmp_path):
     assert meta["options"]["data"]["normalize"] == "window"
     assert meta["normalize"]["asked"] == "auto" and meta["normalize"]["used"] == "window"
     assert "variance ratio" in meta["normalize"]["reason"]
+
+
+class _RepeatLastStep:
+    """A stand-in model for relative windows: the next change equals the last one."""
+
+    output_shape = (None, 1)
+
+    def predict_on_batch(self, x):
+        return (x[:, -1, :] - x[:, -2, :])  # (batch, 1): relative inputs, so the last value is 0
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_recursive_roll_forward_continues_a_line_exactly(relative):
+    from forecast.config import Strategy
+    from forecast.train import forecast_recursive, forecast_windows
+
+    values = (100 + 2 * np.arange(50, dtype=np.float32))[:, None]
+    w = Windows(values, 5, 4, np.array([10, 30]), relative)
+    out = forecast_windows(_RepeatLastStep(), w, Strategy.recursive)
+    expected = 2 * np.arange(1, 5) if relative else None
+    if relative:  # offsets from the origin's value: 2, 4, 6, 8
+        np.testing.assert_allclose(out, np.tile(expected, (2, 1)))
+        np.testing.assert_allclose(forecast_recursive(_RepeatLastStep(), values[-5:], 6, relative=True),
+                                   2 * np.arange(1, 7))
+    else:  # absolute inputs: the stub's "change" is then the next absolute value, constant 2
+        np.testing.assert_allclose(out[:, 0], 2)

@@ -58,13 +58,16 @@ def test_seasonal_naive_and_mase_on_the_shipped_sine():
 def test_recursive_strategy_with_intervals_end_to_end(tmp_path):
     csv = noisy_sine(tmp_path / "s.csv")
     runs = tmp_path / "runs"
+    # window normalisation: the roll-forward re-centres every window on its new last value
     result = ok("train", csv, "--cell", "gru", "--horizon", "6", "--strategy", "recursive", "--interval", "0.9",
-                "--interval", "0.5", "--runs-dir", runs, *TINY)
+                "--interval", "0.5", "--normalize", "window", "--runs-dir", runs, *TINY)
     run = runs / "s-gru"
     metrics = json.loads((run / "metrics.json").read_text())["test"]
     assert metrics["horizon"] == 6 and len(metrics["by_step"]) == 6 and metrics["season"] == 24
     assert set(metrics["baselines"]) == {"naive", "seasonal_naive", "mean", "drift"}
-    assert metrics["model"]["mse"] < 0.5 * metrics["baselines"]["naive"]["mse"]  # 6 steps ahead on a sine
+    # 6 steps ahead on a sine; a 4-epoch model under window scaling (weaker on stationary series, see the
+    # normalisation benchmark) still beats the naive forecast clearly
+    assert metrics["model"]["mse"] < 0.8 * metrics["baselines"]["naive"]["mse"]
     widths = json.loads((run / "intervals.json").read_text())["half_widths"]
     assert set(widths) == {"0.9", "0.5"} and all(len(w) == 6 for w in widths.values())
     assert all(a > b for a, b in zip(widths["0.9"], widths["0.5"]))
@@ -109,7 +112,7 @@ def test_backtest_end_to_end(tmp_path):
     csv = noisy_sine(tmp_path / "s.csv", n=400)
     out, plot = tmp_path / "bt.csv", tmp_path / "bt.png"
     result = ok("backtest", csv, "--cell", "rnn", "--cell", "gru", "--folds", "3", "--out", out, "--plot", plot,
-                "--test-frac", "0.1", *TINY)
+                "--test-frac", "0.1", "--normalize", "window", *TINY)
     table = pd.read_csv(out)
     models = {"rnn", "gru", "naive", "seasonal_naive", "mean", "drift"}
     per_fold = table[~table["fold"].isin(["mean", "std"])]
