@@ -29,10 +29,6 @@ def make_series(kind: str, rows: int, noise: float, seed: int, period: int = 24,
     return pd.DataFrame({"timestamp": time.strftime("%Y-%m-%d %H:%M"), "value": np.round(value, 6)})
 
 
-def make_sine(rows: int, noise: float, seed: int, period: int = 24, start: str = "2020-01-01") -> pd.DataFrame:
-    return make_series("sine", rows, noise, seed, period, start=start)
-
-
 def describe_csv(path: Path) -> dict:
     """Rows, columns, time span and frequency of a CSV, for `forecast datasets`."""
     frame = read_frame(path)

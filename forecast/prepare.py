@@ -187,11 +187,16 @@ def baseline_forecasts(target: np.ndarray, origins: np.ndarray, horizon: int, lo
     return {name: fn(target, origins, horizon, lookback, season) for name, fn in BASELINES.items()}
 
 
+def _test_baselines(prep: Prepared) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Actual test targets and every baseline's forecasts of them, (n_windows, horizon) each."""
+    test = prep.windows["test"]
+    base = baseline_forecasts(prep.raw_target(), test.origins, test.horizon, test.lookback, prep.season)
+    return actual_targets(prep, "test"), base
+
+
 def baseline_scores(prep: Prepared) -> dict[str, dict]:
     """Scores of every baseline on the test windows, in original units."""
-    test = prep.windows["test"]
-    actual = actual_targets(prep, "test")
-    base = baseline_forecasts(prep.raw_target(), test.origins, test.horizon, test.lookback, prep.season)
+    actual, base = _test_baselines(prep)
     return {name: score(actual, pred, prep.scale) for name, pred in base.items()}
 
 
@@ -199,15 +204,14 @@ def test_scores(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[
     """Model and baseline scores on exactly the same test windows, in original units, overall and by step;
     and the test coverage of each prediction interval."""
     test = prep.windows["test"]
-    actual = actual_targets(prep, "test")
-    base = baseline_forecasts(prep.raw_target(), test.origins, test.horizon, test.lookback, prep.season)
+    actual, base = _test_baselines(prep)
     by_step = [{"step": h + 1} for h in range(test.horizon)]
     for name, pred in {"model": forecast, **base}.items():
         for row, s in zip(by_step, score_by_step(actual, pred, prep.scale), strict=True):
             row[name] = s
     out = {
         "model": score(actual, forecast, prep.scale),
-        "baselines": baseline_scores(prep),
+        "baselines": {name: score(actual, pred, prep.scale) for name, pred in base.items()},
         "by_step": by_step,
         "season": prep.season,
         "n_windows": len(test),

@@ -7,8 +7,6 @@ batch are ever materialised, so memory is bounded by the batch size, not by rows
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -43,9 +41,6 @@ class Windows:
     def n_features(self) -> int:
         return self.values.shape[1]
 
-    def has_targets(self) -> bool:
-        return len(self.origins) == 0 or self.origins.max() + self.horizon < len(self.values)
-
     def inputs(self, idx: np.ndarray | slice) -> np.ndarray:
         """Gather the inputs of windows `idx`: (batch, lookback, n_features), a fresh array of one batch."""
         rows = self.origins[idx] - (self.lookback - 1)
@@ -71,10 +66,3 @@ def part_origins(bounds: tuple[int, int], lookback: int, horizon: int) -> np.nda
 def forecast_origins(n: int, lookback: int) -> np.ndarray:
     """Every origin of an n-row series with a full lookback, including the last row (forecasting the future)."""
     return np.arange(lookback - 1, n, dtype=np.int64)
-
-
-def batch_indices(n: int, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[np.ndarray]:
-    """Index arrays of consecutive batches over n windows; a global shuffle when `rng` is given."""
-    order = rng.permutation(n) if rng is not None else np.arange(n)
-    for start in range(0, n, batch_size):
-        yield order[start:start + batch_size]

@@ -7,7 +7,7 @@ from hypothesis.extra.numpy import arrays
 
 from forecast.config import DataConfig, Fill, WindowConfig
 from forecast.data import infer_freq, load_csv
-from forecast.datasets import make_sine
+from forecast.datasets import make_series
 from forecast.errors import DataError, ForecastError
 from forecast.prepare import extend_time, prepare
 from forecast.split import Scaler, split_series
@@ -93,7 +93,7 @@ def test_config_rejects_nonsense():
 
 
 def test_sine_generator_and_frequencies():
-    frame = make_sine(100, 0.0, 0, period=10)
+    frame = make_series("sine", 100, 0.0, 0, period=10)
     assert list(frame.columns) == ["timestamp", "value"]
     assert frame["value"].iloc[0] == 0 and frame["value"].iloc[5] == pytest.approx(0, abs=1e-6)
     assert infer_freq(pd.DatetimeIndex(frame["timestamp"])) == "h"

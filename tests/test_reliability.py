@@ -57,13 +57,14 @@ def test_sigkill_then_resume_gives_the_uninterrupted_result(tmp_path):
     csv = _sine(tmp_path / "data.csv")
     # the reference: one uninterrupted training
     ref = _train(csv, tmp_path / "ref")
-    assert ref.wait(timeout=300) == 0, ref.communicate()
+    out, err = ref.communicate(timeout=300)
+    assert ref.returncode == 0, err
     # the same training, killed with SIGKILL after its second epoch, then resumed
     runs = tmp_path / "runs"
     proc = _train(csv, runs)
     _wait_for_epochs(runs / ".partial-data-gru", 2, proc)
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)  # reap it and close its pipes
     assert [p.name for p in runs.iterdir()] == [".partial-data-gru"]  # no run folder, only the checkpoint
     resumed = _train(csv, runs, "--resume")
     out, err = resumed.communicate(timeout=300)

@@ -1,9 +1,8 @@
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecast.windows import Windows, batch_indices, forecast_origins, part_origins
+from forecast.windows import Windows, forecast_origins, part_origins
 
 
 @given(n=st.integers(2, 300), lookback=st.integers(1, 50), horizon=st.integers(1, 20), f=st.integers(1, 3))
@@ -52,13 +51,21 @@ def test_windows_are_views_not_copies():
 def test_forecast_origins_reach_the_last_row_without_targets():
     w = Windows(np.zeros((10, 1), dtype=np.float32), 4, 2, forecast_origins(10, 4))
     assert w.origins.tolist() == [3, 4, 5, 6, 7, 8, 9]
-    assert not w.has_targets()
+    assert w.origins.max() + w.horizon >= 10  # the last windows reach past the data: no targets there
     assert w.inputs(slice(None)).shape == (7, 4, 1)
 
 
-@pytest.mark.parametrize("shuffle", [False, True])
-def test_batches_cover_every_window_once(shuffle):
-    rng = np.random.default_rng(0) if shuffle else None
-    batches = list(batch_indices(103, 10, rng))
-    assert [len(b) for b in batches] == [10] * 10 + [3]
-    assert sorted(np.concatenate(batches).tolist()) == list(range(103))
+def test_training_batches_cover_every_window_once_and_reshuffle_by_epoch():
+    from forecast.train import WindowBatches
+
+    w = Windows(np.arange(120, dtype=np.float32)[:, None], 5, 1, part_origins((0, 120), 5, 1))
+    batches = WindowBatches(w, 10, shuffle_seed=0)
+    seen = [batches[i][1][:, 0] - 1 for i in range(len(batches))]  # target - 1 = origin row for this series
+    assert len(batches) == 12 and [len(b) for b in seen] == [10] * 11 + [5]
+    first = np.concatenate(seen)
+    assert sorted(first.tolist()) == list(range(4, 119))
+    batches.on_epoch_end()
+    second = np.concatenate([batches[i][1][:, 0] - 1 for i in range(len(batches))])
+    assert sorted(second.tolist()) == sorted(first.tolist()) and second.tolist() != first.tolist()
+    again = WindowBatches(w, 10, shuffle_seed=0, epoch=1)  # a resumed training sees the same epoch-1 order
+    np.testing.assert_array_equal(np.concatenate([again[i][1][:, 0] - 1 for i in range(len(again))]), second)
