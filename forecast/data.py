@@ -235,9 +235,10 @@ def _fill(values: np.ndarray, columns: tuple[str, ...], fill: Fill, path: str,
     return None
 
 
-def load_csv(cfg: DataConfig) -> Series:
-    """Read `cfg.path`, pick time, target and feature columns, validate them and sort by time."""
-    frame = read_frame(cfg.path, cfg)
+def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
+    """Read `cfg.path` (or use its already read `frame`), pick time, target and feature columns, validate
+    them and sort by time."""
+    frame = read_frame(cfg.path, cfg) if frame is None else frame
     path = cfg.path
     names = list(frame.columns)
     for col in [cfg.target, cfg.time_col, *cfg.features]:

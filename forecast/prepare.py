@@ -93,11 +93,7 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
     if not relative:
         for part in ("val", "test"):
             _warn_outside(scaler, model_values[slice(*split.bounds(part)), 0], f"the {part} part", notes)
-    # Scores use the season's history before each origin: make sure every scored origin has it.
-    for part in ("val", "test"):
-        if len(windows[part]) and windows[part].origins[0] < season - 1:
-            raise DataError(f"--season {season} reaches before the first row for the {part} part of {data.path}; "
-                            "use a smaller --season or a larger training part")
+    # check_season keeps season < train_end, so every scored (val/test) origin has a season of history.
     series = dataclasses.replace(series, notes=tuple(notes))
     return Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=why,
                     split=split, scaler=scaler, scaled=scaled,
@@ -121,9 +117,10 @@ def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: s
     """Read a series to forecast with a run's columns (target renamed by `target`), transform and scaler."""
     # Another file may have another delimiter, decimal mark or time column name: detect those again.
     cfg = dataclasses.replace(run_data, path=path, target=target or run_data.target, delimiter=None, decimal=None)
-    if cfg.time_col is not None and cfg.time_col not in read_frame(path, cfg).columns:
+    frame = read_frame(path, cfg)
+    if cfg.time_col is not None and cfg.time_col not in frame.columns:
         cfg = dataclasses.replace(cfg, time_col=None)
-    series, model_values = transform_series(load_csv(cfg), run_data.transform)
+    series, model_values = transform_series(load_csv(cfg, frame), run_data.transform)
     if len(series) < lookback:
         extra = " after differencing" if run_data.transform in transforms.DIFFERENCED else ""
         raise DataError(f"{path} has {len(series)} rows{extra}, fewer than the run's lookback ({lookback}); "

@@ -144,7 +144,6 @@ def _bands(table: pd.DataFrame, intervals: dict[str, list[float]]) -> list[tuple
 class Prediction:
     table: pd.DataFrame
     scores: dict | None  # model and baseline scores where the data has actuals
-    n_future: int  # forecasts of the last origin that lie past the data
 
 
 def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, steps: int | None) -> Prediction:
@@ -188,7 +187,7 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
         for name in ("naive", "seasonal_naive"):
             has = rows[name].notna()
             scores[name] = score(rows.loc[has, "actual"], rows.loc[has, name]) if has.any() else None
-    return Prediction(table=table, scores=scores, n_future=len(last))
+    return Prediction(table=table, scores=scores)
 
 
 def _predict_baselines(target: np.ndarray, origins: np.ndarray, steps: int, lookback: int,

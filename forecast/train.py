@@ -70,7 +70,6 @@ class FitResult:
     seconds: float
     best_epoch: int  # epoch of the lowest validation loss
     model_epoch: int  # epoch whose weights the model holds
-    stopped_early: bool
 
 
 def resumed_epoch(state_dir: Path | None) -> int:
@@ -120,8 +119,7 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     best = int(hist["epoch"][hist["val_loss"].idxmin()])
     # Early stopping restores the best epoch's weights at the end; without it the last epoch's stay.
     kept = best if cfg.patience > 0 else len(hist)
-    return FitResult(history=hist, seconds=seconds, best_epoch=best, model_epoch=kept,
-                     stopped_early=len(hist) < cfg.epochs)
+    return FitResult(history=hist, seconds=seconds, best_epoch=best, model_epoch=kept)
 
 
 def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024) -> np.ndarray:

@@ -37,10 +37,6 @@ class Windows:
     def __len__(self) -> int:
         return len(self.origins)
 
-    @property
-    def n_features(self) -> int:
-        return self.values.shape[1]
-
     def inputs(self, idx: np.ndarray | slice) -> np.ndarray:
         """Gather the inputs of windows `idx`: (batch, lookback, n_features), a fresh array of one batch."""
         rows = self.origins[idx] - (self.lookback - 1)
