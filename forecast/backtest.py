@@ -14,7 +14,8 @@ from forecast.train import train_cell
 METRICS = ("mse", "rmse", "mae", "mape", "smape", "mase")
 
 
-def run_backtest(configs: list[RunConfig], folds: int, tracker) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def run_backtest(configs: list[RunConfig], folds: int, tracker,
+                 on_gpu: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """(per-fold scores, summary by model, season): every cell and baseline on every fold's test windows."""
     data, window = configs[0].data, configs[0].window
     series, model_values = transform_series(load_csv(data), data.transform)
@@ -29,7 +30,7 @@ def run_backtest(configs: list[RunConfig], folds: int, tracker) -> tuple[pd.Data
         scores = {}
         for cfg in configs:
             with tracker.cell(f"{cfg.model.cell.value} {k}/{folds}") as on_epoch:
-                scores[cfg.model.cell.value] = train_cell(prep, cfg, on_epoch).metrics["test"]["model"]
+                scores[cfg.model.cell.value] = train_cell(prep, cfg, on_epoch, on_gpu=on_gpu).metrics["test"]["model"]
         baselines = baseline_scores(prep)
         for model, s in {**scores, **baselines}.items():
             rows.append({**fold, "model": model, **{m: s[m] for m in METRICS}})

@@ -50,20 +50,25 @@ class HistoryLog(keras.callbacks.Callback):
         super().__init__()
         self.path = path
         self.rows: list[dict] = []
+        self._began = 0.0
         if path is not None and path.exists() and start:
             old = pd.read_csv(path)
             self.rows = old[old["epoch"] <= start].to_dict("records")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._began = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         self.rows = [r for r in self.rows if r["epoch"] < epoch + 1]
         self.rows.append({"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)),
-                          "val_loss": float(logs.get("val_loss", np.nan))})
+                          "val_loss": float(logs.get("val_loss", np.nan)),
+                          "seconds": round(time.perf_counter() - self._began, 4)})
         if self.path is not None:
             write_csv(self.path, self.frame())
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["epoch", "loss", "val_loss"])
+        return pd.DataFrame(self.rows, columns=["epoch", "loss", "val_loss", "seconds"])
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):

@@ -24,8 +24,11 @@ from forecast.config import (
     DataConfig,
     Device,
     Fill,
+    Jit,
     ModelConfig,
     Normalize,
+    Parallel,
+    Precision,
     RunConfig,
     Strategy,
     TrainConfig,
@@ -117,6 +120,14 @@ def _start_backend(device: Device) -> str:
     return "cpu"
 
 
+def _warn_compute(configs: list[RunConfig], prep, used_device: str) -> None:
+    """Say, before training, which options cost speed on this device (each warning once)."""
+    from forecast.train import plan_compute, training_work
+
+    notes = [n for c in configs for n in plan_compute(c, used_device.startswith("gpu"), training_work(prep, c)).notes]
+    _warn(tuple(dict.fromkeys(notes)))
+
+
 def _cells(cells: list[CellChoice]) -> list[Cell]:
     chosen: list[Cell] = []
     for c in cells:
@@ -149,9 +160,13 @@ LookbackOpt = Annotated[int, typer.Option(help="Past steps the model reads for e
 HorizonOpt = Annotated[int, typer.Option(help="Steps ahead forecast from each origin.")]
 UnitsOpt = Annotated[int, typer.Option(help="Units in each recurrent layer.")]
 LayersOpt = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
-DropoutOpt = Annotated[float, typer.Option(help="Dropout after each recurrent layer (keeps the cuDNN kernel; no recurrent dropout).")]
+DropoutOpt = Annotated[float, typer.Option(help="Dropout after each recurrent layer (keeps the fused cuDNN kernel).")]
+RecurrentDropoutOpt = Annotated[float, typer.Option(help="Dropout on the recurrent state inside LSTM/GRU; above 0 it disables the fused cuDNN kernel, so GPU training is several times slower.")]
 EpochsOpt = Annotated[int, typer.Option(help="Maximum epochs.")]
-BatchOpt = Annotated[int, typer.Option(help="Windows per training batch.")]
+BatchOpt = Annotated[int, typer.Option(help="Windows per training batch (default chosen by measured time to accuracy, see benchmarks/defaults.md).")]
+StepsOpt = Annotated[int | None, typer.Option(help="Cap each epoch at N batches, a fresh random sample of the training windows every epoch (for long series); default: every window once.")]
+JitOpt = Annotated[Jit, typer.Option(help="XLA compilation: auto (where it measured faster: LSTM/GRU on the CPU with long epochs; never where it would block the GPU's cuDNN kernel), on, off.")]
+PrecisionOpt = Annotated[Precision, typer.Option(help="mixed: float16 recurrent layers with float32 weights and output layer, for GPUs with tensor cores; float32 on a CPU.")]
 LearningRateOpt = Annotated[float, typer.Option(help="Adam learning rate.")]
 PatienceOpt = Annotated[int, typer.Option(help="Early stopping: epochs without a better validation loss before stopping (best weights restored); 0 turns it off.")]
 ValFracOpt = Annotated[float, typer.Option(help="Fraction of rows, after the training part, used for validation.")]
@@ -177,8 +192,9 @@ def _run_configs(o: dict) -> list[RunConfig]:
                       o["transform"], o["season"], o["normalize"])
     window = WindowConfig(o["lookback"], o["horizon"])
     train = TrainConfig(o["epochs"], o["batch_size"], o["learning_rate"], o["patience"], o["seed"], o["device"],
-                        tuple(o["interval"] or ()))
-    return [RunConfig(data, window, ModelConfig(c, o["units"], o["layers"], o["dropout"], o["strategy"]), train)
+                        tuple(o["interval"] or ()), o["steps_per_epoch"], o["jit"], o["precision"])
+    return [RunConfig(data, window, ModelConfig(c, o["units"], o["layers"], o["dropout"], o["strategy"],
+                                                o["recurrent_dropout"]), train)
             for c in _cells(o["cell"])]
 
 
@@ -199,11 +215,13 @@ def train(
     units: UnitsOpt = ModelConfig.units,
     layers: LayersOpt = ModelConfig.layers,
     dropout: DropoutOpt = ModelConfig.dropout,
+    recurrent_dropout: RecurrentDropoutOpt = ModelConfig.recurrent_dropout,
     strategy: StrategyOpt = Strategy.direct,
     epochs: EpochsOpt = TrainConfig.epochs,
     batch_size: BatchOpt = TrainConfig.batch_size,
     learning_rate: LearningRateOpt = TrainConfig.learning_rate,
     patience: PatienceOpt = TrainConfig.patience,
+    steps_per_epoch: StepsOpt = None,
     val_frac: ValFracOpt = DataConfig.val_frac,
     test_frac: TestFracOpt = DataConfig.test_frac,
     seed: SeedOpt = TrainConfig.seed,
@@ -217,6 +235,9 @@ def train(
     delimiter: DelimiterOpt = None,
     decimal: DecimalOpt = None,
     device: DeviceOpt = Device.auto,
+    jit: JitOpt = Jit.auto,
+    precision: PrecisionOpt = Precision.float32,
+    parallel: Annotated[Parallel, typer.Option(help="Train the cells of one command in parallel processes, one thread each: auto (on a multi-core CPU when the training is long enough to repay loading a backend per process; measured 1.2-1.4x faster on 2 cores), on, off.")] = Parallel.auto,
     runs_dir: Annotated[Path, typer.Option(help="Folder that receives the run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option(help="Run name (with several cells: NAME-CELL); default DATA-CELL, made unique.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted training of the same command from its last completed epoch; cells whose run folder exists are skipped.")] = False,
@@ -230,11 +251,17 @@ def train(
         configs = _run_configs(locals())
         out, prep = _prepare(configs[0])
         used_device = _start_backend(device)
-        out.print(f"device: {used_device}")
+        _warn_compute(configs, prep, used_device)
         from forecast import report, runs
+        from forecast.parallel import worth_it
+        from forecast.train import keras, training_work
 
+        on_gpu = used_device.startswith("gpu")
+        in_processes = len(configs) > 1 and (parallel is Parallel.on or parallel is Parallel.auto and worth_it(
+            len(configs), training_work(prep, configs[0]), on_gpu, keras.backend.backend()))
+        out.print(f"device: {used_device}" + (f"; {len(configs)} cells in parallel processes" if in_processes else ""))
         with report.progress(out, epochs) as tracker:
-            results = runs.train_and_save(prep, configs, runs_dir, name, used_device, tracker, resume)
+            results = runs.train_and_save(prep, configs, runs_dir, name, used_device, tracker, resume, in_processes)
         if report.train_summary(out, results):
             _warn(("MAPE is undefined because the test part has actual values of zero; it is reported as missing",))
         out.print("runs: " + ", ".join(str(r.path) for r in results))
@@ -273,11 +300,13 @@ def backtest(
     units: UnitsOpt = ModelConfig.units,
     layers: LayersOpt = ModelConfig.layers,
     dropout: DropoutOpt = ModelConfig.dropout,
+    recurrent_dropout: RecurrentDropoutOpt = ModelConfig.recurrent_dropout,
     strategy: StrategyOpt = Strategy.direct,
     epochs: EpochsOpt = TrainConfig.epochs,
     batch_size: BatchOpt = TrainConfig.batch_size,
     learning_rate: LearningRateOpt = TrainConfig.learning_rate,
     patience: PatienceOpt = TrainConfig.patience,
+    steps_per_epoch: StepsOpt = None,
     val_frac: ValFracOpt = DataConfig.val_frac,
     test_frac: TestFracOpt = DataConfig.test_frac,
     seed: SeedOpt = TrainConfig.seed,
@@ -290,6 +319,8 @@ def backtest(
     delimiter: DelimiterOpt = None,
     decimal: DecimalOpt = None,
     device: DeviceOpt = Device.auto,
+    jit: JitOpt = Jit.auto,
+    precision: PrecisionOpt = Precision.float32,
     out: Annotated[Path, typer.Option(help="CSV of scores per fold and model, then mean and std rows.")] = Path("backtest.csv"),
     plot: Annotated[Path, typer.Option(help="Figure of scores by fold.")] = Path("plots/backtest.png"),
 ) -> None:
@@ -305,13 +336,15 @@ def backtest(
 
         con, prep = _prepare(configs[0])
         plan_folds(len(prep.series), folds, configs[0].data, configs[0].window)  # too many folds fails now
-        con.print(f"device: {_start_backend(device)}")
+        used_device = _start_backend(device)
+        con.print(f"device: {used_device}")
+        _warn_compute(configs, prep, used_device)
         from forecast import plots, report
         from forecast.backtest import run_backtest, write_table
         from forecast.files import write_csv
 
         with report.progress(con, epochs) as tracker:
-            per_fold, summary, used_season = run_backtest(configs, folds, tracker)
+            per_fold, summary, used_season = run_backtest(configs, folds, tracker, used_device.startswith("gpu"))
         write_csv(out, write_table(per_fold, summary))
         fig, axes = plots.new_figure(2, width=13)
         for ax, metric in zip(axes, ("mse", "mase"), strict=True):

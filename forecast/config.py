@@ -49,6 +49,29 @@ class Normalize(str, enum.Enum):
     window = "window"
 
 
+class Jit(str, enum.Enum):
+    """XLA compilation of the training and prediction steps: auto picks it where it measured faster."""
+
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
+class Precision(str, enum.Enum):
+    """float32 everywhere, or mixed: float16 recurrent layers with a float32 output layer (GPU only)."""
+
+    float32 = "float32"
+    mixed = "mixed"
+
+
+class Parallel(str, enum.Enum):
+    """Several cells of one command in separate processes: auto where it measured faster (a multi-core CPU)."""
+
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
 class Strategy(str, enum.Enum):
     """direct: a Dense(horizon) head; recursive: a one-step model rolled forward on its own forecasts."""
 
@@ -110,14 +133,17 @@ class ModelConfig:
     layers: int = 1
     dropout: float = 0.0
     strategy: Strategy = Strategy.direct
+    recurrent_dropout: float = 0.0  # above 0 the fused cuDNN kernel cannot be used
 
     def __post_init__(self) -> None:
         if self.units < 1:
             raise ForecastError(f"--units must be at least 1 (got {self.units})")
         if self.layers < 1:
             raise ForecastError(f"--layers must be at least 1 (got {self.layers})")
-        if not 0 <= self.dropout < 1:
-            raise ForecastError(f"--dropout must lie in [0, 1) (got {self.dropout})")
+        for name in ("dropout", "recurrent_dropout"):
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise ForecastError(f"--{name.replace('_', '-')} must lie in [0, 1) (got {value})")
 
 
 @dataclass(frozen=True)
@@ -129,6 +155,9 @@ class TrainConfig:
     seed: int = 0
     device: Device = Device.auto
     intervals: tuple[float, ...] = ()  # prediction-interval levels, e.g. (0.9,)
+    steps_per_epoch: int | None = None  # None: every training window once per epoch
+    jit: Jit = Jit.auto
+    precision: Precision = Precision.float32
 
     def __post_init__(self) -> None:
         for level in self.intervals:
@@ -140,6 +169,8 @@ class TrainConfig:
             raise ForecastError(f"--batch-size must be at least 1 (got {self.batch_size})")
         if not self.learning_rate > 0:
             raise ForecastError(f"--learning-rate must be positive (got {self.learning_rate})")
+        if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
+            raise ForecastError(f"--steps-per-epoch must be at least 1 (got {self.steps_per_epoch})")
         if self.patience < 0:
             raise ForecastError(f"--patience must be 0 (off) or more (got {self.patience})")
 
@@ -167,6 +198,8 @@ class RunConfig:
         out["data"]["normalize"] = self.data.normalize.value
         out["model"]["strategy"] = self.model.strategy.value
         out["train"]["intervals"] = list(self.train.intervals)
+        out["train"]["jit"] = self.train.jit.value
+        out["train"]["precision"] = self.train.precision.value
         return out
 
     @classmethod
@@ -174,5 +207,7 @@ class RunConfig:
         data = dict(raw["data"], features=tuple(raw["data"]["features"]), fill=Fill(raw["data"]["fill"]),
                     transform=Transform(raw["data"]["transform"]), normalize=Normalize(raw["data"]["normalize"]))
         model = dict(raw["model"], cell=Cell(raw["model"]["cell"]), strategy=Strategy(raw["model"]["strategy"]))
-        train = dict(raw["train"], device=Device(raw["train"]["device"]), intervals=tuple(raw["train"]["intervals"]))
+        train = dict(raw["train"], device=Device(raw["train"]["device"]), intervals=tuple(raw["train"]["intervals"]),
+                     jit=Jit(raw["train"].get("jit", "auto")),
+                     precision=Precision(raw["train"].get("precision", "float32")))
         return cls(DataConfig(**data), WindowConfig(**raw["window"]), ModelConfig(**model), TrainConfig(**train))

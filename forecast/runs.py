@@ -32,13 +32,13 @@ class SavedRun:
 
 
 def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, name: str | None,
-                   device: str, tracker, resume: bool = False) -> list[SavedRun]:
-    """Train every config on the same prepared data; each finished cell is saved before the next starts.
+                   device: str, tracker, resume: bool = False, parallel: bool = False) -> list[SavedRun]:
+    """Train every config on the same prepared data and save each cell's run as soon as it is finished.
 
     Each training checkpoints into a hidden partial folder; with `resume`, an interrupted one continues
-    from its last completed epoch, and cells whose run folder already exists are not trained again.
+    from its last completed epoch, and cells whose run folder already exists are not trained again. With
+    `parallel`, the cells train at once in separate processes (see forecast.parallel).
     """
-    saved = []
     stem = Path(prep.series.path).stem
     names = [(name if len(configs) == 1 else f"{name}-{c.model.cell.value}") if name
              else f"{stem}-{c.model.cell.value}" for c in configs]
@@ -46,21 +46,36 @@ def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, nam
     if name:  # an explicit name must be free: say so before training, not after
         for run_name in set(names) - done:
             artifacts.check_free(runs_dir, run_name)
+    saved: dict[str, SavedRun] = {}
+    jobs = {}
     for cfg, run_name in zip(configs, names, strict=True):
         cell = cfg.model.cell.value
         if run_name in done:
             tracker.skip(cell, f"{runs_dir / run_name} is complete")
-            saved.append(SavedRun(cell=cell, path=runs_dir / run_name,
-                                  metrics=artifacts.read_run(runs_dir / run_name).metrics))
-            continue
-        with artifacts.partial_run(runs_dir, run_name, cfg.to_dict(), resume) as state_dir:
-            with tracker.cell(cell) as on_epoch:
-                result = train_cell(prep, cfg, on_epoch, state_dir)
-            path = artifacts.save_run(runs_dir, run_name, unique=name is None,
-                                      write=functools.partial(_write_run, prep=prep, cfg=cfg, result=result,
-                                                              device=device))
-        saved.append(SavedRun(cell=cell, path=path, metrics=result.metrics))
-    return saved
+            saved[run_name] = SavedRun(cell=cell, path=runs_dir / run_name,
+                                       metrics=artifacts.read_run(runs_dir / run_name).metrics)
+        else:
+            jobs[run_name] = {"prep": prep, "cfg": cfg, "runs_dir": runs_dir, "run_name": run_name,
+                              "unique": name is None, "resume": resume, "device": device}
+    if parallel and len(jobs) > 1:
+        from forecast import parallel as processes
+
+        saved.update(processes.run_jobs(jobs, {k: j["cfg"].model.cell.value for k, j in jobs.items()}, tracker))
+    else:
+        for run_name, job in jobs.items():
+            with tracker.cell(job["cfg"].model.cell.value) as on_epoch:
+                saved[run_name] = train_one(**job, on_epoch=on_epoch)
+    return [saved[n] for n in names]
+
+
+def train_one(prep: Prepared, cfg: RunConfig, runs_dir: Path, run_name: str, unique: bool, resume: bool,
+              device: str, on_epoch) -> SavedRun:
+    """Train one cell with checkpoints in its partial folder, then publish its run folder atomically."""
+    with artifacts.partial_run(runs_dir, run_name, cfg.to_dict(), resume) as state_dir:
+        result = train_cell(prep, cfg, on_epoch, state_dir, on_gpu=device.startswith("gpu"))
+        path = artifacts.save_run(runs_dir, run_name, unique=unique,
+                                  write=functools.partial(_write_run, prep=prep, cfg=cfg, result=result, device=device))
+    return SavedRun(cell=cfg.model.cell.value, path=path, metrics=result.metrics)
 
 
 def _write_run(folder: Path, prep: Prepared, cfg: RunConfig, result: CellResult, device: str) -> None:
@@ -92,6 +107,7 @@ def _write_run(folder: Path, prep: Prepared, cfg: RunConfig, result: CellResult,
                       "reason": prep.normalize_reason},
         "versions": versions(),
         "device": device,
+        "compute": result.compute.record(),
         "training_seconds": result.metrics["training_seconds"],
     }
     result.model.save(folder / "model.keras")

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from forecast import callbacks
-from forecast.config import RunConfig, Strategy, TrainConfig, WindowConfig
+from forecast.config import Jit, Precision, RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.errors import ForecastError
-from forecast.models import build_model
+from forecast.models import FUSED, build_model
 from forecast.prepare import Prepared, interval_half_widths, test_scores
 from forecast.windows import Windows, part_origins
 
@@ -29,14 +29,16 @@ class WindowBatches(keras.utils.PyDataset):
     """Feeds Keras one gathered batch at a time; training batches are reshuffled globally every epoch.
 
     The permutation of epoch k depends only on (seed, k), so a resumed training sees the same batches
-    as an uninterrupted one.
+    as an uninterrupted one. With `steps`, an epoch is the first `steps` batches of that permutation: a
+    fresh random sample of the windows every epoch, for series too long to pass over in one.
     """
 
     def __init__(self, windows: Windows, batch_size: int, shuffle_seed: int | None = None, targets: bool = True,
-                 epoch: int = 0):
+                 epoch: int = 0, steps: int | None = None):
         super().__init__(workers=1, use_multiprocessing=False)
         self.windows = windows
         self.batch_size = batch_size
+        self.steps = steps
         self.targets = targets
         self.seed = shuffle_seed
         self.epoch = epoch
@@ -49,7 +51,8 @@ class WindowBatches(keras.utils.PyDataset):
         return np.random.default_rng([self.seed, self.epoch]).permutation(n)
 
     def __len__(self) -> int:
-        return math.ceil(len(self.windows) / self.batch_size)
+        full = math.ceil(len(self.windows) / self.batch_size)
+        return full if self.steps is None else min(full, self.steps)
 
     def __getitem__(self, i: int):
         idx = self._order[i * self.batch_size:(i + 1) * self.batch_size]
@@ -105,7 +108,7 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     if on_epoch is not None:
         extra.append(callbacks.EpochReporter(on_epoch))
     began = time.perf_counter()
-    model.fit(WindowBatches(train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=first_epoch),
+    model.fit(WindowBatches(train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=first_epoch, steps=cfg.steps_per_epoch),
               validation_data=WindowBatches(val, max(cfg.batch_size, 1024)),
               # Our dataset already shuffles globally by (seed, epoch); Keras' own batch-order shuffle would
               # draw from the process-wide RNG and make a resumed training differ from an uninterrupted one.
@@ -123,10 +126,16 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
 
 
 def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
-    """Forecast every window, a batch at a time: (n_windows, model outputs) in the model's (scaled) units."""
+    """Forecast every window, a batch at a time: (n_windows, model outputs) in the model's (scaled) units.
+
+    Up to one batch goes straight to the compiled step (`predict_on_batch`): `predict` sets up a data
+    pipeline and callbacks on every call, which costs more than the forecast itself for a few windows.
+    """
     if len(windows) == 0:
         return np.zeros((0, model.output_shape[-1]), np.float32)
-    return np.asarray(model.predict(WindowBatches(windows, batch_size, targets=False), verbose=0))
+    if len(windows) <= batch_size:
+        return np.asarray(model.predict_on_batch(windows.inputs(np.arange(len(windows)))), dtype=np.float32)
+    return np.asarray(model.predict(WindowBatches(windows, batch_size, targets=False), verbose=0), dtype=np.float32)
 
 
 def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, chunk: int = 4096) -> np.ndarray:
@@ -151,6 +160,75 @@ def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, c
                 step = offset
             out[idx, h] = step[:, 0]
     return out
+
+
+# XLA on the CPU with the TensorFlow backend, by cell, as measured by benchmarks/defaults.py (defaults.md):
+# LSTM and GRU steps ran up to 1.2-1.4x faster, SimpleRNN's were slower at batch 256. Compiling costs about
+# 2 s more in the first epoch, so XLA is used only for trainings long enough to win that back.
+JIT_ON_CPU: dict[str, bool] = {"rnn": False, "lstm": True, "gru": True}
+JIT_MIN_WORK = 100_000  # training windows x epochs
+
+
+def training_work(prep: Prepared, cfg: RunConfig) -> int:
+    """Training windows passed over at most: windows per epoch (capped by --steps-per-epoch) x epochs."""
+    per_epoch = len(prep.windows["train"])
+    if cfg.train.steps_per_epoch is not None:
+        per_epoch = min(per_epoch, cfg.train.steps_per_epoch * cfg.train.batch_size)
+    return per_epoch * cfg.train.epochs
+
+
+@dataclass(frozen=True)
+class Compute:
+    """How a cell is compiled and in which precision, resolved for the backend and device in use."""
+
+    jit: bool | str  # True/False, or "auto": Keras' own choice (which skips XLA for cuDNN layers)
+    mixed: bool
+    use_cudnn: bool | str  # "auto": the fused kernel when the device and layer allow it
+    cudnn: str  # for the record: "eligible", "off: ..." or "no GPU"
+    notes: tuple[str, ...] = ()  # warnings for the user
+
+    def record(self) -> dict:
+        return {"jit": self.jit, "precision": "mixed" if self.mixed else "float32", "cudnn": self.cudnn}
+
+
+def plan_compute(cfg: RunConfig, on_gpu: bool, work: int = 0) -> Compute:
+    """Resolve --jit, --precision and cuDNN eligibility for one cell; explain every choice that costs speed.
+
+    `work` is training_work(): with `--jit auto` on the CPU, short trainings skip XLA's compile time.
+    """
+    backend = keras.backend.backend()
+    cell, train = cfg.model.cell, cfg.train
+    fused = cell in FUSED
+    notes: list[str] = []
+    mixed = train.precision is Precision.mixed
+    if mixed and not on_gpu:
+        notes.append("--precision mixed needs a GPU (float16 is slower than float32 on a CPU); training in float32")
+        mixed = False
+    use_cudnn: bool | str = "auto"
+    cudnn = "eligible" if fused else "none for rnn (SimpleRNN has no fused kernel)"
+    if fused and cfg.model.recurrent_dropout > 0:
+        cudnn = "off: --recurrent-dropout"
+        notes.append(f"--recurrent-dropout {cfg.model.recurrent_dropout:g} disables the fused cuDNN kernel of "
+                     f"{cell.value}, which makes GPU training several times slower; --dropout regularises "
+                     "without that cost")
+    if train.jit is Jit.off:
+        jit: bool | str = False
+    elif train.jit is Jit.on:
+        jit = True
+        if fused and on_gpu and backend == "tensorflow" and cudnn == "eligible":
+            # TensorFlow cannot compile its cuDNN RNN ops with XLA: one or the other.
+            use_cudnn, cudnn = False, "off: --jit on"
+            notes.append(f"--jit on disables the fused cuDNN kernel of {cell.value} with the TensorFlow backend "
+                         "(XLA cannot compile it), which is usually slower on a GPU; use --jit auto")
+    elif backend == "jax":
+        jit = True  # JAX runs eagerly op by op without it; its cuDNN RNN is an ordinary op inside jit
+    elif backend == "tensorflow" and not on_gpu:
+        jit = JIT_ON_CPU[cell.value] and work >= JIT_MIN_WORK
+    else:
+        jit = "auto"  # torch: eager; TensorFlow on GPU: XLA except for layers on the cuDNN kernel
+    if fused and not on_gpu and cudnn == "eligible":
+        cudnn = "eligible (no GPU in use)"
+    return Compute(jit=jit, mixed=mixed, use_cudnn=use_cudnn, cudnn=cudnn, notes=tuple(notes))
 
 
 def seed_everything(seed: int) -> None:
@@ -191,6 +269,7 @@ class CellResult:
     test_forecast: np.ndarray  # (n_test_windows, horizon), original units
     metrics: dict
     intervals: dict[str, list[float]]  # level ("0.9") -> conformal half-width per horizon step
+    compute: Compute
 
 
 def one_step_windows(prep: Prepared, part: str) -> Windows:
@@ -201,12 +280,14 @@ def one_step_windows(prep: Prepared, part: str) -> Windows:
 
 
 def train_cell(prep: Prepared, cfg: RunConfig, on_epoch: Callable[[int, dict, float], None] | None = None,
-               state_dir: Path | None = None) -> CellResult:
+               state_dir: Path | None = None, on_gpu: bool = False) -> CellResult:
     """Build, fit and score one cell; every cell of a command sees the same split, scaler and seed."""
     recursive = cfg.model.strategy is Strategy.recursive
+    compute = plan_compute(cfg, on_gpu, training_work(prep, cfg))
     seed_everything(cfg.train.seed)
     outputs = WindowConfig(cfg.window.lookback, 1 if recursive else cfg.window.horizon)
-    model = build_model(cfg.model, outputs, prep.scaled.shape[1], cfg.train.learning_rate)
+    model = build_model(cfg.model, outputs, prep.scaled.shape[1], cfg.train.learning_rate, jit=compute.jit,
+                        mixed=compute.mixed, use_cudnn=compute.use_cudnn)
     train, val = ((one_step_windows(prep, "train"), one_step_windows(prep, "val")) if recursive
                   else (prep.windows["train"], prep.windows["val"]))
     fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir)
@@ -225,7 +306,8 @@ def train_cell(prep: Prepared, cfg: RunConfig, on_epoch: Callable[[int, dict, fl
         "best_val_loss": float(fit.history["val_loss"].min()),
         "training_seconds": round(fit.seconds, 3),
     }
-    return CellResult(model=model, fit=fit, test_forecast=test_forecast, metrics=metrics, intervals=intervals)
+    return CellResult(model=model, fit=fit, test_forecast=test_forecast, metrics=metrics, intervals=intervals,
+                      compute=compute)
 
 
 def forecast_recursive(model: keras.Model, window: np.ndarray, steps: int, relative: bool = False) -> np.ndarray:

@@ -55,7 +55,12 @@ def test_train_all_writes_a_complete_run_per_cell(trained):
         assert meta["data"]["split_rows"] == {"train": [0, 280], "val": [280, 340], "test": [340, 400]}
         assert meta["device"] == "cpu" and meta["versions"]["keras"].startswith("3.")
         history = pd.read_csv(run / "history.csv")
-        assert list(history.columns) == ["epoch", "loss", "val_loss"] and len(history) == 12
+        assert list(history.columns) == ["epoch", "loss", "val_loss", "seconds"] and len(history) == 12
+        assert (history["seconds"] > 0).all()
+        # 280 windows x 12 epochs: too short to win back XLA's compile time, so --jit auto leaves it off
+        assert meta["compute"] == {"jit": False, "precision": "float32",
+                                   "cudnn": "none for rnn (SimpleRNN has no fused kernel)" if cell == "rnn"
+                                   else "eligible (no GPU in use)"}
         metrics = json.loads((run / "metrics.json").read_text())["test"]
         # A clean sine wave is easy for any cell and hard for "tomorrow = today".
         assert metrics["model"]["mse"] < 0.1 * metrics["baselines"]["naive"]["mse"]

@@ -29,3 +29,53 @@ def test_recurrent_layers_stay_cudnn_eligible(cell):
             assert cfg["recurrent_dropout"] == 0 and cfg["unroll"] is False and cfg["use_bias"] is True
             if cell is Cell.gru:
                 assert cfg["reset_after"] is True
+
+
+@pytest.mark.parametrize("cell", list(Cell))
+def test_mixed_precision_keeps_the_output_layer_and_forecasts_in_float32(cell, tmp_path):
+    import keras
+
+    from forecast.models import build_model
+
+    model = build_model(ModelConfig(cell, units=4), WindowConfig(6, 2), 1, 1e-3, mixed=True)
+    recurrent, head = model.get_layer(f"{cell.value}_1"), model.get_layer("forecast")
+    assert recurrent.compute_dtype == "float16" and recurrent.variable_dtype == "float32"
+    assert head.compute_dtype == "float32" and model.output.dtype == "float32"
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    x = np.linspace(0, 1, 16 * 6, dtype=np.float32).reshape(16, 6, 1)
+    model.fit(x, x[:, -2:, 0], epochs=1, verbose=0)
+    before = model.predict_on_batch(x)
+    assert before.dtype == np.float32 and np.isfinite(before).all()
+    model.save(tmp_path / "model.keras")  # and it loads back under safe mode, the way `predict` loads runs
+    again = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    np.testing.assert_array_equal(again.predict_on_batch(x), before)
+
+
+def test_recurrent_dropout_and_jit_reach_the_model():
+    from forecast.models import build_model
+
+    model = build_model(ModelConfig(Cell.gru, units=4, recurrent_dropout=0.25), WindowConfig(6, 1), 1, 1e-3,
+                        jit=True)
+    assert model.get_layer("gru_1").get_config()["recurrent_dropout"] == 0.25
+    assert model.jit_compile is True
+    assert build_model(ModelConfig(Cell.gru, units=4), WindowConfig(6, 1), 1, 1e-3).jit_compile is False
+
+
+def _gpu() -> bool:
+    from forecast.train import backend_devices
+
+    return any(d.startswith("gpu") for d in backend_devices())
+
+
+@pytest.mark.parametrize("cell", [Cell.lstm, Cell.gru])
+def test_the_fused_cudnn_kernel_runs_on_a_gpu(cell):
+    """use_cudnn=True makes Keras raise instead of falling back, so passing proves the fused kernel ran."""
+    if not _gpu():
+        pytest.skip("needs a GPU: the fused cuDNN kernel exists only there")
+    from forecast.models import build_model
+
+    model = build_model(ModelConfig(cell, units=8, layers=2), WindowConfig(16, 2), 1, 1e-3, use_cudnn=True)
+    x = np.random.default_rng(0).standard_normal((64, 16, 1)).astype(np.float32)
+    history = model.fit(x, x[:, -2:, 0], batch_size=32, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.predict_on_batch(x).shape == (64, 2)

@@ -106,6 +106,46 @@ def test_a_signal_exits_with_one_line_and_publishes_nothing(tmp_path, sig, code,
     assert changed.stderr.startswith("Error: the interrupted training of data-gru used --units 8, not 4;")
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "Terminated"), (signal.SIGINT, 130, "Interrupted")])
+def test_parallel_cells_stop_together_and_resume(tmp_path, sig, code, word):
+    import fcntl
+
+    csv = _sine(tmp_path / "data.csv")
+    runs = tmp_path / "runs"
+    proc = _train(csv, runs, "--cell", "lstm", "--parallel", "on")
+    _wait_for_epochs(runs / ".partial-data-gru", 1, proc)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code
+    assert "2 cells in parallel processes" in out
+    assert err.strip().splitlines() == [f"{word}: no half-written run was published (finished runs are "
+                                        "complete); continue a training with the same command and --resume"]
+    assert sorted(p.name for p in runs.iterdir()) == [".partial-data-gru", ".partial-data-lstm"]
+    for cell in ("gru", "lstm"):  # every worker is gone: nobody holds the checkpoint locks any more
+        with (runs / f".partial-data-{cell}" / "lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    resumed = _train(csv, runs, "--cell", "lstm", "--parallel", "on", "--resume")
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0 and err == "", err
+    assert sorted(p.name for p in runs.iterdir()) == ["data-gru", "data-lstm"]
+    for cell in ("gru", "lstm"):
+        history = pd.read_csv(runs / f"data-{cell}" / "history.csv")
+        assert history["epoch"].tolist() == list(range(1, len(history) + 1))
+
+
+@pytest.mark.slow
+def test_an_error_in_a_parallel_cell_is_one_line(tmp_path):
+    csv = _sine(tmp_path / "data.csv", 300)
+    result = runner.invoke(app, ["train", str(csv), "--runs-dir", str(tmp_path / "runs"), "--cell", "rnn", "--cell",
+                                 "gru", "--parallel", "on", "--lookback", "10", "--units", "4", "--epochs", "3",
+                                 "--learning-rate", "1e30"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("Error: training diverged: the loss became NaN or infinite in epoch 1; lower "
+                                     "--learning-rate (it is 1e+30) or scale the target down (e.g. change its units)")
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
 TINY = ["--lookback", "10", "--units", "4", "--epochs", "2", "--batch-size", "32", "--patience", "0"]
 
 

@@ -69,3 +69,20 @@ def test_training_batches_cover_every_window_once_and_reshuffle_by_epoch():
     assert sorted(second.tolist()) == sorted(first.tolist()) and second.tolist() != first.tolist()
     again = WindowBatches(w, 10, shuffle_seed=0, epoch=1)  # a resumed training sees the same epoch-1 order
     np.testing.assert_array_equal(np.concatenate([again[i][1][:, 0] - 1 for i in range(len(again))]), second)
+
+
+def test_steps_per_epoch_takes_a_fresh_random_sample_of_windows_every_epoch():
+    from forecast.train import WindowBatches
+
+    w = Windows(np.arange(120, dtype=np.float32)[:, None], 5, 1, part_origins((0, 120), 5, 1))
+    batches = WindowBatches(w, 10, shuffle_seed=0, steps=3)
+    assert len(batches) == 3
+    epochs = []
+    for _ in range(4):
+        origins = np.concatenate([batches[i][1][:, 0] - 1 for i in range(len(batches))])
+        assert len(origins) == 30 and len(set(origins.tolist())) == 30  # no window twice within an epoch
+        epochs.append(set(origins.tolist()))
+        batches.on_epoch_end()
+    assert all(a != b for a, b in zip(epochs, epochs[1:]))
+    assert len(set().union(*epochs)) > 60  # the samples move over the series instead of repeating its start
+    assert len(WindowBatches(w, 10, shuffle_seed=0, steps=50)) == 12  # a cap above one pass changes nothing

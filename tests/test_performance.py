@@ -1,0 +1,97 @@
+"""The speed options: --steps-per-epoch, --jit, --precision and --recurrent-dropout, how they resolve for the
+backend and device, and the warnings that name the option costing speed. Speed itself is measured by
+benchmarks/bench.py, never asserted here."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from forecast.config import Cell, DataConfig, Jit, ModelConfig, Precision, RunConfig, TrainConfig
+
+MIXED_ON_CPU = "--precision mixed needs a GPU (float16 is slower than float32 on a CPU); training in float32"
+
+
+def cfg(cell=Cell.lstm, jit=Jit.auto, precision=Precision.float32, recurrent_dropout=0.0) -> RunConfig:
+    return RunConfig(DataConfig("x.csv"), model=ModelConfig(cell, recurrent_dropout=recurrent_dropout),
+                     train=TrainConfig(jit=jit, precision=precision))
+
+
+def test_defaults_on_the_cpu_follow_the_measured_table():
+    from forecast.train import JIT_MIN_WORK, JIT_ON_CPU, plan_compute
+
+    for cell in Cell:
+        plan = plan_compute(cfg(cell), on_gpu=False, work=JIT_MIN_WORK)
+        assert plan.jit is JIT_ON_CPU[cell.value] and plan.mixed is False and plan.use_cudnn == "auto"
+        assert plan.notes == ()
+        assert plan_compute(cfg(cell), on_gpu=False, work=JIT_MIN_WORK - 1).jit is False  # compiling would not pay
+    assert JIT_ON_CPU == {"rnn": False, "lstm": True, "gru": True}
+    assert plan_compute(cfg(jit=Jit.on), False).jit is True
+    assert plan_compute(cfg(jit=Jit.off), False).jit is False
+
+
+def test_on_a_gpu_auto_leaves_xla_to_keras_so_cudnn_layers_keep_their_kernel():
+    from forecast.train import plan_compute
+
+    plan = plan_compute(cfg(Cell.gru), on_gpu=True)
+    assert plan.jit == "auto" and plan.use_cudnn == "auto" and plan.cudnn == "eligible" and plan.notes == ()
+    assert plan_compute(cfg(precision=Precision.mixed), on_gpu=True).mixed is True
+
+
+def test_jit_on_with_tensorflow_on_a_gpu_gives_up_cudnn_and_says_so():
+    from forecast.train import plan_compute
+
+    plan = plan_compute(cfg(Cell.lstm, jit=Jit.on), on_gpu=True)
+    assert plan.jit is True and plan.use_cudnn is False and plan.cudnn == "off: --jit on"
+    assert plan.notes == ("--jit on disables the fused cuDNN kernel of lstm with the TensorFlow backend (XLA cannot "
+                          "compile it), which is usually slower on a GPU; use --jit auto",)
+    assert plan_compute(cfg(Cell.rnn, jit=Jit.on), on_gpu=True).notes == ()  # SimpleRNN has no kernel to lose
+
+
+def test_options_that_cost_speed_are_named():
+    from forecast.train import plan_compute
+
+    assert plan_compute(cfg(precision=Precision.mixed), on_gpu=False).notes == (MIXED_ON_CPU,)
+    assert plan_compute(cfg(precision=Precision.mixed), on_gpu=False).mixed is False
+    plan = plan_compute(cfg(Cell.gru, recurrent_dropout=0.2), on_gpu=True)
+    assert plan.cudnn == "off: --recurrent-dropout"
+    assert plan.notes == ("--recurrent-dropout 0.2 disables the fused cuDNN kernel of gru, which makes GPU training "
+                          "several times slower; --dropout regularises without that cost",)
+    assert plan_compute(cfg(Cell.rnn, recurrent_dropout=0.2), on_gpu=True).notes == ()
+
+
+def test_config_round_trips_the_new_options_and_reads_older_runs():
+    full = RunConfig(DataConfig("x.csv"), model=ModelConfig(Cell.gru, recurrent_dropout=0.1),
+                     train=TrainConfig(steps_per_epoch=7, jit=Jit.off, precision=Precision.mixed))
+    raw = json.loads(json.dumps(full.to_dict()))
+    assert raw["train"]["jit"] == "off" and raw["train"]["precision"] == "mixed"
+    assert RunConfig.from_dict(raw) == full
+    for key in ("steps_per_epoch", "jit", "precision"):  # written before these options existed
+        del raw["train"][key]
+    del raw["model"]["recurrent_dropout"]
+    old = RunConfig.from_dict(raw)
+    assert old.train.jit is Jit.auto and old.train.steps_per_epoch is None and old.model.recurrent_dropout == 0
+
+
+@pytest.mark.slow
+def test_cli_caps_epochs_warns_once_per_option_and_records_what_ran(sine_csv, tmp_path):
+    result = CliRunner().invoke(app, ["train", str(sine_csv), "--cell", "lstm", "--cell", "gru", "--lookback", "10",
+                                      "--units", "4", "--epochs", "2", "--batch-size", "16", "--steps-per-epoch",
+                                      "3", "--recurrent-dropout", "0.1", "--precision", "mixed", "--jit", "off",
+                                      "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"Warning: {MIXED_ON_CPU}",
+        "Warning: --recurrent-dropout 0.1 disables the fused cuDNN kernel of lstm, which makes GPU training several "
+        "times slower; --dropout regularises without that cost",
+        "Warning: --recurrent-dropout 0.1 disables the fused cuDNN kernel of gru, which makes GPU training several "
+        "times slower; --dropout regularises without that cost",
+    ]
+    for cell in ("lstm", "gru"):
+        run = tmp_path / "runs" / f"sine-{cell}"
+        meta = json.loads((run / "config.json").read_text())
+        assert meta["options"]["train"]["steps_per_epoch"] == 3
+        assert meta["compute"] == {"jit": False, "precision": "float32", "cudnn": "off: --recurrent-dropout"}
+        assert len(pd.read_csv(run / "history.csv")) == 2
