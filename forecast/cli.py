@@ -97,13 +97,17 @@ def _quiet_stderr() -> Iterator[None]:
             os.close(saved)
 
 
+def _hide_gpus() -> None:
+    """Before a backend starts (here or in a worker process): the only reliable switch for every backend."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
 def _start_backend(device: Device) -> str:
     """Import Keras for `device` and return what will be used, e.g. "gpu (NVIDIA H100)" or "cpu"."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if device is Device.cpu:
-        # Hide GPUs before the backend starts; this is the only reliable switch for every backend.
-        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
-        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+        _hide_gpus()
     with _quiet_stderr():
         import keras  # noqa: F401
 
@@ -120,11 +124,12 @@ def _start_backend(device: Device) -> str:
     return "cpu"
 
 
-def _warn_compute(configs: list[RunConfig], prep, used_device: str) -> None:
+def _warn_compute(configs: list[RunConfig], prep, used_device: str, backend: str) -> None:
     """Say, before training, which options cost speed on this device (each warning once)."""
-    from forecast.train import plan_compute, training_work
+    from forecast.compute import plan_compute, training_work
 
-    notes = [n for c in configs for n in plan_compute(c, used_device.startswith("gpu"), training_work(prep, c)).notes]
+    on_gpu = used_device.startswith("gpu")
+    notes = [n for c in configs for n in plan_compute(c, on_gpu, training_work(prep, c), backend).notes]
     _warn(tuple(dict.fromkeys(notes)))
 
 
@@ -237,7 +242,7 @@ def train(
     device: DeviceOpt = Device.auto,
     jit: JitOpt = Jit.auto,
     precision: PrecisionOpt = Precision.float32,
-    parallel: Annotated[Parallel, typer.Option(help="Train the cells of one command in parallel processes, one thread each: auto (on a multi-core CPU when the training is long enough to repay loading a backend per process; measured 1.2-1.4x faster on 2 cores), on, off.")] = Parallel.auto,
+    parallel: Annotated[Parallel, typer.Option(help="Train the cells of one command in parallel processes, one thread each: auto (on a multi-core CPU with TensorFlow when the training is long enough to repay loading TensorFlow in each process, see benchmarks/defaults.md), on, off.")] = Parallel.auto,
     runs_dir: Annotated[Path, typer.Option(help="Folder that receives the run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option(help="Run name (with several cells: NAME-CELL); default DATA-CELL, made unique.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted training of the same command from its last completed epoch; cells whose run folder exists are skipped.")] = False,
@@ -250,15 +255,22 @@ def train(
         _catch_sigterm()
         configs = _run_configs(locals())
         out, prep = _prepare(configs[0])
-        used_device = _start_backend(device)
-        _warn_compute(configs, prep, used_device)
         from forecast import report, runs
+        from forecast.compute import backend_name, no_gpu_possible, training_work
         from forecast.parallel import worth_it
-        from forecast.train import keras, training_work
 
-        on_gpu = used_device.startswith("gpu")
-        in_processes = len(configs) > 1 and (parallel is Parallel.on or parallel is Parallel.auto and worth_it(
-            len(configs), training_work(prep, configs[0]), on_gpu, keras.backend.backend()))
+        backend = backend_name()
+        cpu_only = device is Device.cpu or (device is Device.auto and no_gpu_possible())
+        in_processes = len(configs) > 1 and cpu_only and (parallel is Parallel.on or parallel is Parallel.auto and (
+            worth_it(len(configs), training_work(prep, configs[0]), False, backend)))
+        if in_processes:  # each worker loads its own backend; the parent needs none
+            used_device = "cpu"
+            if device is Device.cpu:
+                _hide_gpus()
+        else:
+            used_device = _start_backend(device)
+            in_processes = len(configs) > 1 and parallel is Parallel.on
+        _warn_compute(configs, prep, used_device, backend)
         out.print(f"device: {used_device}" + (f"; {len(configs)} cells in parallel processes" if in_processes else ""))
         with report.progress(out, epochs) as tracker:
             results = runs.train_and_save(prep, configs, runs_dir, name, used_device, tracker, resume, in_processes)
@@ -338,7 +350,9 @@ def backtest(
         plan_folds(len(prep.series), folds, configs[0].data, configs[0].window)  # too many folds fails now
         used_device = _start_backend(device)
         con.print(f"device: {used_device}")
-        _warn_compute(configs, prep, used_device)
+        from forecast.compute import backend_name
+
+        _warn_compute(configs, prep, used_device, backend_name())
         from forecast import plots, report
         from forecast.backtest import run_backtest, write_table
         from forecast.files import write_csv

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import keras
 
+from forecast.compute import FUSED
 from forecast.config import Cell, ModelConfig, WindowConfig
 
 CELLS = {Cell.rnn: keras.layers.SimpleRNN, Cell.lstm: keras.layers.LSTM, Cell.gru: keras.layers.GRU}
-FUSED = (Cell.lstm, Cell.gru)  # the cells with a fused cuDNN kernel on GPU
 
 
 def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learning_rate: float, *,

@@ -8,6 +8,7 @@ import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,13 @@ from forecast.errors import ForecastError
 from forecast.files import write_csv, write_json
 from forecast.metrics import score
 from forecast.prepare import Prepared, baseline_forecasts, extend_time, forecast_table, to_target
-from forecast.train import CellResult, forecast_recursive, forecast_windows, train_cell, versions
 from forecast.windows import Windows, forecast_origins
+
+if TYPE_CHECKING:
+    from forecast.train import CellResult
+
+# Keras loads only in the functions that train or forecast, so that a parent of parallel trainings
+# (forecast.parallel) never loads a backend of its own.
 
 
 @dataclass
@@ -71,6 +77,8 @@ def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, nam
 def train_one(prep: Prepared, cfg: RunConfig, runs_dir: Path, run_name: str, unique: bool, resume: bool,
               device: str, on_epoch) -> SavedRun:
     """Train one cell with checkpoints in its partial folder, then publish its run folder atomically."""
+    from forecast.train import train_cell
+
     with artifacts.partial_run(runs_dir, run_name, cfg.to_dict(), resume) as state_dir:
         result = train_cell(prep, cfg, on_epoch, state_dir, on_gpu=device.startswith("gpu"))
         path = artifacts.save_run(runs_dir, run_name, unique=unique,
@@ -79,6 +87,8 @@ def train_one(prep: Prepared, cfg: RunConfig, runs_dir: Path, run_name: str, uni
 
 
 def _write_run(folder: Path, prep: Prepared, cfg: RunConfig, result: CellResult, device: str) -> None:
+    from forecast.train import versions
+
     series, split = prep.series, prep.split
     # Record the options as they were resolved (auto-detected target and time column included).
     options = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, target=series.target,
@@ -164,6 +174,8 @@ class Prediction:
 
 def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, steps: int | None) -> Prediction:
     """Forecast every origin with a full lookback (horizon steps each); the last origin gets --steps."""
+    from forecast.train import forecast_recursive, forecast_windows
+
     cfg = info.config
     lookback, horizon, strategy = cfg.window.lookback, cfg.window.horizon, cfg.model.strategy
     if steps is not None and steps > horizon and scaled.shape[1] > 1:

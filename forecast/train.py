@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from forecast import callbacks
-from forecast.config import Jit, Precision, RunConfig, Strategy, TrainConfig, WindowConfig
+from forecast.compute import Compute, plan_compute, training_work
+from forecast.config import RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.errors import ForecastError
-from forecast.models import FUSED, build_model
+from forecast.models import build_model
 from forecast.prepare import Prepared, interval_half_widths, test_scores
 from forecast.windows import Windows, part_origins
 
@@ -162,75 +163,6 @@ def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, c
     return out
 
 
-# XLA on the CPU with the TensorFlow backend, by cell, as measured by benchmarks/defaults.py (defaults.md):
-# LSTM and GRU steps ran up to 1.2-1.4x faster, SimpleRNN's were slower at batch 256. Compiling costs about
-# 2 s more in the first epoch, so XLA is used only for trainings long enough to win that back.
-JIT_ON_CPU: dict[str, bool] = {"rnn": False, "lstm": True, "gru": True}
-JIT_MIN_WORK = 100_000  # training windows x epochs
-
-
-def training_work(prep: Prepared, cfg: RunConfig) -> int:
-    """Training windows passed over at most: windows per epoch (capped by --steps-per-epoch) x epochs."""
-    per_epoch = len(prep.windows["train"])
-    if cfg.train.steps_per_epoch is not None:
-        per_epoch = min(per_epoch, cfg.train.steps_per_epoch * cfg.train.batch_size)
-    return per_epoch * cfg.train.epochs
-
-
-@dataclass(frozen=True)
-class Compute:
-    """How a cell is compiled and in which precision, resolved for the backend and device in use."""
-
-    jit: bool | str  # True/False, or "auto": Keras' own choice (which skips XLA for cuDNN layers)
-    mixed: bool
-    use_cudnn: bool | str  # "auto": the fused kernel when the device and layer allow it
-    cudnn: str  # for the record: "eligible", "off: ..." or "no GPU"
-    notes: tuple[str, ...] = ()  # warnings for the user
-
-    def record(self) -> dict:
-        return {"jit": self.jit, "precision": "mixed" if self.mixed else "float32", "cudnn": self.cudnn}
-
-
-def plan_compute(cfg: RunConfig, on_gpu: bool, work: int = 0) -> Compute:
-    """Resolve --jit, --precision and cuDNN eligibility for one cell; explain every choice that costs speed.
-
-    `work` is training_work(): with `--jit auto` on the CPU, short trainings skip XLA's compile time.
-    """
-    backend = keras.backend.backend()
-    cell, train = cfg.model.cell, cfg.train
-    fused = cell in FUSED
-    notes: list[str] = []
-    mixed = train.precision is Precision.mixed
-    if mixed and not on_gpu:
-        notes.append("--precision mixed needs a GPU (float16 is slower than float32 on a CPU); training in float32")
-        mixed = False
-    use_cudnn: bool | str = "auto"
-    cudnn = "eligible" if fused else "none for rnn (SimpleRNN has no fused kernel)"
-    if fused and cfg.model.recurrent_dropout > 0:
-        cudnn = "off: --recurrent-dropout"
-        notes.append(f"--recurrent-dropout {cfg.model.recurrent_dropout:g} disables the fused cuDNN kernel of "
-                     f"{cell.value}, which makes GPU training several times slower; --dropout regularises "
-                     "without that cost")
-    if train.jit is Jit.off:
-        jit: bool | str = False
-    elif train.jit is Jit.on:
-        jit = True
-        if fused and on_gpu and backend == "tensorflow" and cudnn == "eligible":
-            # TensorFlow cannot compile its cuDNN RNN ops with XLA: one or the other.
-            use_cudnn, cudnn = False, "off: --jit on"
-            notes.append(f"--jit on disables the fused cuDNN kernel of {cell.value} with the TensorFlow backend "
-                         "(XLA cannot compile it), which is usually slower on a GPU; use --jit auto")
-    elif backend == "jax":
-        jit = True  # JAX runs eagerly op by op without it; its cuDNN RNN is an ordinary op inside jit
-    elif backend == "tensorflow" and not on_gpu:
-        jit = JIT_ON_CPU[cell.value] and work >= JIT_MIN_WORK
-    else:
-        jit = "auto"  # torch: eager; TensorFlow on GPU: XLA except for layers on the cuDNN kernel
-    if fused and not on_gpu and cudnn == "eligible":
-        cudnn = "eligible (no GPU in use)"
-    return Compute(jit=jit, mixed=mixed, use_cudnn=use_cudnn, cudnn=cudnn, notes=tuple(notes))
-
-
 def seed_everything(seed: int) -> None:
     """Same seed, same initial weights and shuffles: several cells of one command start alike."""
     keras.utils.set_random_seed(seed)
@@ -283,7 +215,7 @@ def train_cell(prep: Prepared, cfg: RunConfig, on_epoch: Callable[[int, dict, fl
                state_dir: Path | None = None, on_gpu: bool = False) -> CellResult:
     """Build, fit and score one cell; every cell of a command sees the same split, scaler and seed."""
     recursive = cfg.model.strategy is Strategy.recursive
-    compute = plan_compute(cfg, on_gpu, training_work(prep, cfg))
+    compute = plan_compute(cfg, on_gpu, training_work(prep, cfg), keras.backend.backend())
     seed_everything(cfg.train.seed)
     outputs = WindowConfig(cfg.window.lookback, 1 if recursive else cfg.window.horizon)
     model = build_model(cfg.model, outputs, prep.scaled.shape[1], cfg.train.learning_rate, jit=compute.jit,

@@ -20,7 +20,7 @@ def cfg(cell=Cell.lstm, jit=Jit.auto, precision=Precision.float32, recurrent_dro
 
 
 def test_defaults_on_the_cpu_follow_the_measured_table():
-    from forecast.train import JIT_MIN_WORK, JIT_ON_CPU, plan_compute
+    from forecast.compute import JIT_MIN_WORK, JIT_ON_CPU, plan_compute
 
     for cell in Cell:
         plan = plan_compute(cfg(cell), on_gpu=False, work=JIT_MIN_WORK)
@@ -33,7 +33,7 @@ def test_defaults_on_the_cpu_follow_the_measured_table():
 
 
 def test_on_a_gpu_auto_leaves_xla_to_keras_so_cudnn_layers_keep_their_kernel():
-    from forecast.train import plan_compute
+    from forecast.compute import plan_compute
 
     plan = plan_compute(cfg(Cell.gru), on_gpu=True)
     assert plan.jit == "auto" and plan.use_cudnn == "auto" and plan.cudnn == "eligible" and plan.notes == ()
@@ -41,7 +41,7 @@ def test_on_a_gpu_auto_leaves_xla_to_keras_so_cudnn_layers_keep_their_kernel():
 
 
 def test_jit_on_with_tensorflow_on_a_gpu_gives_up_cudnn_and_says_so():
-    from forecast.train import plan_compute
+    from forecast.compute import plan_compute
 
     plan = plan_compute(cfg(Cell.lstm, jit=Jit.on), on_gpu=True)
     assert plan.jit is True and plan.use_cudnn is False and plan.cudnn == "off: --jit on"
@@ -51,7 +51,7 @@ def test_jit_on_with_tensorflow_on_a_gpu_gives_up_cudnn_and_says_so():
 
 
 def test_options_that_cost_speed_are_named():
-    from forecast.train import plan_compute
+    from forecast.compute import plan_compute
 
     assert plan_compute(cfg(precision=Precision.mixed), on_gpu=False).notes == (MIXED_ON_CPU,)
     assert plan_compute(cfg(precision=Precision.mixed), on_gpu=False).mixed is False
@@ -95,3 +95,50 @@ def test_cli_caps_epochs_warns_once_per_option_and_records_what_ran(sine_csv, tm
         assert meta["options"]["train"]["steps_per_epoch"] == 3
         assert meta["compute"] == {"jit": False, "precision": "float32", "cudnn": "off: --recurrent-dropout"}
         assert len(pd.read_csv(run / "history.csv")) == 2
+
+
+def test_other_backends_get_their_own_jit_default(monkeypatch):
+    from forecast.compute import backend_name, plan_compute
+
+    assert plan_compute(cfg(Cell.gru), on_gpu=True, backend="jax").jit is True  # JAX is slow without jit
+    assert plan_compute(cfg(Cell.gru), on_gpu=False, backend="torch").jit == "auto"  # Keras: eager on torch
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert backend_name() == "jax"
+    monkeypatch.delenv("KERAS_BACKEND")
+    monkeypatch.setenv("KERAS_HOME", "/nonexistent")
+    assert backend_name() == "tensorflow"
+
+
+def test_parallel_auto_needs_several_cells_a_multicore_cpu_and_enough_work(monkeypatch):
+    from forecast import parallel
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    assert parallel.worth_it(3, parallel.MIN_WORK, on_gpu=False, backend="tensorflow")
+    assert not parallel.worth_it(3, parallel.MIN_WORK - 1, on_gpu=False, backend="tensorflow")
+    assert not parallel.worth_it(1, 10**9, on_gpu=False, backend="tensorflow")
+    assert not parallel.worth_it(3, 10**9, on_gpu=True, backend="tensorflow")
+    monkeypatch.setattr(parallel, "cores", lambda: 1)
+    assert not parallel.worth_it(3, 10**9, on_gpu=False, backend="tensorflow")
+
+
+@pytest.mark.slow
+def test_parallel_cells_train_while_the_parent_never_loads_tensorflow(sine_csv, tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom forecast.cli import main\nsys.argv = ['forecast'] + sys.argv[1:]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('parent imported tensorflow:', 'tensorflow' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code, "train", str(sine_csv), "--cell", "all", "--parallel", "on",
+                             "--device", "cpu", "--lookback", "10", "--units", "4", "--epochs", "2",
+                             "--runs-dir", str(tmp_path / "runs")], capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "device: cpu; 3 cells in parallel processes" in result.stdout
+    assert "parent imported tensorflow: False" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["sine-gru", "sine-lstm", "sine-rnn"]
+    for cell in ("rnn", "lstm", "gru"):
+        meta = json.loads((tmp_path / "runs" / f"sine-{cell}" / "config.json").read_text())
+        assert meta["device"] == "cpu" and meta["versions"]["backend"] == "tensorflow"
+        assert len(pd.read_csv(tmp_path / "runs" / f"sine-{cell}" / "history.csv")) == 2
