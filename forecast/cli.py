@@ -170,7 +170,7 @@ RecurrentDropoutOpt = Annotated[float, typer.Option(help="Dropout on the recurre
 EpochsOpt = Annotated[int, typer.Option(help="Maximum epochs.")]
 BatchOpt = Annotated[int, typer.Option(help="Windows per training batch (default chosen by measured time to accuracy, see benchmarks/defaults.md).")]
 StepsOpt = Annotated[int | None, typer.Option(help="Cap each epoch at N batches, a fresh random sample of the training windows every epoch (for long series); default: every window once.")]
-JitOpt = Annotated[Jit, typer.Option(help="XLA compilation: auto (where it measured faster: LSTM/GRU on the CPU with long epochs; never where it would block the GPU's cuDNN kernel), on, off.")]
+JitOpt = Annotated[Jit, typer.Option(help="XLA compilation: auto (where it measured faster: LSTM/GRU on the CPU for trainings of at least 100,000 windows x epochs; never where it would block the GPU's cuDNN kernel; always with JAX), on, off.")]
 PrecisionOpt = Annotated[Precision, typer.Option(help="mixed: float16 recurrent layers with float32 weights and output layer, for GPUs with tensor cores; float32 on a CPU.")]
 LearningRateOpt = Annotated[float, typer.Option(help="Adam learning rate.")]
 PatienceOpt = Annotated[int, typer.Option(help="Early stopping: epochs without a better validation loss before stopping (best weights restored); 0 turns it off.")]

@@ -34,8 +34,8 @@ def no_gpu_possible() -> bool:
 
 
 # XLA on the CPU with the TensorFlow backend, by cell, as measured (benchmarks/defaults.md and the README):
-# over eight measurements each, the median steady-state speed-up was 1.08x for LSTM and 1.11x for GRU (with a
-# wide spread, 0.76x-1.42x), while SimpleRNN was slower at batch 256. Compiling costs 1-3 s more in the
+# over eight measurements each, the median steady-state speed-up was 1.08x for LSTM and 1.12x for GRU (with a
+# wide spread, 0.76x-1.48x), while SimpleRNN was slower in the median (0.76x) and at batch 256. Compiling costs 1-3 s more in the
 # first epoch, so XLA is used only for trainings long enough to win that back.
 JIT_ON_CPU: dict[str, bool] = {"rnn": False, "lstm": True, "gru": True}
 JIT_MIN_WORK = 100_000  # training windows x epochs

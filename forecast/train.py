@@ -87,6 +87,22 @@ def resumed_epoch(state_dir: Path | None) -> int:
         return 0
 
 
+def discard_unreadable_checkpoint(backup: Path) -> None:
+    """A kill in the middle of writing the first checkpoint leaves a damaged weights file with no previous
+    copy to fall back on (Keras' double checkpointing keeps one only from the second epoch on): start over."""
+    import shutil
+
+    import h5py
+
+    weights = backup / "latest.weights.h5"
+    if not weights.exists() or Path(f"{weights}.bkp").exists():
+        return
+    try:
+        h5py.File(weights, "r").close()
+    except OSError:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
 def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig,
               on_epoch: Callable[[int, dict, float], None] | None = None,
               state_dir: Path | None = None) -> FitResult:
@@ -96,6 +112,8 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     With `state_dir`, the training checkpoints itself every epoch (Keras' BackupAndRestore with double
     checkpointing) and a later call with the same `state_dir` continues from the last completed epoch.
     """
+    if state_dir is not None:
+        discard_unreadable_checkpoint(state_dir / "backup")
     first_epoch = resumed_epoch(state_dir)
     history = callbacks.HistoryLog(state_dir / "history.csv" if state_dir is not None else None, first_epoch)
     guard = callbacks.NanGuard()

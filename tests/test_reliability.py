@@ -273,3 +273,22 @@ def test_default_names_never_clobber(tmp_path):
     for _ in range(2):
         _ok("train", csv, "--runs-dir", tmp_path / "runs", "--cell", "rnn", *TINY)
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["data-rnn", "data-rnn-2"]
+
+
+def test_a_first_checkpoint_cut_off_mid_write_restarts_instead_of_crashing(tmp_path):
+    """Killed while writing epoch 1's checkpoint: no earlier copy exists, so the training starts over."""
+    from forecast.config import Cell, ModelConfig, TrainConfig, WindowConfig
+    from forecast.models import build_model
+    from forecast.train import fit_model
+    from forecast.windows import Windows, part_origins
+
+    values = np.sin(np.arange(200) / 3).astype(np.float32)[:, None]
+    train = Windows(values, 8, 1, part_origins((0, 150), 8, 1))
+    val = Windows(values, 8, 1, part_origins((150, 200), 8, 1))
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / "latest.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 64)  # a cut-off HDF5 file
+    (backup / "training_metadata.json").write_text('{"epoch": 1, "batch": -1}')
+    model = build_model(ModelConfig(Cell.gru, units=4), WindowConfig(8, 1), 1, 1e-2)
+    fit = fit_model(model, train, val, TrainConfig(epochs=2, batch_size=32, patience=0), state_dir=tmp_path)
+    assert fit.history["epoch"].tolist() == [1, 2]
