@@ -54,6 +54,7 @@ def _worker(events, key: str, job: dict) -> None:
                 os.dup2(saved, 2)
                 os.close(saved)
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        train.GATHER_THREADS = 1  # one thread per worker, as measured; no gathering threads either
 
         def on_epoch(epoch: int, logs: dict, seconds: float) -> None:
             events.put(("epoch", key, epoch, {k: float(v) for k, v in logs.items()}, seconds))
