@@ -11,7 +11,6 @@ import enum
 import logging
 import os
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,24 +78,6 @@ def _on_sigterm(signum, frame) -> None:
     raise _Terminated()
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence C++ log lines that TensorFlow writes to fd 2 while it loads, before its own log level applies."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    with open(os.devnull, "w") as devnull:
-        sys.stderr.flush()
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def _hide_gpus() -> None:
     """Before a backend starts (here or in a worker process): the only reliable switch for every backend."""
     os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
@@ -108,7 +89,9 @@ def _start_backend(device: Device) -> str:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if device is Device.cpu:
         _hide_gpus()
-    with _quiet_stderr():
+    from forecast.files import quiet_stderr
+
+    with quiet_stderr():
         import keras  # noqa: F401
 
         from forecast import train
@@ -262,7 +245,7 @@ def train(
         backend = backend_name()
         cpu_only = device is Device.cpu or (device is Device.auto and no_gpu_possible())
         in_processes = len(configs) > 1 and cpu_only and (parallel is Parallel.on or parallel is Parallel.auto and (
-            worth_it(len(configs), training_work(prep, configs[0]), False, backend)))
+            worth_it(len(configs), training_work(prep, configs[0]), backend)))
         if in_processes:  # each worker loads its own backend; the parent needs none
             used_device = "cpu"
             if device is Device.cpu:

@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import queue
 import signal
-import sys
 import traceback
 
 # Set in each worker before its backend loads: TensorFlow, PyTorch (OpenMP) and JAX (XLA) on one thread.
@@ -33,26 +32,22 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def worth_it(cells: int, work: int, on_gpu: bool, backend: str) -> bool:
-    """`--parallel auto`: on a multi-core CPU with the TensorFlow backend, for several cells of real work."""
-    return cells > 1 and not on_gpu and backend == "tensorflow" and cores() > 1 and work >= MIN_WORK
+def worth_it(cells: int, work: int, backend: str) -> bool:
+    """`--parallel auto` on a CPU: with the TensorFlow backend and several cores, for several cells of real work."""
+    return cells > 1 and backend == "tensorflow" and cores() > 1 and work >= MIN_WORK
 
 
 def _worker(events, key: str, job: dict) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the workers
     os.environ.update(ONE_THREAD)
     try:
-        saved = os.dup(2)
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)  # TensorFlow's C++ start-up lines, before its log level applies
-            try:
-                import logging
+        import logging
 
-                from forecast import runs, train  # noqa: F401 - train loads Keras and its backend, here
-                from forecast.errors import ForecastError
-            finally:
-                os.dup2(saved, 2)
-                os.close(saved)
+        from forecast.errors import ForecastError
+        from forecast.files import quiet_stderr
+
+        with quiet_stderr():  # TensorFlow's C++ start-up lines, before its log level applies
+            from forecast import runs, train  # train loads Keras and its backend, here
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
         train.GATHER_THREADS = 1  # one thread per worker, as measured; no gathering threads either
 
@@ -67,7 +62,7 @@ def _worker(events, key: str, job: dict) -> None:
         events.put(("bug", key, traceback.format_exc()))
 
 
-def run_jobs(jobs: dict[str, dict], tracker_cells: dict[str, str], tracker) -> dict:
+def run_jobs(jobs: dict[str, dict], tracker) -> dict:
     """Run `forecast.runs.train_one(**job)` for every job in its own process; return {key: SavedRun}.
 
     A user error in one job lets the others finish and publish, then is raised. An interruption of the
@@ -79,7 +74,7 @@ def run_jobs(jobs: dict[str, dict], tracker_cells: dict[str, str], tracker) -> d
              for key, job in jobs.items()}
     results, errors = {}, []
     with contextlib.ExitStack() as shown:
-        reporters = {key: shown.enter_context(tracker.cell(tracker_cells[key])) for key in jobs}
+        reporters = {key: shown.enter_context(tracker.cell(job["cfg"].model.cell.value)) for key, job in jobs.items()}
         try:
             for proc in procs.values():
                 proc.start()
@@ -114,5 +109,4 @@ def run_jobs(jobs: dict[str, dict], tracker_cells: dict[str, str], tracker) -> d
         proc.join()
     if errors:
         raise errors[0]
-    sys.stdout.flush()
     return results

@@ -66,7 +66,7 @@ def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, nam
     if parallel and len(jobs) > 1:
         from forecast import parallel as processes
 
-        saved.update(processes.run_jobs(jobs, {k: j["cfg"].model.cell.value for k, j in jobs.items()}, tracker))
+        saved.update(processes.run_jobs(jobs, tracker))
     else:
         for run_name, job in jobs.items():
             with tracker.cell(job["cfg"].model.cell.value) as on_epoch:

@@ -21,7 +21,6 @@ from forecast.models import build_model
 from forecast.prepare import Prepared, interval_half_widths, test_scores
 from forecast.windows import Windows, part_origins
 
-
 # Threads that gather the next training batches while a step runs (Keras' ordered enqueuer); 1 gathers in the
 # training loop. Two measured faster for an LSTM on the CPU (lookback 96, 64 units, batch 256: 3.85 s an epoch
 # against 4.39 s, and 4.37 s against 4.92 s), but with them one full test run saw the SIGTERM test fail once,

@@ -113,12 +113,12 @@ def test_parallel_auto_needs_several_cells_a_multicore_cpu_and_enough_work(monke
     from forecast import parallel
 
     monkeypatch.setattr(parallel, "cores", lambda: 2)
-    assert parallel.worth_it(3, parallel.MIN_WORK, on_gpu=False, backend="tensorflow")
-    assert not parallel.worth_it(3, parallel.MIN_WORK - 1, on_gpu=False, backend="tensorflow")
-    assert not parallel.worth_it(1, 10**9, on_gpu=False, backend="tensorflow")
-    assert not parallel.worth_it(3, 10**9, on_gpu=True, backend="tensorflow")
+    assert parallel.worth_it(3, parallel.MIN_WORK, backend="tensorflow")
+    assert not parallel.worth_it(3, parallel.MIN_WORK - 1, backend="tensorflow")
+    assert not parallel.worth_it(1, 10**9, backend="tensorflow")
+    assert not parallel.worth_it(3, 10**9, backend="torch")
     monkeypatch.setattr(parallel, "cores", lambda: 1)
-    assert not parallel.worth_it(3, 10**9, on_gpu=False, backend="tensorflow")
+    assert not parallel.worth_it(3, 10**9, backend="tensorflow")
 
 
 @pytest.mark.slow
