@@ -174,7 +174,7 @@ def bench_memory(csv: Path, runs: Path, steps: int) -> dict:
 def mode_versions() -> dict:
     import keras
 
-    from forecast.train import gpu_names, versions
+    from forecast.backend import gpu_names, versions
 
     v = versions()
     return {"python": v["python"], "keras": keras.__version__, "backend": v["backend"],
@@ -195,7 +195,7 @@ def mode_windows_tool(points: str, lookback: str, batch: str, what: str = "time"
 
     import numpy as np
 
-    from forecast.train import WindowBatches
+    from forecast.batches import WindowBatches
     from forecast.windows import Windows, part_origins
 
     points, lookback, batch = int(points), int(lookback), int(batch)
@@ -293,7 +293,7 @@ def mode_predict(run_dir: str, csv: str, loop_calls: str) -> dict:
 
     from forecast import artifacts
     from forecast.prepare import load_new_series
-    from forecast.train import predict_windows
+    from forecast.inference import predict_windows
     from forecast.windows import Windows, forecast_origins
 
     info = artifacts.read_run(Path(run_dir))
@@ -301,7 +301,7 @@ def mode_predict(run_dir: str, csv: str, loop_calls: str) -> dict:
     series, scaled = load_new_series(info.config.data, lookback, info.scaler, csv, None)
     model = artifacts.load_model(info.path)
     origins = forecast_origins(len(series), lookback)
-    windows = Windows(scaled, lookback, info.config.window.horizon, origins, info.scaler.relative)
+    windows = Windows(scaled, lookback, info.config.window.horizon, origins, info.scaler.normalize)
     predict_windows(model, Windows(scaled, lookback, 1, origins[:2048]))  # compile both paths before timing
     began = time.perf_counter()
     every = predict_windows(model, windows)

@@ -45,12 +45,13 @@ def train_once(prep, cell: str, batch: int, rate: float, epochs: int = 30, patie
                lookback: int = 48, units: int = 32) -> dict:
     """One training in this process; per-epoch wall time and validation loss, and the test MSE."""
     from forecast.config import Cell, DataConfig, Jit, ModelConfig, RunConfig, TrainConfig, WindowConfig
+    from forecast.backend import start_backend
     from forecast.train import train_cell
 
     log: list[tuple[float, float]] = []
     cfg = RunConfig(DataConfig("x.csv"), WindowConfig(lookback, 1), ModelConfig(Cell(cell), units=units),
                     TrainConfig(epochs=epochs, batch_size=batch, learning_rate=rate, patience=patience, jit=Jit(jit)))
-    result = train_cell(prep, cfg, on_epoch=lambda e, logs, s: log.append((s, logs["val_loss"])))
+    result = train_cell(prep, cfg, start_backend(), on_epoch=lambda e, logs, s: log.append((s, logs["val_loss"])))
     return {"seconds": [s for s, _ in log], "val": [v for _, v in log], "test_mse": result.metrics["test"]["model"]["mse"],
             "mase": result.metrics["test"]["model"]["mase"], "naive_mse": result.metrics["test"]["baselines"]["naive"]["mse"]}
 
@@ -185,7 +186,7 @@ def main() -> None:
     OUT.with_suffix(".json").write_text(json.dumps(saved, indent=1) + "\n")
     text = ["# How the speed defaults were chosen", "",
             f"`python benchmarks/defaults.py` on 2 CPU cores (last run {time.strftime('%Y-%m-%d')}: "
-            f"{', '.join(chosen)}, {(time.perf_counter() - began) / 60:.1f} min). Conclusions are in the README.", ""]
+            f"{', '.join(chosen)}, {(time.perf_counter() - began) / 60:.1f} min). Conclusions are in docs/performance.md.", ""]
     for part in PARTS:
         text += saved.get(part, [])
     OUT.write_text("\n".join(text) + "\n")

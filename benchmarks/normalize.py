@@ -53,6 +53,7 @@ def default_mode(path: str, target: str | None) -> tuple[str, str]:
 
 
 def run(path: str, target: str | None, normalize: Normalize, transform: Transform) -> dict | None:
+    from forecast.backend import start_backend
     from forecast.train import train_cell
 
     data = DataConfig(str(ROOT / path), target=target, normalize=normalize, transform=transform)
@@ -63,7 +64,7 @@ def run(path: str, target: str | None, normalize: Normalize, transform: Transfor
     out = {"baselines": None, "cells": {}}
     for cell in Cell:
         cfg = RunConfig(data, WindowConfig(), dataclasses.replace(ModelConfig(), cell=cell), TrainConfig())
-        test = train_cell(prep, cfg).metrics["test"]
+        test = train_cell(prep, cfg, start_backend()).metrics["test"]
         out["baselines"] = test["baselines"]
         out["cells"][cell.value] = test["model"]["mase"]
     return out

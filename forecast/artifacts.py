@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -23,7 +22,7 @@ import pandas as pd
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.errors import ForecastError, RunError
 from forecast.files import TMP_PREFIX, umask_mode, write_json
-from forecast.split import Scaler
+from forecast.scaling import Scaler
 
 RUN_FILES = ("model.keras", "config.json", "scaler.json", "metrics.json", "history.csv")
 
@@ -171,7 +170,7 @@ def read_run(path: str | Path) -> RunInfo:
                        "train it again with this version")
     try:
         config = RunConfig.from_dict(meta["options"])
-        scaler = _read_scaler(path / "scaler.json", (config.data.target, *config.data.features))
+        scaler = Scaler.from_dict(_read_json(path / "scaler.json"), (config.data.target, *config.data.features))
         history = pd.read_csv(path / "history.csv")
         metrics = _read_json(path / "metrics.json")
         float(metrics["test"]["model"]["mse"]), float(metrics["test"]["baselines"]["naive"]["mse"])
@@ -190,19 +189,6 @@ def _read_intervals(path: Path, horizon: int) -> dict[str, list[float]]:
         if not 0 < float(level) < 1 or len(widths) != horizon or any(float(w) < 0 for w in widths):
             raise ValueError(f"{path.name} has a malformed interval {level}")
     return {level: [float(w) for w in widths] for level, widths in half_widths.items()}
-
-
-def _read_scaler(path: Path, columns: tuple) -> Scaler:
-    raw = _read_json(path)
-    if raw.get("kind") not in ("standard", "window") or raw.get("columns") != list(columns):
-        raise ValueError(f"{path.name} describes columns {raw.get('columns')}, the run uses {list(columns)}")
-    mean, std = [float(m) for m in raw["mean"]], [float(s) for s in raw["std"]]
-    if len(mean) != len(columns) or len(std) != len(columns):
-        raise ValueError(f"{path.name} needs one mean and one std per column")
-    if not all(math.isfinite(v) for v in mean + std) or min(std) <= 0:
-        raise ValueError(f"{path.name} has a non-finite mean or a non-positive std")
-    low, high = (float(v) for v in raw["train_range"])
-    return Scaler(tuple(mean), tuple(std), raw["kind"] == "window", low, high)
 
 
 # The only layers `forecast train` builds; anything else in a model.keras did not come from this tool.

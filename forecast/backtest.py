@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from forecast.backend import Device
 from forecast.config import RunConfig
 from forecast.data import load_csv
-from forecast.prepare import baseline_scores, prepare_series, transform_series
+from forecast.evaluate import baseline_scores
+from forecast.prepare import prepare_series, transform_series
 from forecast.split import plan_folds
 from forecast.train import train_cell
 
@@ -15,7 +17,7 @@ METRICS = ("mse", "rmse", "mae", "mape", "smape", "mase")
 
 
 def run_backtest(configs: list[RunConfig], folds: int, tracker,
-                 on_gpu: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+                 device: Device) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """(per-fold scores, summary by model, season): every cell and baseline on every fold's test windows."""
     data, window = configs[0].data, configs[0].window
     series, model_values = transform_series(load_csv(data), data.transform)
@@ -30,7 +32,7 @@ def run_backtest(configs: list[RunConfig], folds: int, tracker,
         scores = {}
         for cfg in configs:
             with tracker.cell(f"{cfg.model.cell.value} {k}/{folds}") as on_epoch:
-                scores[cfg.model.cell.value] = train_cell(prep, cfg, on_epoch, on_gpu=on_gpu).metrics["test"]["model"]
+                scores[cfg.model.cell.value] = train_cell(prep, cfg, device, on_epoch).metrics["test"]["model"]
         baselines = baseline_scores(prep)
         for model, s in {**scores, **baselines}.items():
             rows.append({**fold, "model": model, **{m: s[m] for m in METRICS}})

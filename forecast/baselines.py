@@ -7,12 +7,8 @@ lookback, and returns (n_origins, horizon).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from forecast.errors import DataError
-
-# Steps per natural cycle for common frequencies: a day for sub-daily data, a week for daily, a year beyond.
-SEASONS = {"B": 5, "C": 5, "D": 7, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
 
 
 def naive(target: np.ndarray, origins: np.ndarray, horizon: int, lookback: int = 1, season: int = 1) -> np.ndarray:
@@ -47,26 +43,29 @@ def drift(target: np.ndarray, origins: np.ndarray, horizon: int, lookback: int =
 
 
 BASELINES = {"naive": naive, "seasonal_naive": seasonal_naive, "mean": window_mean, "drift": drift}
+# How every table, legend and message names them (the seasonal naive with its season: "seasonal m=24").
+LABELS = {"naive": "naive", "seasonal_naive": "seasonal", "mean": "mean", "drift": "drift"}
+# History each needs before an origin, beyond the origin itself: a season, or the lookback window.
+HISTORY = {"naive": lambda lookback, season: 0, "seasonal_naive": lambda lookback, season: season - 1,
+           "mean": lambda lookback, season: lookback - 1, "drift": lambda lookback, season: lookback - 1}
 
 
-def infer_season(freq: str | None) -> int:
-    """Steps per natural cycle for a pandas frequency: 24 for hourly, 48 for half-hourly, 7 daily, 5 business
-    days, 12 monthly; 1 (none) when unknown."""
-    if freq is None:
-        return 1
-    offset = pd.tseries.frequencies.to_offset(freq)
-    base = offset.rule_code.split("-")[0]  # W-SUN, QS-JAN, ... are weeks and quarters
-    if base in SEASONS and offset.n == 1:
-        return SEASONS[base]
-    try:
-        step = pd.Timedelta(offset)
-    except (ValueError, TypeError):
-        return 1
-    if pd.Timedelta(0) < step < pd.Timedelta(days=1) and pd.Timedelta(days=1) % step == pd.Timedelta(0):
-        return int(pd.Timedelta(days=1) / step)
-    if step == pd.Timedelta(days=1):
-        return 7
-    return 1
+def baseline_label(name: str, season: int) -> str:
+    return LABELS[name] + (f" m={season}" if name == "seasonal_naive" else "")
+
+
+def baseline_forecasts(target: np.ndarray, origins: np.ndarray, horizon: int, lookback: int, season: int,
+                       names: tuple[str, ...] = tuple(BASELINES)) -> dict[str, np.ndarray]:
+    """The named baselines' forecasts (n_origins, horizon) each; NaN for origins without the history one needs
+    (only a series given to `predict` has those: every scored window of a run has enough)."""
+    out = {}
+    for name in names:
+        values = np.full((len(origins), horizon), np.nan)
+        ok = origins >= HISTORY[name](lookback, season)
+        if ok.any():
+            values[ok] = BASELINES[name](target, origins[ok], horizon, lookback, season)
+        out[name] = values
+    return out
 
 
 def check_season(season: int, train_rows: int, path: str) -> None:

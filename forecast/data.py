@@ -17,15 +17,13 @@ import numpy as np
 import pandas as pd
 
 from forecast.config import DataConfig, Fill
+from forecast.dates import find_time_column, infer_freq, irregular_note, parse_dates
 from forecast.errors import DataError
 
-TIME_NAMES = ("timestamp", "datetime", "date", "time", "ds")
 DELIMITERS = ",;\t|"
 SAMPLE_BYTES = 1 << 16
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
-# A date has a letter, a - / : separator, or two dots (31.12.2024); "1,5" or "7" alone is no date.
-DATE_LIKE = re.compile(r"[-/:A-Za-z]|\d\.\d+\.\d")
 
 
 @dataclass(frozen=True)
@@ -123,42 +121,6 @@ def _detect_decimal(text: str, sep: str) -> str:
         return "."
     fields = [f.strip().strip('"') for line in text.splitlines()[1:50] for f in line.split(sep)]
     return "," if any(DECIMAL_COMMA.match(f) for f in fields) else "."
-
-
-def parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str | None]:
-    """(dates, number of values that failed, note). Time zones are converted to UTC (noted)."""
-    values = column.astype(str).str.strip()
-    note = None
-    with warnings.catch_warnings():
-        # pandas warns when it falls back to parsing each value on its own; failures are counted below
-        warnings.simplefilter("ignore", UserWarning)
-        try:
-            parsed = pd.to_datetime(values, errors="coerce")
-        except (ValueError, TypeError, OverflowError):
-            parsed = None
-        if parsed is None or parsed.dtype == object or getattr(parsed.dt, "tz", None) is not None:
-            try:  # time zone offsets, possibly mixed (daylight saving): compare instants in UTC
-                parsed = pd.to_datetime(values, errors="coerce", utc=True).dt.tz_convert(None)
-                note = f"timestamps in `{column.name}` carry time zones; converted to UTC"
-            except (ValueError, TypeError, OverflowError):
-                return None, len(values), None
-    bad = int(parsed.isna().sum())
-    return pd.DatetimeIndex(parsed), bad, note
-
-
-def find_time_column(frame: pd.DataFrame) -> str | None:
-    """The first non-numeric column that parses as dates (mostly), preferring the usual names."""
-    candidates = sorted(frame.columns, key=lambda c: str(c).lower() not in TIME_NAMES)
-    for col in candidates:
-        if pd.api.types.is_numeric_dtype(frame[col]):
-            continue
-        if not all(DATE_LIKE.search(str(v)) for v in frame[col].dropna()):
-            continue
-        _, bad, _ = parse_dates(frame[col])
-        # A column of dates with a few broken ones is still the time column: it gets a precise error later.
-        if bad == 0 or (bad < 0.5 * len(frame) and str(col).lower() in TIME_NAMES):
-            return str(col)
-    return None
 
 
 def _closest(name: str, options: list[str]) -> str:
@@ -279,7 +241,9 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
             notes.append(f"rows were not in time order; sorted them by `{time_col}`")
         time, values = _dedupe(time, values, time_col, path, cfg.dedupe, notes)
         freq = infer_freq(time)
-        _note_irregular(time, freq, notes)
+        note = irregular_note(time, freq)
+        if note:
+            notes.append(note)
     keep = _fill(values, columns, cfg.fill, path, notes)
     if keep is not None:
         values, time = values[keep], (time[keep] if time_col is not None else pd.RangeIndex(int(keep.sum())))
@@ -299,45 +263,3 @@ def _dedupe(time: pd.DatetimeIndex, values: np.ndarray, col: str, path: str, ded
                         "last row of each timestamp")
     notes.append(f"dropped {int(dup.sum())} rows with duplicate timestamps (kept the last), the first at {first}")
     return time[~dup], values[~dup]
-
-
-def _note_irregular(time: pd.DatetimeIndex, freq: str | None, notes: list[str]) -> None:
-    if len(time) < 3 or _pandas_freq(time) is not None or freq == "B":
-        return
-    steps = pd.Series(time[1:] - time[:-1])
-    usual = steps.mode().iloc[0]
-    odd = steps != usual
-    if odd.any():
-        notes.append(f"timestamps are irregular: {int(odd.sum())} of {len(steps)} steps differ from the usual "
-                     f"{freq or usual} (the first after {time[int(np.argmax(odd.to_numpy()))]}); the model treats "
-                     "rows as equally spaced")
-
-
-def infer_freq(time: pd.DatetimeIndex) -> str | None:
-    """Pandas' inferred frequency, else the most common step (business days when steps skip weekends)."""
-    if len(time) < 3:
-        return None
-    freq = _pandas_freq(time[-min(len(time), 500):])
-    if freq is not None:
-        return freq
-    steps = pd.Series(time[1:] - time[:-1])
-    step = steps.mode().iloc[0]
-    if step == pd.Timedelta(days=1) and (time.day_of_week < 5).all():
-        return "B"
-    if step <= pd.Timedelta(0):
-        return None
-    if step % pd.Timedelta(days=1) == pd.Timedelta(0):
-        days = step // pd.Timedelta(days=1)
-        return "D" if days == 1 else f"{days}D"
-    return pd.tseries.frequencies.to_offset(step).freqstr
-
-
-def _pandas_freq(time: pd.DatetimeIndex) -> str | None:
-    if len(time) < 3:
-        return None
-    try:  # pandas 3 warns unless asked for its future behaviour (an offset object)
-        with pd.option_context("future.infer_freq_returns_offset", True):
-            freq = pd.infer_freq(time)
-    except (KeyError, pd.errors.OptionError):
-        freq = pd.infer_freq(time)
-    return None if freq is None else pd.tseries.frequencies.to_offset(freq).freqstr

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.data import find_time_column, infer_freq, parse_dates, read_frame
+from forecast.data import read_frame
+from forecast.dates import find_time_column, infer_freq, parse_dates
 
 
 def make_series(kind: str, rows: int, noise: float, seed: int, period: int = 24, drift: float = 0.0,

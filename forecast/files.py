@@ -1,12 +1,10 @@
-"""Atomic file writes (a temporary file beside the target, renamed onto it only once complete), and a
-silenced stderr for libraries that write to file descriptor 2 directly."""
+"""Atomic file writes: a temporary file beside the target, renamed onto it only once complete."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,21 +45,3 @@ def write_json(path: Path, payload: dict) -> None:
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
-
-
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Silence C++ log lines that TensorFlow writes to fd 2 while it loads, before its own log level applies."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    with open(os.devnull, "w") as devnull:
-        sys.stderr.flush()
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)

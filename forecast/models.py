@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from forecast.compute import FUSED
+from forecast.backend import FUSED
 from forecast.config import Cell, ModelConfig, WindowConfig
 
 CELLS = {Cell.rnn: keras.layers.SimpleRNN, Cell.lstm: keras.layers.LSTM, Cell.gru: keras.layers.GRU}

@@ -1,9 +1,10 @@
-"""Several cells of one `train` in parallel processes, one thread each: on a CPU the small recurrent steps
+"""A pool of worker processes, one thread each, for the cells of one `train`: on a CPU the small recurrent steps
 use two cores poorly, and separate processes measured 1.1-1.3x faster (benchmarks/defaults.md).
 
-This module imports only the standard library at the top, so a spawned worker can silence TensorFlow's
-start-up lines before anything imports Keras. Each worker trains and publishes one run exactly as the
-sequential path does (checkpoints, resume, atomic publish); the parent shows their progress.
+This module imports only the standard library at the top and knows nothing of what its jobs do: the caller
+passes the function (module-level, so it can be pickled) and the jobs. A worker sets one thread per library and
+silences TensorFlow's start-up lines before Keras loads, then runs `fn(job, on_epoch)`; the parent shows each
+job's progress and collects the results.
 """
 
 from __future__ import annotations
@@ -14,67 +15,48 @@ import os
 import queue
 import signal
 import traceback
+from collections.abc import Callable
 
 # Set in each worker before its backend loads: TensorFlow, PyTorch (OpenMP) and JAX (XLA) on one thread.
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
               "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
               "TF_CPP_MIN_LOG_LEVEL": "3"}
-# Training windows x epochs from which `auto` trains in processes. Measured with `--cell all` (defaults.md):
-# 1.10x faster on the shipped sine (40,560), 1.30x on electricity (83,220), 1.26x on MSFT (166,110). The sine's
-# 10% is within this machine's run-to-run swing, so the bar sits between it and electricity.
-MIN_WORK = 60_000
 
 
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def worth_it(cells: int, work: int, backend: str) -> bool:
-    """`--parallel auto` on a CPU: with the TensorFlow backend and several cores, for several cells of real work."""
-    return cells > 1 and backend == "tensorflow" and cores() > 1 and work >= MIN_WORK
-
-
-def _worker(events, key: str, job: dict) -> None:
+def _worker(events, key: str, fn: Callable, job) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the workers
     os.environ.update(ONE_THREAD)
     try:
-        import logging
-
+        from forecast.backend import load_keras
         from forecast.errors import ForecastError
-        from forecast.files import quiet_stderr
 
-        with quiet_stderr():  # TensorFlow's C++ start-up lines, before its log level applies
-            from forecast import runs, train  # train loads Keras and its backend, here
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)
-        train.GATHER_THREADS = 1  # one thread per worker, as measured; no gathering threads either
+        load_keras()
 
         def on_epoch(epoch: int, logs: dict, seconds: float) -> None:
             events.put(("epoch", key, epoch, {k: float(v) for k, v in logs.items()}, seconds))
 
         try:
-            events.put(("done", key, runs.train_one(**job, on_epoch=on_epoch)))
+            events.put(("done", key, fn(job, on_epoch)))
         except ForecastError as exc:
             events.put(("error", key, exc))
     except BaseException:  # noqa: BLE001 - a bug: its traceback goes to the parent
         events.put(("bug", key, traceback.format_exc()))
 
 
-def run_jobs(jobs: dict[str, dict], tracker) -> dict:
-    """Run `forecast.runs.train_one(**job)` for every job in its own process; return {key: SavedRun}.
+def run_jobs(fn: Callable, jobs: dict[str, object], labels: dict[str, str], tracker) -> dict:
+    """Run `fn(job, on_epoch)` for every job in its own process, its progress shown under `labels[key]`;
+    return {key: what fn returned}.
 
-    A user error in one job lets the others finish and publish, then is raised. An interruption of the
-    parent (Ctrl-C, SIGTERM) stops every worker; their checkpoints stay for `--resume`.
+    A user error in one job lets the others finish, then is raised. An interruption of the parent (Ctrl-C,
+    SIGTERM) stops every worker.
     """
     ctx = multiprocessing.get_context("spawn")
     events = ctx.Queue()
-    procs = {key: ctx.Process(target=_worker, args=(events, key, job), daemon=True, name=f"forecast-{key}")
+    procs = {key: ctx.Process(target=_worker, args=(events, key, fn, job), daemon=True, name=f"forecast-{key}")
              for key, job in jobs.items()}
     results, errors = {}, []
     with contextlib.ExitStack() as shown:
-        reporters = {key: shown.enter_context(tracker.cell(job["cfg"].model.cell.value)) for key, job in jobs.items()}
+        reporters = {key: shown.enter_context(tracker.cell(labels[key])) for key in jobs}
         try:
             for proc in procs.values():
                 proc.start()
@@ -86,7 +68,7 @@ def run_jobs(jobs: dict[str, dict], tracker) -> dict:
                     for key in pending:
                         code = procs[key].exitcode
                         if code is not None and code != 0:
-                            raise RuntimeError(f"the process training {key} ended with exit code {code}") from None
+                            raise RuntimeError(f"the process of job {key} ended with exit code {code}") from None
                     continue
                 if kind == "epoch":
                     reporters[key](*rest)
@@ -97,7 +79,7 @@ def run_jobs(jobs: dict[str, dict], tracker) -> dict:
                 elif kind == "error":
                     errors.append(rest[0])
                 else:
-                    raise RuntimeError(f"training {key} failed in its process:\n{rest[0]}")
+                    raise RuntimeError(f"job {key} failed in its process:\n{rest[0]}")
         except BaseException:
             for proc in procs.values():
                 if proc.is_alive():

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from forecast.baselines import LABELS, baseline_label
 from forecast.files import atomic_path
 
 PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
@@ -44,7 +45,7 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
     ax.plot(time, actual, color="black", lw=1.2, label="actual")
     ax.plot(forecast_time, forecast, color="tab:blue", lw=1.0, label="forecast (step 1)")
     if naive is not None:
-        ax.plot(forecast_time, naive, color="tab:gray", lw=0.8, ls=":", label="naive (last value)")
+        ax.plot(forecast_time, naive, color="tab:gray", lw=0.8, ls=":", label=LABELS["naive"])
     if future is not None and len(future):
         ax.plot(future_time, future, color="tab:red", lw=1.4, label=f"future ({len(future)} steps)")
     ax.set_title(title)
@@ -67,8 +68,6 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) 
     ax.legend(fontsize=7, ncol=2)
 
 
-BASELINE_LABELS = {"naive": "naive (last value)", "seasonal_naive": "seasonal naive", "mean": "window mean",
-                   "drift": "drift"}
 BASELINE_STYLES = {"naive": ("black", "-"), "seasonal_naive": ("tab:gray", "--"), "mean": ("tab:olive", ":"),
                    "drift": ("tab:brown", "-.")}
 
@@ -79,8 +78,8 @@ def plot_by_step(ax, by_step: list[dict], metric: str, season: int) -> None:
     ax.plot(steps, [row["model"][metric] for row in by_step], color="tab:blue", lw=2, marker="o", ms=3,
             label="model")
     for name, (color, ls) in BASELINE_STYLES.items():
-        label = BASELINE_LABELS[name] + (f" (m={season})" if name == "seasonal_naive" else "")
-        ax.plot(steps, [row[name][metric] for row in by_step], color=color, ls=ls, lw=1.2, label=label)
+        ax.plot(steps, [row[name][metric] for row in by_step], color=color, ls=ls, lw=1.2,
+                label=baseline_label(name, season))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("horizon step")
     ax.set_ylabel(f"test {metric.upper()} (original units)")
@@ -97,7 +96,7 @@ def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, l
     for name, values in baselines.items():
         color, _ = BASELINE_STYLES[name]
         ax.scatter(x, values, marker="_" if name == "naive" else "x", s=900 if name == "naive" else 80,
-                   color=color, linewidths=2, zorder=3, label=BASELINE_LABELS[name])
+                   color=color, linewidths=2, zorder=3, label=LABELS[name])
     for xi, value in zip(x, mse):
         ax.annotate(f"{value:.4g}", (xi, value), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
@@ -116,8 +115,7 @@ def plot_by_fold(ax, per_fold: pd.DataFrame, metric: str, season: int) -> None:
         ax.plot(rows["fold"], rows[metric], color=PALETTE[i % len(PALETTE)], lw=2, marker="o", label=model)
     for name, (color, ls) in BASELINE_STYLES.items():
         rows = per_fold[per_fold["model"] == name]
-        label = BASELINE_LABELS[name] + (f" (m={season})" if name == "seasonal_naive" else "")
-        ax.plot(rows["fold"], rows[metric], color=color, ls=ls, lw=1.2, marker=".", label=label)
+        ax.plot(rows["fold"], rows[metric], color=color, ls=ls, lw=1.2, marker=".", label=baseline_label(name, season))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("fold (test block, oldest first)")
     ax.set_ylabel(f"{metric.upper()} (original units)" if metric != "mase" else "MASE")

@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-BASELINE_NAMES = {"naive": "naive", "seasonal_naive": "seasonal", "mean": "mean", "drift": "drift"}
+from forecast.baselines import LABELS, baseline_label
 
 
 def console(stderr: bool = False):
@@ -43,10 +43,6 @@ def table(title: str, columns: tuple[str, ...], text_columns: int):
         text = i < text_columns
         out.add_column(col, justify="left" if text else "right", no_wrap=not text, overflow="fold")
     return out
-
-
-def baseline_label(name: str, season: int) -> str:
-    return BASELINE_NAMES[name] + (f" m={season}" if name == "seasonal_naive" else "")
 
 
 @contextlib.contextmanager
@@ -123,7 +119,7 @@ def backtest_table(out, summary, folds: int, season: int) -> None:
     t = table(f"Backtest over {folds} folds (mean ± sd across folds, original units)",
               ("model", "MSE", "± sd", "MAE", "MASE", "± sd", "wins"), 1)
     for row in summary.itertuples():
-        label = baseline_label(row.model, season) if row.model in BASELINE_NAMES else row.model
+        label = baseline_label(row.model, season) if row.model in LABELS else row.model
         t.add_row(label, fmt(row.mse_mean), fmt(row.mse_std), fmt(row.mae_mean), opt(row.mase_mean),
                   opt(row.mase_std), f"{row.wins}/{folds}")
     out.print(t)

@@ -1,11 +1,9 @@
-"""The chronological train/val/test split, and the scaler fit on the training part only."""
+"""The chronological train/val/test split, and the folds of a rolling-origin backtest."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import numpy as np
 
 from forecast.config import DataConfig, WindowConfig
 from forecast.errors import DataError, ForecastError
@@ -56,67 +54,6 @@ def split_series(n: int, cfg: DataConfig, window: WindowConfig) -> Split:
         f"at least {window.lookback + window.horizon} train rows and {window.horizon} in val and test; "
         f"use at least {need} rows, or a smaller --lookback/--horizon"
     )
-
-
-def variance_ratio(y: np.ndarray, lag: int) -> float:
-    """Var(y[t+q] - y[t]) / (q · Var(y[t+1] - y[t])): about 1 for a random walk, near 0 for a stationary series."""
-    y = np.asarray(y, dtype=np.float64)
-    lag = max(2, min(lag, len(y) // 2))
-    step = np.var(np.diff(y)) if len(y) > 2 else 0.0
-    if not step > 0 or len(y) <= lag:
-        return 0.0
-    return float(np.var(y[lag:] - y[:-lag]) / (lag * step))
-
-
-@dataclass(frozen=True)
-class Scaler:
-    """Per-column scaling fit on the training rows only, so no later statistic leaks into training.
-
-    Global (`relative` False): standardisation. Window-relative (`relative` True): the target column is only
-    divided by the spread of its one-step changes on the training part (its mean stays, since every window
-    subtracts its own last value), so windows at any level look alike. `low`/`high` is the training range of
-    the (transformed) target, kept to warn when data lies outside it.
-    """
-
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    relative: bool = False
-    low: float = -np.inf
-    high: float = np.inf
-
-    @classmethod
-    def fit(cls, values: np.ndarray, relative: bool = False) -> Scaler:
-        mean = values.mean(axis=0)
-        std = values.std(axis=0)
-        if relative:
-            mean[0] = 0.0
-            std[0] = np.diff(values[:, 0]).std() if len(values) > 1 else 0.0
-        # A constant column would divide by zero; scale it by 1 so it maps to 0, not NaN.
-        std = np.where(std > 0, std, 1.0)
-        return cls(tuple(float(m) for m in mean), tuple(float(s) for s in std), relative,
-                   float(values[:, 0].min()), float(values[:, 0].max()))
-
-    def transform(self, values: np.ndarray) -> np.ndarray:
-        return ((values - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
-
-    def inverse_target(self, scaled: np.ndarray) -> np.ndarray:
-        """Scaled target values (any shape) back to the target's (transformed) units."""
-        return np.asarray(scaled, dtype=np.float64) * self.std[0] + self.mean[0]
-
-    def to_dict(self, columns: tuple[str, ...]) -> dict:
-        return {"kind": "window" if self.relative else "standard", "columns": list(columns), "mean": list(self.mean),
-                "std": list(self.std), "train_range": [self.low, self.high]}
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> Scaler:
-        low, high = raw.get("train_range", [-np.inf, np.inf])
-        return cls(tuple(float(m) for m in raw["mean"]), tuple(float(s) for s in raw["std"]),
-                   raw.get("kind") == "window", float(low), float(high))
-
-    def outside(self, target: np.ndarray) -> float:
-        """Share of (transformed) target values outside the training range."""
-        target = np.asarray(target, dtype=np.float64)
-        return float(np.mean((target < self.low) | (target > self.high))) if len(target) else 0.0
 
 
 def plan_folds(n: int, folds: int, data: DataConfig, window: WindowConfig) -> list[Split]:

@@ -1,5 +1,5 @@
 """Windows (lookback rows in -> horizon target values out) as views of the series; batches gathered on demand.
-Window-relative windows express the target column as offsets from the value at the window's origin.
+Under `--normalize window` the target column of a window is expressed as offsets from its value at the origin.
 
 Nothing here copies the series: `sliding_window_view` returns strided views, and only the rows of one
 batch are ever materialised, so memory is bounded by the batch size, not by rows x lookback.
@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from forecast.config import Normalize
+
 
 class Windows:
     """The windows of one part of a series, identified by their origins.
@@ -19,13 +21,16 @@ class Windows:
     targets (that is forecasting the future); such windows are input-only.
     """
 
-    def __init__(self, values: np.ndarray, lookback: int, horizon: int, origins: np.ndarray, relative: bool = False):
+    def __init__(self, values: np.ndarray, lookback: int, horizon: int, origins: np.ndarray,
+                 normalize: Normalize = Normalize.global_):
         assert values.ndim == 2, "values must be (n_rows, n_features)"
         self.values = values
         self.lookback = lookback
         self.horizon = horizon
         self.origins = np.asarray(origins, dtype=np.int64)
-        self.relative = relative  # inputs and targets of the target column as offsets from the origin's value
+        self.normalize = normalize
+        # window: inputs and targets of the target column as offsets from the origin's value
+        self.per_window = normalize is Normalize.window
         n = len(values)
         assert len(self.origins) == 0 or (self.origins.min() >= lookback - 1 and self.origins.max() < n)
         # (n - lookback + 1, 1, lookback, n_features) view; row i holds inputs of origin i + lookback - 1
@@ -41,7 +46,7 @@ class Windows:
         """Gather the inputs of windows `idx`: (batch, lookback, n_features), a fresh array of one batch."""
         rows = self.origins[idx] - (self.lookback - 1)
         x = self._inputs[rows, 0]  # fancy indexing: a fresh array we may change
-        if self.relative:
+        if self.per_window:
             x[:, :, 0] -= x[:, -1:, 0]
         return x
 
@@ -49,7 +54,7 @@ class Windows:
         """Gather the targets of windows `idx`: (batch, horizon)."""
         origins = self.origins[idx]
         y = self._targets[origins]
-        return y - self.values[origins, 0][:, None] if self.relative else y
+        return y - self.values[origins, 0][:, None] if self.per_window else y
 
 
 def part_origins(bounds: tuple[int, int], lookback: int, horizon: int) -> np.ndarray:

@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -23,6 +24,37 @@ def cli_ok(*args):
     result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return result
+
+
+# A tiny, quick configuration that still learns a clean sine wave.
+TINY = ["--lookback", "20", "--units", "8", "--epochs", "12", "--batch-size", "32", "--learning-rate", "0.01",
+        "--patience", "0"]
+
+
+@dataclass(frozen=True)
+class Trained:
+    csv: Path  # the clean sine wave the runs were trained on
+    runs: Path  # runs/sine-rnn, runs/sine-lstm, runs/sine-gru
+    stdout: str  # what `forecast train` printed
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> Trained:
+    """`forecast train --cell all` once for the whole suite, on a clean sine wave (400 hourly rows, period 20).
+    Tests read these runs; a test that changes one works on a copy (copy_run)."""
+    tmp = tmp_path_factory.mktemp("trained")
+    t = np.arange(400)
+    time = pd.date_range("2024-01-01", periods=400, freq="h").strftime("%Y-%m-%d %H:%M")
+    csv = write_csv(tmp / "sine.csv", pd.DataFrame({"timestamp": time, "value": np.sin(2 * np.pi * t / 20)}))
+    result = cli_ok("train", csv, "--cell", "all", "--runs-dir", tmp / "runs", *TINY)
+    return Trained(csv=csv, runs=tmp / "runs", stdout=result.stdout)
+
+
+def copy_run(src: Path, dst: Path) -> Path:
+    dst.mkdir()
+    for f in src.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    return dst
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:

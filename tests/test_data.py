@@ -6,11 +6,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast.config import DataConfig, Fill, WindowConfig
-from forecast.data import infer_freq, load_csv
+from forecast.data import load_csv
 from forecast.datasets import make_series
+from forecast.dates import extend_time, infer_freq
 from forecast.errors import DataError, ForecastError
-from forecast.prepare import extend_time, prepare
-from forecast.split import Scaler, split_series
+from forecast.prepare import prepare
+from forecast.scaling import Scaler
+from forecast.split import split_series
 
 
 def test_load_detects_time_and_target_and_sorts(tmp_path):
@@ -80,7 +82,8 @@ def test_scaler_is_fit_on_training_rows_only(tmp_path):
 @given(arrays(np.float64, (30, 2), elements=st.floats(-1e9, 1e9)))
 def test_scaler_round_trip(values):
     scaler = Scaler.fit(values)
-    restored = Scaler.from_dict(scaler.to_dict(("a", "b")))
+    restored = Scaler.from_dict(scaler.to_dict(("a", "b")), ("a", "b"))
+    assert restored == scaler
     back = restored.inverse_target(restored.transform(values)[:, 0].astype(np.float64))
     np.testing.assert_allclose(back, values[:, 0], rtol=1e-5, atol=1e-6 * (np.abs(values).max() + 1))
 

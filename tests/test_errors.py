@@ -1,13 +1,13 @@
 """The catalogue of bad inputs: each gives exit code 1, one line `Error: ...` on stderr naming what is wrong,
-where, and the fix, and leaves no run folder. README.md lists the same catalogue (tests/test_docs.py checks)."""
+where, and the fix, and leaves no run folder. docs/errors.md lists the same catalogue (tests/test_docs.py checks)."""
 
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.config import SCHEMA_VERSION
+from tests.conftest import copy_run
 
 runner = CliRunner()
 DAYS = "\n".join(f"2024-01-{d:02d},{d}" for d in range(1, 29))
@@ -177,17 +177,6 @@ def test_messy_tables_that_load(tmp_path, content, extra, values, warning):
     assert (warning in series.notes) if warning else series.notes == ()
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("catalogue")
-    csv = tmp / "y.csv"
-    csv.write_text("y\n" + "".join(f"{i % 7}\n" for i in range(120)))
-    result = runner.invoke(app, ["train", str(csv), "--runs-dir", str(tmp / "runs"), "--lookback", "10", "--units", "4",
-                                 "--epochs", "1", "--name", "r"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return tmp / "runs" / "r", csv
-
-
 PREDICT = [
     ("run folder missing", lambda run, tmp: [str(tmp / "nope"), "{csv}"],
      "run folder {tmp}/nope does not exist; list runs with `ls runs/` or train one with `forecast train`"),
@@ -200,29 +189,21 @@ PREDICT = [
      f"run folder {{tmp}}/copy has schema version 1, this forecast reads {SCHEMA_VERSION}; train it again with this "
      "version"),
     ("CSV lacking the run's target", lambda run, tmp: [str(run), _write(tmp, "z\n" + "1\n" * 30)],
-     "column `y` not found in {tmp}/new.csv; available: z"),
-    ("CSV shorter than the lookback", lambda run, tmp: [str(run), _write(tmp, "y\n" + "1\n" * 5)],
-     "{tmp}/new.csv has 5 rows, fewer than the run's lookback (10); give at least 10 rows"),
+     "column `value` not found in {tmp}/new.csv; available: z"),
+    ("CSV shorter than the lookback", lambda run, tmp: [str(run), _write(tmp, "value\n" + "1\n" * 5)],
+     "{tmp}/new.csv has 5 rows, fewer than the run's lookback (20); give at least 20 rows"),
     ("--steps 0", lambda run, tmp: [str(run), "{csv}", "--steps", "0"], "--steps must be at least 1 (got 0)"),
 ]
 
 
-def _copy(run: Path, tmp: Path) -> Path:
-    dst = tmp / "copy"
-    dst.mkdir()
-    for f in run.iterdir():
-        (dst / f.name).write_bytes(f.read_bytes())
-    return dst
-
-
 def _without(run, tmp, name):
-    dst = _copy(run, tmp)
+    dst = copy_run(run, tmp / "copy")
     (dst / name).unlink()
     return dst
 
 
 def _edit(run, tmp, name, old, new):
-    dst = _copy(run, tmp)
+    dst = copy_run(run, tmp / "copy")
     (dst / name).write_text((dst / name).read_text().replace(old, new))
     return dst
 
@@ -234,8 +215,8 @@ def _write(tmp, text):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case, args, message", PREDICT, ids=[c[0] for c in PREDICT])
-def test_predict_catalogue(run, tmp_path, case, args, message):
-    run_dir, csv = run
+def test_predict_catalogue(trained, tmp_path, case, args, message):
+    run_dir, csv = trained.runs / "sine-lstm", trained.csv
     argv = [a.format(csv=csv) for a in args(run_dir, tmp_path)]
     out = tmp_path / "p.csv"
     result = runner.invoke(app, ["predict", *argv, "--out", str(out)])
@@ -245,7 +226,7 @@ def test_predict_catalogue(run, tmp_path, case, args, message):
 
 
 def catalogue() -> list[tuple[str, str]]:
-    """(input, message) rows for the README."""
+    """(input, message) rows for docs/errors.md (docs/make_errors_table.py writes them there)."""
     return ([(c[0], c[3].format(p="data.csv")) for c in TRAIN]
             + [(f"backtest: {c[0]}", c[3].format(p="data.csv")) for c in BACKTEST]
             + [(f"predict: {c[0]}", c[2].format(tmp="...", csv="data.csv")) for c in PREDICT])

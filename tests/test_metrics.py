@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast.baselines import drift, infer_season, naive, seasonal_naive, window_mean
+from forecast.baselines import drift, naive, seasonal_naive, window_mean
+from forecast.dates import infer_season
 from forecast.metrics import (
     conformal_quantiles,
     coverage,

@@ -31,6 +31,7 @@ def test_recurrent_layers_stay_cudnn_eligible(cell):
                 assert cfg["reset_after"] is True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell", list(Cell))
 def test_mixed_precision_keeps_the_output_layer_and_forecasts_in_float32(cell, tmp_path):
     import keras
@@ -62,7 +63,7 @@ def test_recurrent_dropout_and_jit_reach_the_model():
 
 
 def _gpu() -> bool:
-    from forecast.train import backend_devices
+    from forecast.backend import backend_devices
 
     return any(d.startswith("gpu") for d in backend_devices())
 

@@ -1,4 +1,5 @@
-"""Window-relative normalisation: inverted exactly, level-free, and the warning for global scaling."""
+"""Normalisation per window or global: inverted exactly, level-free, the rule of `auto`, and the warning for
+global scaling."""
 
 import json
 
@@ -21,9 +22,9 @@ def walk(path, n=400, level=100.0, seed=0):
     return path
 
 
-def test_relative_windows_are_offsets_from_the_origin():
+def test_windows_normalised_per_window_are_offsets_from_the_origin():
     values = np.arange(20, dtype=np.float32)[:, None] * 2 + 100
-    w = Windows(values, 4, 2, part_origins((0, 20), 4, 2), relative=True)
+    w = Windows(values, 4, 2, part_origins((0, 20), 4, 2), Normalize.window)
     np.testing.assert_array_equal(w.inputs([0])[0, :, 0], [-6, -4, -2, 0])
     np.testing.assert_array_equal(w.targets([0])[0], [2, 4])
     assert values[0, 0] == 100  # the series itself is untouched
@@ -35,10 +36,16 @@ def test_a_zero_offset_forecast_is_the_naive_forecast(tmp_path, transform):
                    WindowConfig(10, 3))
     test = prep.windows["test"]
     forecast = prep.to_target(np.zeros((len(test), 3)), test.origins)
-    if transform is Transform.none:  # offset 0 from the last value: exactly the last value
-        np.testing.assert_allclose(forecast, np.repeat(prep.raw_target()[test.origins][:, None], 3, axis=1))
-    else:  # offset 0 from the last difference: the last change repeated, as a drift
-        assert np.isfinite(forecast).all()
+    raw = pd.read_csv(tmp_path / "w.csv")["value"].to_numpy()
+    shift = 0 if transform is Transform.none else 1  # differencing drops the first row
+    last, before = raw[test.origins + shift], raw[test.origins + shift - 1]
+    h = np.arange(1, 4)[None, :]
+    expected = {  # offset 0 from the last value: that value; from the last change: that change repeated
+        Transform.none: np.repeat(last[:, None], 3, axis=1),
+        Transform.diff: last[:, None] + h * (last - before)[:, None],
+        Transform.logdiff: last[:, None] * (last / before)[:, None] ** h,
+    }[transform]
+    np.testing.assert_allclose(forecast, expected, rtol=1e-6)  # the scaled series is float32
 
 
 def test_the_scale_is_learned_on_the_training_part(tmp_path):
@@ -69,21 +76,23 @@ def test_a_shifted_copy_is_forecast_with_the_same_error(tmp_path):
     a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
     np.testing.assert_allclose(b["forecast"] - a["forecast"], 5000, atol=1e-2)
     np.testing.assert_allclose(b["error"], a["error"], atol=1e-2)
-    assert json.loads((run / "scaler.json").read_text())["kind"] == "window"
+    assert json.loads((run / "scaler.json").read_text())["normalize"] == "window"
 
 
-@pytest.mark.parametrize("name, target, used", [
-    ("sine", None, "global"), ("electricity_demand_halfhourly", None, "global"),
-    ("msft_daily", "Close", "window"), ("randomwalk", None, "window"), ("trend_seasonal", None, "window"),
+@pytest.mark.parametrize("name, target, used, ratio, outside", [
+    ("sine", None, "global", "0.00", "0%"), ("electricity_demand_halfhourly", None, "global", "0.23", "0%"),
+    ("msft_daily", "Close", "window", "0.76", "0%"), ("randomwalk", None, "window", "1.07", "85%"),
+    ("trend_seasonal", None, "window", "0.01", "43%"),
 ])
-def test_auto_picks_window_for_random_walks_and_series_that_leave_their_range(name, target, used):
+def test_auto_picks_window_for_random_walks_and_series_that_leave_their_range(name, target, used, ratio, outside):
     prep = prepare(DataConfig(f"datasets/{name}.csv", target=target), WindowConfig())
     assert prep.normalize.value == used
-    assert prep.normalize_reason.startswith("variance ratio ")
+    assert prep.normalize_reason == (f"variance ratio {ratio} at lag 48 on the training part, {outside} of the "
+                                     "validation part outside the training range")
 
 
 def test_variance_ratio_separates_random_walks_from_stationary_series():
-    from forecast.split import variance_ratio
+    from forecast.scaling import variance_ratio
 
     rng = np.random.default_rng(0)
     assert 0.8 < variance_ratio(np.cumsum(rng.standard_normal(5000)), 48) < 1.2
@@ -109,18 +118,17 @@ class _RepeatLastStep:
         return (x[:, -1, :] - x[:, -2, :])  # (batch, 1): relative inputs, so the last value is 0
 
 
-@pytest.mark.parametrize("relative", [True, False])
-def test_recursive_roll_forward_continues_a_line_exactly(relative):
+@pytest.mark.parametrize("normalize", [Normalize.window, Normalize.global_])
+def test_recursive_roll_forward_continues_a_line_exactly(normalize):
     from forecast.config import Strategy
-    from forecast.train import forecast_recursive, forecast_windows
+    from forecast.inference import forecast_recursive, forecast_windows
 
     values = (100 + 2 * np.arange(50, dtype=np.float32))[:, None]
-    w = Windows(values, 5, 4, np.array([10, 30]), relative)
+    w = Windows(values, 5, 4, np.array([10, 30]), normalize)
     out = forecast_windows(_RepeatLastStep(), w, Strategy.recursive)
-    expected = 2 * np.arange(1, 5) if relative else None
-    if relative:  # offsets from the origin's value: 2, 4, 6, 8
-        np.testing.assert_allclose(out, np.tile(expected, (2, 1)))
-        np.testing.assert_allclose(forecast_recursive(_RepeatLastStep(), values[-5:], 6, relative=True),
+    if normalize is Normalize.window:  # offsets from the origin's value: 2, 4, 6, 8
+        np.testing.assert_allclose(out, np.tile(2 * np.arange(1, 5), (2, 1)))
+        np.testing.assert_allclose(forecast_recursive(_RepeatLastStep(), values[-5:], 6, per_window=True),
                                    2 * np.arange(1, 7))
     else:  # absolute inputs: the stub's "change" is then the next absolute value, constant 2
         np.testing.assert_allclose(out[:, 0], 2)

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from forecast.cli import app
 from forecast.config import SCHEMA_VERSION
 from tests.conftest import cli_ok as _ok
+from tests.conftest import copy_run
 
 runner = CliRunner()
 ARGS = ["--cell", "gru", "--lookback", "20", "--units", "8", "--epochs", "8", "--batch-size", "16",
@@ -146,30 +147,15 @@ def test_an_error_in_a_parallel_cell_is_one_line(tmp_path):
     assert list((tmp_path / "runs").iterdir()) == []
 
 
-TINY = ["--lookback", "10", "--units", "4", "--epochs", "2", "--batch-size", "32", "--patience", "0"]
-
-
-def _copy_run(src: Path, dst: Path) -> Path:
-    dst.mkdir()
-    for f in src.iterdir():
-        (dst / f.name).write_bytes(f.read_bytes())
-    return dst
-
-
-@pytest.fixture(scope="module")
-def small_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("small")
-    csv = _sine(tmp / "data.csv", 300)
-    _ok("train", csv, "--runs-dir", tmp / "runs", "--cell", "lstm", *TINY)
-    return tmp / "runs" / "data-lstm", csv
+QUICK = ["--lookback", "10", "--units", "4", "--epochs", "2", "--batch-size", "32", "--patience", "0"]
 
 
 @pytest.mark.slow
-def test_a_model_carrying_code_is_refused_and_never_runs(small_run, tmp_path):
+def test_a_model_carrying_code_is_refused_and_never_runs(trained, tmp_path):
     import keras
 
-    run, csv = small_run
-    evil = _copy_run(run, tmp_path / "evil")
+    run, csv = trained.runs / "sine-lstm", trained.csv
+    evil = copy_run(run, tmp_path / "evil")
     marker = tmp_path / "pwned"
     inp = keras.Input((10, 1))
     x = keras.layers.Lambda(lambda t, m=str(marker): (__import__("pathlib").Path(m).touch(), t)[1])(inp)
@@ -196,7 +182,7 @@ def test_a_model_carrying_code_is_refused_and_never_runs(small_run, tmp_path):
 @pytest.mark.parametrize("damage, message", [
     (lambda run: (run / "model.keras").write_bytes((run / "model.keras").read_bytes()[:200]),
      "model.keras is not a Keras model file (not a zip archive: truncated or corrupted); train the run again"),
-    (lambda run: (run / "scaler.json").write_text('{"kind": "standard", "columns": ["value"], "mean": [0], "std": [0]}'),
+    (lambda run: (run / "scaler.json").write_text('{"normalize": "global", "columns": ["value"], "mean": [0], "std": [0]}'),
      "has a malformed file (ValueError: scaler.json has a non-finite mean or a non-positive std); train it again"),
     (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace(
         f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 99')),
@@ -204,9 +190,9 @@ def test_a_model_carrying_code_is_refused_and_never_runs(small_run, tmp_path):
     (lambda run: (run / "metrics.json").write_text("{not json"),
      "metrics.json cannot be read as JSON"),
 ])
-def test_damaged_runs_get_the_tools_own_error(small_run, tmp_path, damage, message):
-    run, csv = small_run
-    bad = _copy_run(run, tmp_path / "bad")
+def test_damaged_runs_get_the_tools_own_error(trained, tmp_path, damage, message):
+    run, csv = trained.runs / "sine-lstm", trained.csv
+    bad = copy_run(run, tmp_path / "bad")
     damage(bad)
     result = runner.invoke(app, ["predict", str(bad), str(csv), "--out", str(tmp_path / "p.csv")])
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -217,7 +203,7 @@ def test_damaged_runs_get_the_tools_own_error(small_run, tmp_path, damage, messa
 def test_same_seed_same_numbers(tmp_path):
     csv = _sine(tmp_path / "data.csv", 300)
     for name in ("a", "b"):
-        _ok("train", csv, "--runs-dir", tmp_path / "runs", "--cell", "gru", "--name", name, *TINY)
+        _ok("train", csv, "--runs-dir", tmp_path / "runs", "--cell", "gru", "--name", name, *QUICK)
         _ok("predict", tmp_path / "runs" / name, csv, "--out", tmp_path / f"{name}.csv")
     a, b = (json.loads((tmp_path / "runs" / n / "metrics.json").read_text())["test"] for n in ("a", "b"))
     assert a == b
@@ -241,7 +227,7 @@ def test_extreme_and_constant_series_train_without_nan(tmp_path, scale, offset):
     n = 300
     value = offset + scale * np.sin(2 * np.pi * np.arange(n) / 20)
     pd.DataFrame({"value": value}).to_csv(tmp_path / "x.csv", index=False)
-    _ok("train", tmp_path / "x.csv", "--runs-dir", tmp_path / "runs", "--cell", "gru", *TINY)
+    _ok("train", tmp_path / "x.csv", "--runs-dir", tmp_path / "runs", "--cell", "gru", *QUICK)
     metrics = json.loads((tmp_path / "runs" / "x-gru" / "metrics.json").read_text())["test"]
     assert all(np.isfinite(metrics[p][k]) for p in ("model",) for k in ("mse", "rmse", "mae", "smape"))
     assert all(np.isfinite(metrics["baselines"]["naive"][k]) for k in ("mse", "rmse", "mae"))
@@ -260,7 +246,7 @@ def test_a_name_being_trained_elsewhere_is_refused(tmp_path):
     with (partial / "lock").open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # as a concurrent `forecast train --name busy` would hold it
         result = runner.invoke(app, ["train", str(csv), "--runs-dir", str(tmp_path / "runs"), "--name", "busy",
-                                     *TINY])
+                                     *QUICK])
     assert result.exit_code == 1
     assert result.stderr.strip() == (f"Error: another training is writing busy right now ({partial}); wait for it "
                                      "to finish or pass another --name")
@@ -271,10 +257,11 @@ def test_a_name_being_trained_elsewhere_is_refused(tmp_path):
 def test_default_names_never_clobber(tmp_path):
     csv = _sine(tmp_path / "data.csv", 300)
     for _ in range(2):
-        _ok("train", csv, "--runs-dir", tmp_path / "runs", "--cell", "rnn", *TINY)
+        _ok("train", csv, "--runs-dir", tmp_path / "runs", "--cell", "rnn", *QUICK)
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["data-rnn", "data-rnn-2"]
 
 
+@pytest.mark.slow
 def test_a_first_checkpoint_cut_off_mid_write_restarts_instead_of_crashing(tmp_path):
     """Killed while writing epoch 1's checkpoint: no earlier copy exists, so the training starts over."""
     from forecast.config import Cell, ModelConfig, TrainConfig, WindowConfig

@@ -56,7 +56,7 @@ def test_forecast_origins_reach_the_last_row_without_targets():
 
 
 def test_training_batches_cover_every_window_once_and_reshuffle_by_epoch():
-    from forecast.train import WindowBatches
+    from forecast.batches import WindowBatches
 
     w = Windows(np.arange(120, dtype=np.float32)[:, None], 5, 1, part_origins((0, 120), 5, 1))
     batches = WindowBatches(w, 10, shuffle_seed=0)
@@ -72,7 +72,7 @@ def test_training_batches_cover_every_window_once_and_reshuffle_by_epoch():
 
 
 def test_steps_per_epoch_takes_a_fresh_random_sample_of_windows_every_epoch():
-    from forecast.train import WindowBatches
+    from forecast.batches import WindowBatches
 
     w = Windows(np.arange(120, dtype=np.float32)[:, None], 5, 1, part_origins((0, 120), 5, 1))
     batches = WindowBatches(w, 10, shuffle_seed=0, steps=3)

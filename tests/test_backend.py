@@ -1,5 +1,5 @@
-"""The speed options: --steps-per-epoch, --jit, --precision and --recurrent-dropout, how they resolve for the
-backend and device, and the warnings that name the option costing speed. Speed itself is measured by
+"""The backend and the device: which backend and device a command uses, how --jit, --precision, cuDNN and
+--parallel resolve for them, and the warnings that name the option costing speed. Speed itself is measured by
 benchmarks/bench.py, never asserted here."""
 
 import json
@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from forecast.backend import Device
 from forecast.cli import app
 from forecast.config import Cell, DataConfig, Jit, ModelConfig, Precision, RunConfig, TrainConfig
+
+CPU, GPU = Device("tensorflow", is_gpu=False), Device("tensorflow", is_gpu=True, name="NVIDIA H100")
 
 MIXED_ON_CPU = "--precision mixed needs a GPU (float16 is slower than float32 on a CPU); training in float32"
 
@@ -20,46 +23,46 @@ def cfg(cell=Cell.lstm, jit=Jit.auto, precision=Precision.float32, recurrent_dro
 
 
 def test_defaults_on_the_cpu_follow_the_measured_table():
-    from forecast.compute import JIT_MIN_WORK, JIT_ON_CPU, plan_compute
+    from forecast.backend import JIT_MIN_WORK, JIT_ON_CPU, plan_compute
 
     for cell in Cell:
-        plan = plan_compute(cfg(cell), on_gpu=False, work=JIT_MIN_WORK)
+        plan = plan_compute(cfg(cell), CPU, work=JIT_MIN_WORK)
         assert plan.jit is JIT_ON_CPU[cell.value] and plan.mixed is False and plan.use_cudnn == "auto"
         assert plan.notes == ()
-        assert plan_compute(cfg(cell), on_gpu=False, work=JIT_MIN_WORK - 1).jit is False  # compiling would not pay
+        assert plan_compute(cfg(cell), CPU, work=JIT_MIN_WORK - 1).jit is False  # compiling would not pay
     assert JIT_ON_CPU == {"rnn": False, "lstm": True, "gru": True}
-    assert plan_compute(cfg(jit=Jit.on), False).jit is True
-    assert plan_compute(cfg(jit=Jit.off), False).jit is False
+    assert plan_compute(cfg(jit=Jit.on), CPU).jit is True
+    assert plan_compute(cfg(jit=Jit.off), CPU).jit is False
 
 
 def test_on_a_gpu_auto_leaves_xla_to_keras_so_cudnn_layers_keep_their_kernel():
-    from forecast.compute import plan_compute
+    from forecast.backend import plan_compute
 
-    plan = plan_compute(cfg(Cell.gru), on_gpu=True)
+    plan = plan_compute(cfg(Cell.gru), GPU)
     assert plan.jit == "auto" and plan.use_cudnn == "auto" and plan.cudnn == "eligible" and plan.notes == ()
-    assert plan_compute(cfg(precision=Precision.mixed), on_gpu=True).mixed is True
+    assert plan_compute(cfg(precision=Precision.mixed), GPU).mixed is True
 
 
 def test_jit_on_with_tensorflow_on_a_gpu_gives_up_cudnn_and_says_so():
-    from forecast.compute import plan_compute
+    from forecast.backend import plan_compute
 
-    plan = plan_compute(cfg(Cell.lstm, jit=Jit.on), on_gpu=True)
+    plan = plan_compute(cfg(Cell.lstm, jit=Jit.on), GPU)
     assert plan.jit is True and plan.use_cudnn is False and plan.cudnn == "off: --jit on"
     assert plan.notes == ("--jit on disables the fused cuDNN kernel of lstm with the TensorFlow backend (XLA cannot "
                           "compile it), which is usually slower on a GPU; use --jit auto",)
-    assert plan_compute(cfg(Cell.rnn, jit=Jit.on), on_gpu=True).notes == ()  # SimpleRNN has no kernel to lose
+    assert plan_compute(cfg(Cell.rnn, jit=Jit.on), GPU).notes == ()  # SimpleRNN has no kernel to lose
 
 
 def test_options_that_cost_speed_are_named():
-    from forecast.compute import plan_compute
+    from forecast.backend import plan_compute
 
-    assert plan_compute(cfg(precision=Precision.mixed), on_gpu=False).notes == (MIXED_ON_CPU,)
-    assert plan_compute(cfg(precision=Precision.mixed), on_gpu=False).mixed is False
-    plan = plan_compute(cfg(Cell.gru, recurrent_dropout=0.2), on_gpu=True)
+    assert plan_compute(cfg(precision=Precision.mixed), CPU).notes == (MIXED_ON_CPU,)
+    assert plan_compute(cfg(precision=Precision.mixed), CPU).mixed is False
+    plan = plan_compute(cfg(Cell.gru, recurrent_dropout=0.2), GPU)
     assert plan.cudnn == "off: --recurrent-dropout"
     assert plan.notes == ("--recurrent-dropout 0.2 disables the fused cuDNN kernel of gru, which makes GPU training "
                           "several times slower; --dropout regularises without that cost",)
-    assert plan_compute(cfg(Cell.rnn, recurrent_dropout=0.2), on_gpu=True).notes == ()
+    assert plan_compute(cfg(Cell.rnn, recurrent_dropout=0.2), GPU).notes == ()
 
 
 def test_config_round_trips_the_new_options_and_reads_older_runs():
@@ -98,10 +101,10 @@ def test_cli_caps_epochs_warns_once_per_option_and_records_what_ran(sine_csv, tm
 
 
 def test_other_backends_get_their_own_jit_default(monkeypatch):
-    from forecast.compute import backend_name, plan_compute
+    from forecast.backend import backend_name, plan_compute
 
-    assert plan_compute(cfg(Cell.gru), on_gpu=True, backend="jax").jit is True  # JAX is slow without jit
-    assert plan_compute(cfg(Cell.gru), on_gpu=False, backend="torch").jit == "auto"  # Keras: eager on torch
+    assert plan_compute(cfg(Cell.gru), Device("jax", True, "H100")).jit is True  # JAX is slow without jit
+    assert plan_compute(cfg(Cell.gru), Device("torch", False)).jit == "auto"  # Keras: eager on torch
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     assert backend_name() == "jax"
     monkeypatch.delenv("KERAS_BACKEND")
@@ -110,15 +113,27 @@ def test_other_backends_get_their_own_jit_default(monkeypatch):
 
 
 def test_parallel_auto_needs_several_cells_a_multicore_cpu_and_enough_work(monkeypatch):
-    from forecast import parallel
+    from forecast import backend
+    from forecast.config import DeviceChoice, Parallel
 
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
-    assert parallel.worth_it(3, parallel.MIN_WORK, backend="tensorflow")
-    assert not parallel.worth_it(3, parallel.MIN_WORK - 1, backend="tensorflow")
-    assert not parallel.worth_it(1, 10**9, backend="tensorflow")
-    assert not parallel.worth_it(3, 10**9, backend="torch")
-    monkeypatch.setattr(parallel, "cores", lambda: 1)
-    assert not parallel.worth_it(3, 10**9, backend="tensorflow")
+    started = []
+    monkeypatch.setattr(backend, "start_backend", lambda choice: started.append(choice) or CPU)
+    monkeypatch.setattr(backend, "no_gpu_possible", lambda: True)
+    monkeypatch.setattr(backend, "cores", lambda: 2)
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    auto, enough = DeviceChoice.auto, backend.PARALLEL_MIN_WORK
+    assert backend.choose_device(auto, Parallel.auto, 3, enough) == (CPU, True)
+    assert started == []  # the parent of the worker processes loads no backend
+    assert backend.choose_device(auto, Parallel.auto, 3, enough - 1) == (CPU, False)
+    assert backend.choose_device(auto, Parallel.auto, 1, 10**9) == (CPU, False)
+    assert backend.choose_device(auto, Parallel.off, 3, 10**9) == (CPU, False)
+    assert backend.choose_device(auto, Parallel.on, 3, 1) == (CPU, True)
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert backend.choose_device(auto, Parallel.auto, 3, 10**9) == (CPU, False)  # measured for TensorFlow only
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    monkeypatch.setattr(backend, "cores", lambda: 1)
+    assert backend.choose_device(auto, Parallel.auto, 3, 10**9) == (CPU, False)
+    assert len(started) == 5
 
 
 @pytest.mark.slow
@@ -142,3 +157,36 @@ def test_parallel_cells_train_while_the_parent_never_loads_tensorflow(sine_csv, 
         meta = json.loads((tmp_path / "runs" / f"sine-{cell}" / "config.json").read_text())
         assert meta["device"] == "cpu" and meta["versions"]["backend"] == "tensorflow"
         assert len(pd.read_csv(tmp_path / "runs" / f"sine-{cell}" / "history.csv")) == 2
+
+
+def test_the_device_is_a_typed_value_with_the_label_runs_record():
+    assert CPU.label == "cpu" and not CPU.is_gpu
+    assert GPU.label == "gpu (NVIDIA H100)" and GPU.is_gpu and GPU.backend == "tensorflow"
+
+
+def test_start_backend_says_which_backend_and_device():
+    import keras
+
+    from forecast.backend import gpu_names, start_backend
+    from forecast.config import DeviceChoice
+
+    device = start_backend(DeviceChoice.auto)
+    assert device.backend == keras.backend.backend() == "tensorflow"  # the suite's backend (conftest)
+    assert device.is_gpu == bool(gpu_names()) and device.name == (", ".join(gpu_names()) or "cpu")
+
+
+def test_backend_devices_works_on_every_backend(monkeypatch):
+    """Keras' list_devices has no torch implementation (it raises on None); torch is asked directly."""
+    import sys
+    import types
+
+    import keras
+
+    from forecast.backend import backend_devices
+
+    assert "cpu:0" in backend_devices()  # TensorFlow, as installed here
+    fake_torch = types.SimpleNamespace(cuda=types.SimpleNamespace(device_count=lambda: 2))
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    monkeypatch.setattr(keras.distribution, "list_devices", lambda: pytest.fail("not on torch"))
+    assert backend_devices() == ["gpu:0", "gpu:1", "cpu:0"]

@@ -1,0 +1,54 @@
+"""Keras' view of the windows: a PyDataset that gathers one batch at a time from the zero-copy windows, with a
+global reshuffle every epoch that depends only on (seed, epoch), so a resumed training sees the same batches."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from forecast.windows import Windows
+
+
+class WindowBatches(keras.utils.PyDataset):
+    """Feeds Keras one gathered batch at a time; training batches are reshuffled globally every epoch.
+
+    The permutation of epoch k depends only on (seed, k), so a resumed training sees the same batches
+    as an uninterrupted one. With `steps`, an epoch is the first `steps` batches of that permutation: a
+    fresh random sample of the windows every epoch, for series too long to pass over in one.
+    """
+
+    def __init__(self, windows: Windows, batch_size: int, shuffle_seed: int | None = None, targets: bool = True,
+                 epoch: int = 0, steps: int | None = None, workers: int = 1):
+        # workers > 1: Keras gathers the next batches in threads, in order, while the current step runs.
+        super().__init__(workers=workers, use_multiprocessing=False)
+        self.windows = windows
+        self.batch_size = batch_size
+        self.steps = steps
+        self.targets = targets
+        self.seed = shuffle_seed
+        self.epoch = epoch
+        self._order = self._new_order()
+
+    def _new_order(self) -> np.ndarray:
+        n = len(self.windows)
+        if self.seed is None:
+            return np.arange(n)
+        return np.random.default_rng([self.seed, self.epoch]).permutation(n)
+
+    def __len__(self) -> int:
+        full = math.ceil(len(self.windows) / self.batch_size)
+        return full if self.steps is None else min(full, self.steps)
+
+    def __getitem__(self, i: int):
+        idx = self._order[i * self.batch_size:(i + 1) * self.batch_size]
+        x = self.windows.inputs(idx)  # (batch, lookback, n_features)
+        if not self.targets:
+            return (x,)
+        return x, self.windows.targets(idx)  # (batch, horizon)
+
+    def on_epoch_end(self) -> None:
+        if self.seed is not None:
+            self.epoch += 1
+            self._order = self._new_order()

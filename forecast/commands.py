@@ -1,0 +1,177 @@
+"""What each command does, without Typer: the CLI packs its options into configs and calls one function here,
+which loads the data, starts the backend, runs the library and prints the results.
+
+User mistakes raise ForecastError, which the CLI prints as one line. Everything heavy (pandas, Keras, matplotlib,
+Rich) is imported inside the functions, so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from forecast.config import DeviceChoice, Parallel, RunConfig
+from forecast.errors import ForecastError
+
+
+def warn(notes: tuple[str, ...] | list[str]) -> None:
+    for note in notes:
+        sys.stderr.write(f"Warning: {note}\n")
+        sys.stderr.flush()
+
+
+def describe_data(cfg: RunConfig):
+    """Load, check and describe the data before the backend loads, so bad data fails fast: (console, Prepared)."""
+    from forecast.prepare import prepare
+    from forecast.report import console
+
+    prep = prepare(cfg.data, cfg.window)
+    warn(prep.series.notes)
+    out = console()
+    series, sizes = prep.series, prep.split.sizes()
+    out.print(f"[bold]{cfg.data.path}[/]: {len(series)} rows, target [bold]{series.target}[/]"
+              + (f", features {', '.join(series.columns[1:])}" if len(series.columns) > 1 else "")
+              + (f", time `{series.time_col}` ({series.freq or 'irregular'})" if series.time_col else ""))
+    out.print("split (rows / windows): " + ", ".join(f"{p} {sizes[p]} / {len(prep.windows[p])}" for p in sizes)
+              + f"; lookback {cfg.window.lookback}, horizon {cfg.window.horizon}")
+    how = "--season" if cfg.data.season else (f"inferred from {series.freq}" if series.freq else "no frequency")
+    norm = prep.normalize.value + (f" (auto: {prep.normalize_reason})" if prep.normalize_reason else "")
+    out.print(f"season {prep.season} ({how}); transform {cfg.data.transform.value}; normalize {norm}; "
+              f"strategy {cfg.model.strategy.value}")
+    return out, prep
+
+
+def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> None:
+    """Train every config (one per cell) on the same data and publish a run folder for each."""
+    out, prep = describe_data(configs[0])
+    from forecast import report, runs
+    from forecast.backend import choose_device, compute_notes, training_work
+
+    work = training_work(len(prep.windows["train"]), configs[0].train)
+    device, in_processes = choose_device(configs[0].train.device, parallel, len(configs), work)
+    warn(compute_notes(configs, device, work))
+    out.print(f"device: {device.label}" + (f"; {len(configs)} cells in parallel processes" if in_processes else ""))
+    with report.progress(out, configs[0].train.epochs) as tracker:
+        results = runs.train_and_save(prep, configs, runs_dir, name, device, tracker, resume, in_processes)
+    if report.train_summary(out, results):
+        warn(("MAPE is undefined because the test part has actual values of zero; it is reported as missing",))
+    out.print("runs: " + ", ".join(str(r.path) for r in results))
+
+
+def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path) -> None:
+    """Retrain every config on each fold of a rolling-origin backtest; write the scores and their figure."""
+    from forecast.split import plan_folds
+
+    out, prep = describe_data(configs[0])
+    plan_folds(len(prep.series), folds, configs[0].data, configs[0].window)  # too many folds fails now
+    from forecast.backend import compute_notes, start_backend, training_work
+
+    device = start_backend(configs[0].train.device)
+    out.print(f"device: {device.label}")
+    warn(compute_notes(configs, device, training_work(len(prep.windows["train"]), configs[0].train)))
+    from forecast import plots, report
+    from forecast.backtest import run_backtest, write_table
+    from forecast.files import write_csv
+
+    with report.progress(out, configs[0].train.epochs) as tracker:
+        per_fold, summary, season = run_backtest(configs, folds, tracker, device)
+    write_csv(out_csv, write_table(per_fold, summary))
+    fig, axes = plots.new_figure(2, width=13)
+    for ax, metric in zip(axes, ("mse", "mase"), strict=True):
+        plots.plot_by_fold(ax, per_fold, metric, season)
+    plots.save_figure(fig, plot)
+    report.backtest_table(out, summary, folds, season)
+    out.print(f"scores: {out_csv}; figure: {plot}")
+
+
+def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
+    """Loss curves and test MSE of runs side by side; the table sorted by test MSE."""
+    from forecast import artifacts
+
+    paths = paths or artifacts.list_runs(runs_dir)
+    if not paths:
+        raise ForecastError(f"no runs in {runs_dir}; train some with `forecast train DATA.csv --cell all` "
+                            "or name run folders")
+    infos = [artifacts.read_run(p) for p in paths]
+    names = [i.name if [j.name for j in infos].count(i.name) == 1 else str(i.path) for i in infos]
+    from forecast import plots, report
+
+    colors = {n: plots.PALETTE[i % len(plots.PALETTE)] for i, n in enumerate(names)}
+    fig, (ax_loss, ax_bar) = plots.new_figure(2, width=13, height=5)
+    plots.plot_losses(ax_loss, {n: i.history for n, i in zip(names, infos, strict=True)}, colors)
+    plots.plot_test_mse(ax_bar, names, [i.metrics["test"]["model"]["mse"] for i in infos],
+                        {b: [i.metrics["test"]["baselines"][b]["mse"] for i in infos]
+                         for b in ("naive", "seasonal_naive")}, colors)
+    plots.save_figure(fig, figure)
+    out = report.console()
+    report.compare_table(out, names, infos)
+    out.print(f"figure: {figure}")
+
+
+def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str | None, plot: Path | None,
+            device: DeviceChoice) -> None:
+    """Forecast every origin of a series with a run (and --steps past its end); scores where it has actuals."""
+    from forecast import artifacts
+
+    info = artifacts.read_run(run)
+    if steps is not None and steps < 1:
+        raise ForecastError(f"--steps must be at least 1 (got {steps})")
+    from forecast.prepare import load_new_series
+
+    # Bad data fails here, before the backend loads.
+    series, scaled = load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target)
+    warn(series.notes)
+    from forecast.backend import start_backend
+
+    start_backend(device)
+    from forecast import predict as forecasting
+    from forecast import report
+    from forecast.files import write_csv
+
+    result = forecasting.predict_series(info, series, scaled, steps)
+    write_csv(out_csv, result.table)
+    out = report.console()
+    out.print(f"{len(result.table)} forecasts from {result.table['origin'].nunique()} origins "
+              f"(lookback {info.config.window.lookback}, horizon {info.config.window.horizon}) -> {out_csv}")
+    if result.scores is not None:
+        parts = [f"{label} MSE {report.fmt(m['mse'])}, MAE {report.fmt(m['mae'])}"
+                 for label, m in (("model", result.scores["model"]), ("naive", result.scores["naive"]),
+                                  ("seasonal naive", result.scores["seasonal_naive"])) if m is not None]
+        out.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
+    if plot is not None:
+        forecasting.plot_predictions(result, series, info, plot)
+        out.print(f"plot: {plot}")
+
+
+def info() -> None:
+    """Versions, the Keras backend and the devices it can use."""
+    from forecast.backend import gpu_names, start_backend, versions
+    from forecast.report import console
+
+    start_backend(DeviceChoice.auto)
+    out = console()
+    for key, value in versions().items():
+        out.print(f"{key:>11}: {value}")
+    gpus = gpu_names()
+    out.print(f"{'devices':>11}: {', '.join(gpus) if gpus else 'CPU only'}")
+
+
+def list_datasets(folder: Path) -> None:
+    from forecast import report
+    from forecast.datasets import describe_csv
+
+    files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    if not files:
+        raise ForecastError(f"no CSV files in {folder}; run from the project folder or pass --dir")
+    report.datasets_table(report.console(), folder, [describe_csv(f) for f in files])
+
+
+def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int) -> None:
+    if rows < 2 or period < 2 or noise < 0:
+        raise ForecastError("--rows and --period must be at least 2 and --noise at least 0")
+    from forecast.datasets import make_series
+    from forecast.files import write_csv
+    from forecast.report import console
+
+    write_csv(out_csv, make_series(kind, rows, noise, seed, period, drift))
+    console().print(f"wrote {rows} rows to {out_csv}")

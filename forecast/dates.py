@@ -1,0 +1,130 @@
+"""Time columns: which column holds dates, how they parse, the series' frequency and its natural season, and
+the time index continued into the future."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+TIME_NAMES = ("timestamp", "datetime", "date", "time", "ds")
+# A date has a letter, a - / : separator, or two dots (31.12.2024); "1,5" or "7" alone is no date.
+DATE_LIKE = re.compile(r"[-/:A-Za-z]|\d\.\d+\.\d")
+# Steps per natural cycle for common frequencies: a day for sub-daily data, a week for daily, a year beyond.
+SEASONS = {"B": 5, "C": 5, "D": 7, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
+
+
+def parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str | None]:
+    """(dates, number of values that failed, note). Time zones are converted to UTC (noted)."""
+    values = column.astype(str).str.strip()
+    note = None
+    with warnings.catch_warnings():
+        # pandas warns when it falls back to parsing each value on its own; failures are counted below
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            parsed = pd.to_datetime(values, errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            parsed = None
+        if parsed is None or parsed.dtype == object or getattr(parsed.dt, "tz", None) is not None:
+            try:  # time zone offsets, possibly mixed (daylight saving): compare instants in UTC
+                parsed = pd.to_datetime(values, errors="coerce", utc=True).dt.tz_convert(None)
+                note = f"timestamps in `{column.name}` carry time zones; converted to UTC"
+            except (ValueError, TypeError, OverflowError):
+                return None, len(values), None
+    bad = int(parsed.isna().sum())
+    return pd.DatetimeIndex(parsed), bad, note
+
+
+def find_time_column(frame: pd.DataFrame) -> str | None:
+    """The first non-numeric column that parses as dates (mostly), preferring the usual names."""
+    candidates = sorted(frame.columns, key=lambda c: str(c).lower() not in TIME_NAMES)
+    for col in candidates:
+        if pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        if not all(DATE_LIKE.search(str(v)) for v in frame[col].dropna()):
+            continue
+        _, bad, _ = parse_dates(frame[col])
+        # A column of dates with a few broken ones is still the time column: it gets a precise error later.
+        if bad == 0 or (bad < 0.5 * len(frame) and str(col).lower() in TIME_NAMES):
+            return str(col)
+    return None
+
+
+def infer_freq(time: pd.DatetimeIndex) -> str | None:
+    """Pandas' inferred frequency, else the most common step (business days when steps skip weekends)."""
+    if len(time) < 3:
+        return None
+    freq = _pandas_freq(time[-min(len(time), 500):])
+    if freq is not None:
+        return freq
+    steps = pd.Series(time[1:] - time[:-1])
+    step = steps.mode().iloc[0]
+    if step == pd.Timedelta(days=1) and (time.day_of_week < 5).all():
+        return "B"
+    if step <= pd.Timedelta(0):
+        return None
+    if step % pd.Timedelta(days=1) == pd.Timedelta(0):
+        days = step // pd.Timedelta(days=1)
+        return "D" if days == 1 else f"{days}D"
+    return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+def _pandas_freq(time: pd.DatetimeIndex) -> str | None:
+    if len(time) < 3:
+        return None
+    try:  # pandas 3 warns unless asked for its future behaviour (an offset object)
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            freq = pd.infer_freq(time)
+    except (KeyError, pd.errors.OptionError):
+        freq = pd.infer_freq(time)
+    return None if freq is None else pd.tseries.frequencies.to_offset(freq).freqstr
+
+
+def irregular_note(time: pd.DatetimeIndex, freq: str | None) -> str | None:
+    """A note for the user when the steps between timestamps vary, else None."""
+    if len(time) < 3 or _pandas_freq(time) is not None or freq == "B":
+        return None
+    steps = pd.Series(time[1:] - time[:-1])
+    usual = steps.mode().iloc[0]
+    odd = steps != usual
+    if not odd.any():
+        return None
+    return (f"timestamps are irregular: {int(odd.sum())} of {len(steps)} steps differ from the usual "
+            f"{freq or usual} (the first after {time[int(np.argmax(odd.to_numpy()))]}); the model treats "
+            "rows as equally spaced")
+
+
+def infer_season(freq: str | None) -> int:
+    """Steps per natural cycle for a pandas frequency: 24 for hourly, 48 for half-hourly, 7 daily, 5 business
+    days, 12 monthly; 1 (none) when unknown."""
+    if freq is None:
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base = offset.rule_code.split("-")[0]  # W-SUN, QS-JAN, ... are weeks and quarters
+    if base in SEASONS and offset.n == 1:
+        return SEASONS[base]
+    try:
+        step = pd.Timedelta(offset)
+    except (ValueError, TypeError):
+        return 1
+    if pd.Timedelta(0) < step < pd.Timedelta(days=1) and pd.Timedelta(days=1) % step == pd.Timedelta(0):
+        return int(pd.Timedelta(days=1) / step)
+    if step == pd.Timedelta(days=1):
+        return 7
+    return 1
+
+
+def extend_time(time: pd.Index, extra: int, freq: str | None) -> pd.Index:
+    """The series' time index continued by `extra` steps at its frequency (row numbers without one)."""
+    if extra <= 0:
+        return time
+    if isinstance(time, pd.DatetimeIndex) and freq is not None:
+        future = pd.date_range(time[-1], periods=extra + 1, freq=freq)[1:]
+        return time.append(future)
+    if isinstance(time, pd.DatetimeIndex):
+        step = time[-1] - time[-2] if len(time) > 1 else pd.Timedelta(0)
+        return time.append(pd.DatetimeIndex([time[-1] + step * (k + 1) for k in range(extra)]))
+    start = int(time[0]) if len(time) else 0  # row numbers, which start at 1 after differencing
+    return pd.RangeIndex(start, start + len(time) + extra)

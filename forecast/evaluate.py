@@ -1,0 +1,119 @@
+"""Scoring forecasts in the target's original units: the model beside every baseline on the same windows, by step,
+prediction intervals, and the long-form table of forecasts that runs, predict and the plots share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.baselines import baseline_forecasts
+from forecast.metrics import conformal_quantiles, coverage, score, score_by_step
+from forecast.prepare import Prepared
+from forecast.windows import Windows
+
+
+def actual_targets(prep: Prepared, part: str) -> np.ndarray:
+    """Targets of a part's windows in original units: (n_windows, horizon)."""
+    w = prep.windows[part]
+    return Windows(prep.series.values, w.lookback, w.horizon, w.origins).targets(slice(None))
+
+
+def baselines_on_test(prep: Prepared) -> dict[str, np.ndarray]:
+    """Every baseline's forecasts of the test windows, (n_windows, horizon) each."""
+    test = prep.windows["test"]
+    return baseline_forecasts(prep.raw_target(), test.origins, test.horizon, test.lookback, prep.season)
+
+
+def baseline_scores(prep: Prepared) -> dict[str, dict]:
+    """Scores of every baseline on the test windows, in original units."""
+    actual = actual_targets(prep, "test")
+    return {name: score(actual, pred, prep.scale) for name, pred in baselines_on_test(prep).items()}
+
+
+def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[float]] | None = None) -> dict:
+    """Model and baseline scores on exactly the same test windows, in original units, overall and by step;
+    and the test coverage of each prediction interval."""
+    test = prep.windows["test"]
+    actual, base = actual_targets(prep, "test"), baselines_on_test(prep)
+    by_step = [{"step": h + 1} for h in range(test.horizon)]
+    for name, pred in {"model": forecast, **base}.items():
+        for row, s in zip(by_step, score_by_step(actual, pred, prep.scale), strict=True):
+            row[name] = s
+    out = {
+        "model": score(actual, forecast, prep.scale),
+        "baselines": {name: score(actual, pred, prep.scale) for name, pred in base.items()},
+        "by_step": by_step,
+        "season": prep.season,
+        "n_windows": len(test),
+        "horizon": test.horizon,
+    }
+    if intervals:
+        out["intervals"] = {level: {"coverage": coverage(actual, forecast, q), "mean_width": 2 * float(np.mean(q))}
+                            for level, q in intervals.items()}
+    return out
+
+
+def interval_half_widths(prep: Prepared, val_forecast: np.ndarray, levels: tuple[float, ...]) -> dict[str, list[float]]:
+    """Split-conformal half-widths per step from the validation part's residuals, keyed by level ("0.9")."""
+    residuals = actual_targets(prep, "val") - val_forecast
+    return {f"{level:g}": conformal_quantiles(residuals, level) for level in levels}
+
+
+def interval_bounds(forecast: np.ndarray, intervals: dict[str, list[float]]) -> dict[str, np.ndarray]:
+    """lower_90/upper_90 columns (n, steps) from half-widths per step; empty past the trained horizon."""
+    out = {}
+    for level, half in intervals.items():
+        width = np.full(forecast.shape[1], np.nan)
+        k = min(len(half), forecast.shape[1])
+        width[:k] = half[:k]
+        pct = f"{float(level) * 100:g}"
+        out[f"lower_{pct}"] = forecast - width
+        out[f"upper_{pct}"] = forecast + width
+    return out
+
+
+def interval_bands(table: pd.DataFrame, intervals: dict[str, list[float]]) -> list[tuple[str, pd.Series, pd.Series]]:
+    """(label, lower, upper) of each interval in a forecast table, widest first, for plots.plot_forecast."""
+    pcts = sorted((f"{float(level) * 100:g}" for level in intervals), key=float, reverse=True)
+    return [(f"{p}% interval", table[f"lower_{p}"], table[f"upper_{p}"]) for p in pcts]
+
+
+def forecast_table(time: pd.Index, target: np.ndarray, origins: np.ndarray, forecasts: np.ndarray,
+                   extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Long form, one row per origin and step: origin, step, timestamp, forecast, actual, error, then `extra`
+    columns of the same (n_origins, n_steps) shape (baselines, interval bounds).
+
+    `time` must reach at least max(origin) + n_steps (see dates.extend_time); `actual` is empty past the data.
+    """
+    n_origins, n_steps = forecasts.shape
+    steps = np.tile(np.arange(1, n_steps + 1), n_origins)
+    at = np.repeat(origins, n_steps) + steps  # row of each forecast value
+    n = len(target)
+    actual = np.full(at.shape, np.nan)
+    inside = at < n
+    actual[inside] = target[at[inside]]
+    table = pd.DataFrame({
+        "origin": np.asarray(time)[np.repeat(origins, n_steps)],
+        "step": steps,
+        "timestamp": np.asarray(time)[at],
+        "forecast": forecasts.reshape(-1),
+        "actual": actual,
+    })
+    table["error"] = table["actual"] - table["forecast"]
+    for name, values in (extra or {}).items():
+        table[name] = values.reshape(-1)
+    return table
+
+
+def table_scores(table: pd.DataFrame, baselines: tuple[str, ...]) -> dict | None:
+    """MSE, MAE, ... of the forecasts and of each baseline column where the table has actuals (None without);
+    a baseline is scored where it has a value, and is None where it has none."""
+    known = table["actual"].notna()
+    if not known.any():
+        return None
+    rows = table[known]
+    scores = {"n": int(known.sum()), "model": score(rows["actual"], rows["forecast"])}
+    for name in baselines:
+        has = rows[name].notna()
+        scores[name] = score(rows.loc[has, "actual"], rows.loc[has, name]) if has.any() else None
+    return scores

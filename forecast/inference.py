@@ -1,0 +1,66 @@
+"""Forecasts from a Keras model, in its scaled units: every window of a part in batches (direct), a one-step model
+rolled forward on its own forecasts (recursive), and one series continued past its end."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from forecast.batches import WindowBatches
+from forecast.config import Strategy
+from forecast.windows import Windows
+
+
+def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
+    """Forecast every window, a batch at a time: (n_windows, model outputs) in the model's (scaled) units.
+
+    Up to one batch goes straight to the compiled step (`predict_on_batch`): `predict` sets up a data
+    pipeline and callbacks on every call, which costs more than the forecast itself for a few windows.
+    """
+    if len(windows) == 0:
+        return np.zeros((0, model.output_shape[-1]), np.float32)
+    if len(windows) <= batch_size:
+        return np.asarray(model.predict_on_batch(windows.inputs(np.arange(len(windows)))), dtype=np.float32)
+    return np.asarray(model.predict(WindowBatches(windows, batch_size, targets=False), verbose=0), dtype=np.float32)
+
+
+def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, chunk: int = 4096) -> np.ndarray:
+    """(n_windows, windows.horizon) scaled forecasts of every window.
+
+    direct: one prediction per window. recursive: a one-step model fed its own forecasts; all origins of a
+    chunk advance one step per batched call, so the cost is horizon calls per chunk, not per window.
+    """
+    if strategy is Strategy.direct:
+        return predict_windows(model, windows)
+    out = np.empty((len(windows), windows.horizon), np.float32)
+    for start in range(0, len(windows), chunk):
+        idx = np.arange(start, min(start + chunk, len(windows)))
+        x = windows.inputs(idx)  # (batch, lookback, 1)
+        offset = np.zeros((len(idx), 1), np.float32)  # per window: change since the origin
+        for h in range(windows.horizon):
+            step = np.asarray(model.predict_on_batch(x), dtype=np.float32)  # (batch, 1)
+            x = np.concatenate([x[:, 1:], step[:, None, :]], axis=1)
+            if windows.per_window:  # the step is relative to the window's last value: re-centre on the new one
+                x -= step[:, None, :]
+                offset += step
+                step = offset
+            out[idx, h] = step[:, 0]
+    return out
+
+
+def forecast_recursive(model: keras.Model, window: np.ndarray, steps: int, per_window: bool = False) -> np.ndarray:
+    """Roll a univariate model forward, feeding its forecasts back as inputs, for `steps` values.
+
+    `window` is the last (lookback, 1) scaled rows; returns (steps,) scaled forecasts (offsets from the
+    window's last value when `per_window`, as the model's own outputs are).
+    """
+    lookback = window.shape[0]
+    history = np.asarray(window[:, 0], dtype=np.float32)  # absolute scaled values
+    origin = history[-1]
+    while len(history) < lookback + steps:
+        x = history[-lookback:].reshape(1, lookback, 1)
+        base = x[0, -1, 0] if per_window else 0.0
+        pred = np.asarray(model.predict_on_batch(x - base), dtype=np.float32)[0] + base  # (horizon,)
+        history = np.concatenate([history, pred])
+    future = history[lookback:lookback + steps]
+    return future - origin if per_window else future

@@ -1,0 +1,84 @@
+"""Forecasting a series with a saved run: every origin with a full lookback, the last one continued into the
+future, the naive and seasonal naive beside it, scores where the series has actuals, and the figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast import artifacts, plots
+from forecast.baselines import baseline_forecasts
+from forecast.data import Series
+from forecast.dates import extend_time
+from forecast.errors import ForecastError
+from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores
+from forecast.prepare import to_target
+from forecast.windows import Windows, forecast_origins
+
+# The baselines beside a prediction: the two that need no lookback of their own.
+PREDICT_BASELINES = ("naive", "seasonal_naive")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    table: pd.DataFrame
+    scores: dict | None  # model and baseline scores where the data has actuals
+
+
+def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, steps: int | None) -> Prediction:
+    """Forecast every origin with a full lookback (horizon steps each); the last origin gets --steps."""
+    from forecast.inference import forecast_recursive, forecast_windows
+
+    cfg = info.config
+    lookback, horizon, strategy = cfg.window.lookback, cfg.window.horizon, cfg.model.strategy
+    if steps is not None and steps > horizon and scaled.shape[1] > 1:
+        raise ForecastError(
+            f"--steps {steps} exceeds the run's horizon ({horizon}) and the run reads input features "
+            f"({', '.join(series.columns[1:])}) whose future values are unknown; use --steps {horizon} or less"
+        )
+    model = artifacts.load_model(info.path)
+    expected = (lookback, scaled.shape[1])
+    if tuple(model.input_shape[1:]) != expected:
+        raise ForecastError(f"{info.path}/model.keras expects windows of shape {tuple(model.input_shape[1:])}, "
+                            f"the run's config says {expected}; the run folder is inconsistent, train it again")
+    target = series.values[:, 0]
+    normalize = info.scaler.normalize
+
+    def in_units(scaled_forecast: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        return to_target(scaled_forecast, origins, scaled, target, info.scaler, cfg.data.transform)
+
+    origins = forecast_origins(len(series), lookback)
+    windows = Windows(scaled, lookback, horizon, origins, normalize)
+    forecasts = in_units(forecast_windows(model, windows, strategy), origins)
+    last = forecasts[-1]
+    if steps is not None:
+        last = (in_units(forecast_recursive(model, scaled[-lookback:], steps, info.scaler.per_window)[None, :],
+                         origins[-1:])[0]
+                if steps > horizon else last[:steps])
+    time = extend_time(series.time, max(horizon, len(last)), series.freq)
+    season = info.metrics["test"]["season"]
+    parts = [(origins[:-1], forecasts[:-1]), (origins[-1:], last[None, :])]
+    table = pd.concat([forecast_table(time, target, o, f, {
+        **baseline_forecasts(target, o, f.shape[1], lookback, season, PREDICT_BASELINES),
+        **interval_bounds(f, info.intervals)}) for o, f in parts if len(o)], ignore_index=True)
+    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES))
+
+
+def plot_predictions(result: Prediction, series: Series, info: artifacts.RunInfo, path: Path) -> None:
+    """History with the one-step forecasts over it and the last origin's path into the future."""
+    table = result.table
+    # The last stretch of history (a few lookbacks) keeps the future path readable on long series.
+    start = max(0, len(series) - max(5 * info.config.window.lookback, 300))
+    first = table[(table["step"] == 1) & (table["timestamp"] >= series.time[start])]
+    last_origin = table["origin"].iloc[-1]
+    future = table[(table["origin"] == last_origin) & table["actual"].isna()]
+    fig, (ax,) = plots.new_figure(width=11)
+    plots.plot_forecast(ax, series.time[start:], series.values[start:, 0], first["timestamp"], first["forecast"],
+                        future_time=future["timestamp"], future=future["forecast"].to_numpy(),
+                        bands=interval_bands(first, info.intervals), future_bands=interval_bands(future, info.intervals),
+                        ylabel=series.target,
+                        title=f"{info.name} ({info.config.model.cell.value}) on {Path(series.path).name}")
+    plots.save_figure(fig, path)
