@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,14 +32,26 @@ def make_series(kind: str, rows: int, noise: float, seed: int, period: int = 24,
     return pd.DataFrame({"timestamp": time.strftime("%Y-%m-%d %H:%M"), "value": np.round(value, 6)})
 
 
-def describe_csv(path: Path) -> dict:
+@dataclass(frozen=True)
+class CsvSummary:
+    """One row of `forecast datasets`; start, end and freq are empty without a time column."""
+
+    file: str
+    columns: str
+    rows: int
+    start: str = ""
+    end: str = ""
+    freq: str = ""
+
+
+def describe_csv(path: Path) -> CsvSummary:
     """Rows, columns, time span and frequency of a CSV, for `forecast datasets`."""
     frame = read_frame(path)
     time_col = find_time_column(frame)
-    info = {"file": path.name, "rows": len(frame), "columns": ", ".join(map(str, frame.columns)),
-            "start": "", "end": "", "freq": ""}
-    if time_col is not None:
-        time = parse_dates(frame[time_col])[0].dropna().sort_values()
-        fmt = "%Y-%m-%d" if (time == time.normalize()).all() else "%Y-%m-%d %H:%M"
-        info.update(start=time[0].strftime(fmt), end=time[-1].strftime(fmt), freq=infer_freq(time) or "irregular")
-    return info
+    summary = CsvSummary(file=path.name, columns=", ".join(map(str, frame.columns)), rows=len(frame))
+    if time_col is None:
+        return summary
+    time = parse_dates(frame[time_col])[0].dropna().sort_values()
+    fmt = "%Y-%m-%d" if (time == time.normalize()).all() else "%Y-%m-%d %H:%M"
+    return dataclasses.replace(summary, start=time[0].strftime(fmt), end=time[-1].strftime(fmt),
+                               freq=infer_freq(time) or "irregular")

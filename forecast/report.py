@@ -126,8 +126,9 @@ def backtest_table(out, summary, folds: int, season: int) -> None:
     out.print("wins: folds in which the model's MSE is below the seasonal naive's")
 
 
-def datasets_table(out, folder: Path, rows: list[dict]) -> None:
+def datasets_table(out, folder: Path, rows) -> None:
+    """One line per datasets.CsvSummary."""
     t = table(f"Datasets in {folder}", ("file", "columns", "rows", "start", "end", "freq"), 2)
     for d in rows:
-        t.add_row(d["file"], d["columns"], str(d["rows"]), d["start"], d["end"], d["freq"])
+        t.add_row(d.file, d.columns, str(d.rows), d.start, d.end, d.freq)
     out.print(t)
