@@ -50,6 +50,10 @@ def save_run(runs_dir: Path, name: str, unique: bool, write: Callable[[Path], No
 PARTIAL_PREFIX = ".partial-"
 
 
+class RunBusy(RunError):
+    """Another process is training a run of this name right now."""
+
+
 def partial_dir(runs_dir: Path, name: str) -> Path:
     return runs_dir / f"{PARTIAL_PREFIX}{name}"
 
@@ -69,8 +73,8 @@ def partial_run(runs_dir: Path, name: str, options: dict, resume: bool) -> Itera
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.close()
-        raise RunError(f"another training is writing {name} right now ({folder}); wait for it to finish "
-                       "or pass another --name") from None
+        raise RunBusy(f"another training is writing {name} right now ({folder}); wait for it to finish "
+                      "or pass another --name") from None
     try:
         if existed and not resume:
             raise RunError(f"{folder} holds an interrupted training of {name}; continue it with --resume, "

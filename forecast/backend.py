@@ -9,6 +9,7 @@ warned about, before any backend loads (a parent of parallel trainings never loa
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forecast.config import Cell, DeviceChoice, Jit, Parallel, Precision, RunConfig, TrainConfig
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, shorten
 
 
 @dataclass(frozen=True)
@@ -35,17 +36,38 @@ class Device:
         return f"gpu ({self.name})" if self.is_gpu else "cpu"
 
 
+TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # the Keras backends that can train (numpy, openvino cannot)
+
+
+def _keras_config() -> Path:
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+
+
 def backend_name() -> str:
     """The Keras backend that `import keras` will load, read the way Keras reads it (environment, then
     ~/.keras/keras.json), without importing it."""
     name = os.environ.get("KERAS_BACKEND")
     if name:
         return name
-    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
     try:
-        return json.loads(config.read_text()).get("backend", "tensorflow")
+        return json.loads(_keras_config().read_text()).get("backend", "tensorflow")
     except (OSError, ValueError, AttributeError):
         return "tensorflow"
+
+
+def check_backend() -> str:
+    """The backend's name, once it is known to be one that trains and is installed; an Error otherwise (Keras
+    itself would fail with a long traceback, in every worker process too)."""
+    name = backend_name()
+    source = "KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") else f"the backend in {_keras_config()}"
+    if name not in TRAINING_BACKENDS:
+        raise ForecastError(f"{source} is {shorten(repr(name))}, not a Keras backend this tool can train with; "
+                            f"use one of {', '.join(TRAINING_BACKENDS)} (or unset KERAS_BACKEND for tensorflow)")
+    if importlib.util.find_spec(name) is None:
+        extra = " (pip install -e '.[jax]' or pip install jax)" if name == "jax" else f" (pip install {name})"
+        raise ForecastError(f"{source} is {name}, but {name} is not installed; install it{extra} or unset "
+                            "KERAS_BACKEND to use tensorflow")
+    return name
 
 
 def no_gpu_possible() -> bool:
@@ -80,6 +102,7 @@ def quiet_stderr() -> Iterator[None]:
 
 def load_keras() -> None:
     """Import Keras and its backend without TensorFlow's start-up log lines."""
+    check_backend()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with quiet_stderr():
         import keras  # noqa: F401
@@ -203,7 +226,7 @@ def choose_device(choice: DeviceChoice, parallel: Parallel, cells: int, work: in
     """(the device, whether the cells train in worker processes). In processes on the CPU, the parent starts no
     backend: each worker loads its own, and `auto` picks them only where they measured faster (several cells, a
     multi-core CPU, the TensorFlow backend, at least PARALLEL_MIN_WORK windows x epochs)."""
-    backend = backend_name()
+    backend = check_backend()
     cpu_only = choice is DeviceChoice.cpu or (choice is DeviceChoice.auto and no_gpu_possible())
     worth_it = backend == "tensorflow" and cores() > 1 and work >= PARALLEL_MIN_WORK
     if cells > 1 and cpu_only and (parallel is Parallel.on or (parallel is Parallel.auto and worth_it)):

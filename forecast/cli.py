@@ -9,6 +9,7 @@ import dataclasses
 import enum
 import inspect
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ from forecast.config import (
     Transform,
     WindowConfig,
 )
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, os_error_message, printable
 
 
 class _NoBoolMetavar:
@@ -60,10 +61,7 @@ app.add_typer(datasets_app, name="datasets")
 CellChoice = enum.Enum("CellChoice", {**{c.value: c.value for c in Cell}, "all": "all"}, type=str)
 
 
-class Generator(str, enum.Enum):
-    sine = "sine"
-    randomwalk = "randomwalk"
-    trend = "trend"
+Generator = enum.Enum("Generator", {kind: kind for kind in ("sine", "randomwalk", "trend")}, type=str)
 
 
 class _Terminated(BaseException):
@@ -75,19 +73,26 @@ def _on_sigterm(signum, frame) -> None:
 
 
 @contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """A user mistake becomes one `Error: ...` line on stderr and exit code 1; anything else is a bug."""
+def _user_errors(resumable: bool = False) -> Iterator[None]:
+    """A user mistake, or a fault of the machine such as a full disk, becomes one `Error: ...` line on stderr and
+    exit code 1; Ctrl-C and SIGTERM one line and 130 or 143. Anything else is a bug and keeps its traceback."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         yield
     except ForecastError as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        typer.echo(printable(f"Error: {exc}"), err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        if (message := os_error_message(exc)) is None:
+            raise
+        typer.echo(printable(f"Error: {message}"), err=True)
         raise typer.Exit(1) from None
     except (KeyboardInterrupt, _Terminated) as exc:
         what = "Terminated" if isinstance(exc, _Terminated) else "Interrupted"
-        typer.echo(f"{what}: no half-written run was published (finished runs are complete); "
-                   "continue a training with the same command and --resume", err=True)
+        typer.echo(f"{what}: no half-written run was published (finished runs are complete); continue a training "
+                   "with the same command and --resume" if resumable else
+                   f"{what}: stopped before finishing; no output was left half-written", err=True)
         raise typer.Exit(143 if isinstance(exc, _Terminated) else 130) from None
 
 
@@ -193,7 +198,7 @@ def train(
 
     Example: forecast train datasets/sine.csv --cell all
     """
-    with _user_errors():
+    with _user_errors(resumable=True):
         configs = [dataclasses.replace(c, train=dataclasses.replace(c.train, intervals=tuple(interval or ())))
                    for c in configs]
         from forecast import commands
@@ -306,4 +311,7 @@ def datasets_make(
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):  # names that are not valid UTF-8 print escaped, never crash a command
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     app(prog_name="forecast")

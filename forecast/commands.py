@@ -43,8 +43,14 @@ def describe_data(cfg: RunConfig):
 
 def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> None:
     """Train every config (one per cell) on the same data and publish a run folder for each."""
-    out, prep = describe_data(configs[0])
     from forecast import report, runs
+    from forecast.backend import check_backend
+    from forecast.files import check_folder
+
+    check_backend()
+    check_folder(runs_dir, "--runs-dir")
+    runs.run_names(configs[0].data.path, configs, name)  # a bad --name fails now, not after the training
+    out, prep = describe_data(configs[0])
     from forecast.backend import choose_device, compute_notes, training_work
 
     work = training_work(len(prep.windows["train"]), configs[0].train)
@@ -60,7 +66,14 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
 
 def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path) -> None:
     """Retrain every config on each fold of a rolling-origin backtest; write the scores and their figure."""
+    from forecast.backend import check_backend
+    from forecast.files import check_output
     from forecast.split import plan_folds
+
+    check_backend()
+    data = Path(configs[0].data.path)
+    check_output(out_csv, "--out", ((data, "the input data"),))
+    check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")))
 
     out, prep = describe_data(configs[0])
     plan_folds(len(prep.series), folds, configs[0].data, configs[0].window)  # too many folds fails now
@@ -87,6 +100,9 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path) ->
 def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
     """Loss curves and test MSE of runs side by side; the table sorted by test MSE."""
     from forecast import artifacts
+    from forecast.files import check_output
+
+    check_output(figure, "--out")
 
     paths = paths or artifacts.list_runs(runs_dir)
     if not paths:
@@ -112,6 +128,13 @@ def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str
             device: DeviceChoice) -> None:
     """Forecast every origin of a series with a run (and --steps past its end); scores where it has actuals."""
     from forecast import artifacts
+    from forecast.backend import check_backend
+    from forecast.files import check_output
+
+    check_backend()
+    check_output(out_csv, "--out", ((data, "the input data"),))
+    if plot is not None:
+        check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")))
 
     info = artifacts.read_run(run)
     if steps is not None and steps < 1:
@@ -170,7 +193,9 @@ def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int,
     if rows < 2 or period < 2 or noise < 0:
         raise ForecastError("--rows and --period must be at least 2 and --noise at least 0")
     from forecast.datasets import make_series
-    from forecast.files import write_csv
+    from forecast.files import check_output, write_csv
+
+    check_output(out_csv, "--out")
     from forecast.report import console
 
     write_csv(out_csv, make_series(kind, rows, noise, seed, period, drift))

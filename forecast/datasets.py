@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.data import read_frame
+from forecast.csvfile import read_frame
 from forecast.dates import find_time_column, infer_freq, parse_dates
 
 

@@ -1,4 +1,9 @@
-"""The tool's own exceptions: a user mistake raises ForecastError, which the CLI prints as one line."""
+"""The tool's own exceptions: a user mistake raises ForecastError, which the CLI prints as one line; and the helpers
+that keep such a line printable and short whatever the input (undecodable names, megabyte fields, huge lists)."""
+
+from __future__ import annotations
+
+import errno
 
 
 class ForecastError(Exception):
@@ -11,3 +16,36 @@ class DataError(ForecastError):
 
 class RunError(ForecastError):
     """A run folder is missing, incomplete, or cannot be loaded."""
+
+
+def printable(text: object) -> str:
+    """`text` with bytes that are not valid UTF-8 (file names decoded with surrogate escapes) shown as \\xNN."""
+    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def shorten(text: object, limit: int = 60) -> str:
+    """At most `limit` characters of a value quoted in a message, then how many were left out."""
+    text = printable(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
+
+def listing(names, limit: int = 12) -> str:
+    """Comma-separated names, the first `limit` of them, then how many were left out."""
+    names = [shorten(n, 40) for n in names]
+    more = f", ... ({len(names) - limit:,} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def os_error_message(exc: OSError) -> str | None:
+    """The one-line message for a fault of the machine met while writing (a full disk, a read-only file system);
+    None for any other OSError, which is a bug."""
+    where = f" ({printable(exc.filename)})" if exc.filename else ""
+    if exc.errno in DISK_FULL or "No space left on device" in str(exc):
+        return f"no space left on the device{where}; free some space and run the command again"
+    if exc.errno in NOT_WRITABLE:
+        return f"cannot write{where}: {exc.strerror}; choose a writable location"
+    return None

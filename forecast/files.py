@@ -1,4 +1,6 @@
-"""Atomic file writes: a temporary file beside the target, renamed onto it only once complete."""
+"""Where outputs go: checked before any work (a writable place, not a folder, not the input, not inside a run
+folder, a name the file system accepts), then written atomically (a temporary file beside the target, renamed onto
+it only once complete)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,56 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecast.errors import ForecastError, printable
+
 TMP_PREFIX = ".tmp-"
+NAME_MAX = 255  # bytes in one file or folder name (ext4, XFS, APFS, NTFS)
+TMP_EXTRA = len(TMP_PREFIX) + 9  # the temporary file beside an output is .tmp-NAME-XXXXXXXX
+RUN_MARKERS = ("config.json", "model.keras")  # a folder holding both is a run folder
+
+
+def check_output(path: Path, option: str, not_to: tuple[tuple[Path, str], ...] = ()) -> None:
+    """Before any work: a file can be written at `path`, and it is none of `not_to` ((path, what it is) pairs,
+    such as the input data) and not inside a run folder."""
+    shown = printable(path)
+    if path.name in ("", ".", ".."):
+        raise ForecastError(f"{option} {shown!r} is not a file name; give a file path, e.g. {option} out.csv")
+    if path.is_dir():
+        raise ForecastError(f"{option} {shown} is a folder; give a file path inside it, e.g. {option} "
+                            f"{printable(path / 'out')}{path.suffix or '.csv'}")
+    if path.exists() and not path.is_file():
+        raise ForecastError(f"{option} {shown} is not a regular file; give the path of a file to write")
+    for other, what in not_to:
+        if same_file(path, other):
+            raise ForecastError(f"{option} {shown} is {what}; write to another file")
+    run = next((p for p in path.absolute().parents if all((p / m).is_file() for m in RUN_MARKERS)), None)
+    if run is not None:
+        raise ForecastError(f"{option} {shown} lies inside the run folder {printable(run)}, which holds only what "
+                            "`forecast train` wrote; write it outside the run folder")
+    size = len(os.fsencode(path.name))
+    if size + TMP_EXTRA > NAME_MAX:
+        raise ForecastError(f"{option} has a file name of {size} bytes; the file system allows "
+                            f"{NAME_MAX - TMP_EXTRA} here; choose a shorter name")
+    check_folder(path.parent, option)
+
+
+def check_folder(folder: Path, option: str) -> None:
+    """`folder` is a folder, or can be made one, that this process can write into."""
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ForecastError(f"{option}: {printable(existing)} is a file, not a folder; choose another location")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ForecastError(f"{option}: cannot write into {printable(existing)} (permission denied); choose a "
+                            "writable folder")
+
+
+def same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.absolute().resolve() == b.absolute().resolve()
 
 
 def umask_mode(mode: int) -> int:

@@ -12,7 +12,8 @@ import numpy as np
 from forecast import transforms
 from forecast.baselines import check_season
 from forecast.config import DataConfig, Normalize, Transform, WindowConfig
-from forecast.data import Series, load_csv, read_frame
+from forecast.csvfile import read_frame
+from forecast.data import Series, load_csv
 from forecast.dates import infer_season
 from forecast.errors import DataError
 from forecast.metrics import naive_scale

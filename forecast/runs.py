@@ -4,6 +4,7 @@ with everything `predict` and `compare` need."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import datetime as dt
 import functools
 import sys
@@ -15,7 +16,8 @@ from forecast import __version__, artifacts, plots
 from forecast.backend import Device, versions
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.evaluate import baselines_on_test, forecast_table, interval_bands, interval_bounds
-from forecast.files import write_csv, write_json
+from forecast.errors import ForecastError, shorten
+from forecast.files import NAME_MAX, TMP_EXTRA, write_csv, write_json
 from forecast.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -57,9 +59,7 @@ def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, nam
     from its last completed epoch, and cells whose run folder already exists are not trained again. With
     `parallel`, the cells train at once in separate processes (see forecast.parallel).
     """
-    stem = Path(prep.series.path).stem
-    names = [(name if len(configs) == 1 else f"{name}-{c.model.cell.value}") if name
-             else f"{stem}-{c.model.cell.value}" for c in configs]
+    names = run_names(prep.series.path, configs, name)
     done = {n for n in names if resume and (runs_dir / n).is_dir() and not artifacts.partial_dir(runs_dir, n).exists()}
     if name:  # an explicit name must be free: say so before training, not after
         for run_name in set(names) - done:
@@ -87,14 +87,62 @@ def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, nam
 
 
 def train_one(job: TrainJob, on_epoch) -> SavedRun:
-    """Train one cell with checkpoints in its partial folder, then publish its run folder atomically."""
+    """Train one cell with checkpoints in its partial folder, then publish its run folder atomically.
+
+    A default name that another process is training right now moves on to NAME-2, NAME-3, ...: two trainings
+    started at once from the same command both finish, in distinct folders.
+    """
+    for k in range(1, 10_000):
+        run_name = job.run_name if k == 1 else f"{job.run_name}-{k}"
+        if k > 1 and (job.runs_dir / run_name).exists():
+            continue
+        try:
+            return _train_as(job, run_name, on_epoch)
+        except artifacts.RunBusy:  # raised only on entering the partial folder, before any training
+            if not job.unique:
+                raise
+    raise ForecastError(f"no free run name for {job.run_name} in {job.runs_dir}; clean up old runs")
+
+
+def _train_as(job: TrainJob, run_name: str, on_epoch) -> SavedRun:
     from forecast.train import train_cell
 
-    with artifacts.partial_run(job.runs_dir, job.run_name, job.cfg.to_dict(), job.resume) as state_dir:
+    with artifacts.partial_run(job.runs_dir, run_name, job.cfg.to_dict(), job.resume) as state_dir:
         result = train_cell(job.prep, job.cfg, job.device, on_epoch, state_dir)
-        path = artifacts.save_run(job.runs_dir, job.run_name, unique=job.unique,
+        path = artifacts.save_run(job.runs_dir, run_name, unique=job.unique,
                                   write=functools.partial(_write_run, job=job, result=result))
     return SavedRun(cell=job.cell, path=path, metrics=result.metrics)
+
+
+# A run name is one folder name that the temporary and partial folders beside it can extend (.tmp-NAME-XXXXXXXX)
+RUN_NAME_MAX = NAME_MAX - TMP_EXTRA
+
+
+def run_names(data_path: str, configs: list[RunConfig], name: str | None) -> list[str]:
+    """NAME (NAME-CELL with several cells), or DATA-CELL from the data file's name: checked before any training."""
+    cells = [c.model.cell.value for c in configs]
+    if name is not None:
+        check_run_name(name)
+        names = [name] if len(cells) == 1 else [f"{name}-{cell}" for cell in cells]
+        for run_name in names:
+            check_run_name(run_name)
+        return names
+    # A default name is never hidden (leading dots dropped) and always fits (a long file name is cut).
+    stem = os.fsencode(Path(data_path).stem.lstrip(".") or "data")[:RUN_NAME_MAX - len("-lstm")]
+    return [f"{os.fsdecode(stem)}-{cell}" for cell in cells]
+
+
+def check_run_name(name: str) -> None:
+    shown = shorten(repr(name), 80)
+    if name in ("", ".", "..") or any(c in name for c in ("/", os.sep, "\0")):
+        raise ForecastError(f"--name {shown} is not one folder name; give a plain name such as --name sine-lstm")
+    if name.startswith("."):
+        raise ForecastError(f"--name {shown} starts with a dot, which hides the run and is kept for temporary "
+                            "folders; drop the dot")
+    size = len(os.fsencode(name))
+    if size > RUN_NAME_MAX:
+        raise ForecastError(f"the run name {shorten(name, 40)} is {size} bytes long; the file system allows "
+                            f"{RUN_NAME_MAX} for a run name; pass a shorter --name")
 
 
 def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:

@@ -120,6 +120,7 @@ def test_parallel_auto_needs_several_cells_a_multicore_cpu_and_enough_work(monke
     monkeypatch.setattr(backend, "start_backend", lambda choice: started.append(choice) or CPU)
     monkeypatch.setattr(backend, "no_gpu_possible", lambda: True)
     monkeypatch.setattr(backend, "cores", lambda: 2)
+    monkeypatch.setattr(backend, "check_backend", backend.backend_name)  # torch need not be installed here
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
     auto, enough = DeviceChoice.auto, backend.PARALLEL_MIN_WORK
     assert backend.choose_device(auto, Parallel.auto, 3, enough) == (CPU, True)

@@ -23,7 +23,7 @@ TRAIN = [
     ("missing file", None, [], "{p}: no such file; check the path"),
     ("empty file", b"", [], "{p} is empty; it needs a header row and at least one data row"),
     ("header only", b"t,y\n", [], "{p} has a header but no data rows; add rows below the header"),
-    ("binary file", b"PK\x03\x04\x00\x00binary", [],
+    ("binary file", b"\x89PNG\r\n\x1a\n\x00\x00binary", [],
      "{p} looks like a binary file (it contains NUL bytes), not CSV text; export it as CSV, or pass --encoding "
      "utf-16 if it is UTF-16 text"),
     ("not UTF-8", "t,y\n2024-01-01,1\ncaf\u00e9,2\n".encode("latin-1"), [],

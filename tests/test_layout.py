@@ -12,7 +12,7 @@ PACKAGE = ROOT / "forecast"
 # docs/architecture.md describes the same tiers (test_docs.py checks that it names every module).
 TIERS = [
     ("errors", "config"),
-    ("files", "dates", "data", "datasets", "transforms", "split", "scaling", "windows", "metrics", "baselines",
+    ("files", "dates", "csvfile", "data", "datasets", "transforms", "split", "scaling", "windows", "metrics", "baselines",
      "prepare", "evaluate"),
     ("backend", "parallel"),
     ("models", "batches", "inference", "callbacks", "plots", "report"),
@@ -100,8 +100,8 @@ def test_libraries_only_where_they_belong(module):
 
 def test_the_cli_loads_only_typer_and_the_options_at_import():
     top = {name for name, at_top in imports("cli") if at_top and not name.startswith(("__future__",))}
-    stdlib = {"contextlib", "dataclasses", "enum", "inspect", "signal", "threading", "collections.abc", "pathlib",
-              "typing"}
+    stdlib = {"contextlib", "dataclasses", "enum", "inspect", "signal", "sys", "threading", "collections.abc",
+              "pathlib", "typing"}
     assert top - stdlib == {"typer", "typer.core", "forecast.config", "forecast.errors"}
 
 

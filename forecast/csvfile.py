@@ -1,0 +1,154 @@
+"""Reading the CSV file itself: what kind of file it is (a regular file, plain or gzip/bz2/xz/zip-compressed), its
+encoding, delimiter and decimal mark, into a frame of strings-or-numbers. Every problem is a DataError with the fix."""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import lzma
+import re
+import stat
+import warnings
+import zipfile
+import zlib
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.config import DataConfig
+from forecast.errors import DataError, printable, shorten
+
+DELIMITERS = ",;\t|"
+SAMPLE_BYTES = 1 << 16
+DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+# Magic bytes of the compressed formats pandas reads; zstd needs a package we do not install.
+COMPRESSION = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip",
+               b"\x28\xb5\x2f\xfd": "zstd"}
+OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+WIDE_ENCODINGS = ("utf-16", "utf16", "utf-32", "utf32")  # their text holds NUL bytes
+FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+              (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def check_file(p: Path) -> None:
+    """A path that names a regular file, before anything opens it (a pipe or a device could block or never end)."""
+    if str(p) == "-":
+        raise DataError("reading the data from standard input (-) is not supported; save it to a CSV file and pass "
+                        "its path")
+    if not p.exists():
+        raise DataError(f"{printable(p)}: no such file; check the path")
+    if p.is_dir():
+        raise DataError(f"{printable(p)} is a directory, not a CSV file; pass the path of a .csv file inside it")
+    mode = p.stat().st_mode
+    kind = next((what for test, what in FILE_KINDS if test(mode)), None if stat.S_ISREG(mode) else "a special file")
+    if kind is not None:
+        raise DataError(f"{printable(p)} is {kind}, not a regular file; save the data to a CSV file and pass its path")
+
+
+def compression(p: Path) -> str | None:
+    with p.open("rb") as f:
+        head = f.read(6)
+    return next((kind for magic, kind in COMPRESSION.items() if head.startswith(magic)), None)
+
+
+def _raw_sample(p: Path, packed: str | None) -> bytes:
+    """The first 64 KiB of the file's content, decompressed."""
+    shown = printable(p)
+    if packed == "zstd":
+        raise DataError(f"{shown} is zstd-compressed, which this tool does not read; decompress it (zstd -d) first, "
+                        "or compress it with gzip, bz2, xz or zip")
+    try:
+        if packed == "zip":
+            with zipfile.ZipFile(p) as archive:
+                names = [n for n in archive.namelist() if not n.endswith("/")]
+                if len(names) != 1:
+                    raise DataError(f"{shown} is a zip archive of {len(names)} files; it must hold exactly one CSV")
+                with archive.open(names[0]) as f:
+                    return f.read(SAMPLE_BYTES)
+        with (OPENERS[packed](p, "rb") if packed else p.open("rb")) as f:
+            return f.read(SAMPLE_BYTES)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error, zipfile.BadZipFile) as exc:
+        raise DataError(f"{shown} looks {packed}-compressed but cannot be decompressed ({shorten(exc, 80)}); check "
+                        "the file, or decompress it yourself") from None
+
+
+def _sniff(p: Path, packed: str | None, encoding: str, shown: str) -> str:
+    """The decoded first 64 KiB; a binary or wrongly encoded file is an error that names the fix."""
+    sample = _raw_sample(p, packed)
+    if b"\x00" in sample and not shown.lower().replace("_", "-").startswith(WIDE_ENCODINGS):
+        raise DataError(f"{printable(p)} looks like a binary file (it contains NUL bytes), not CSV text; "
+                        "export it as CSV, or pass --encoding utf-16 if it is UTF-16 text")
+    try:
+        return sample.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 4 and len(sample) == SAMPLE_BYTES:
+            return sample[:exc.start].decode(encoding)  # a character cut at the end of the sample
+        raise DataError(f"{printable(p)} is not valid {shown} text (byte 0x{sample[exc.start]:02x} at offset "
+                        f"{exc.start}); pass --encoding latin-1 (or the file's encoding), or re-save it as UTF-8"
+                        ) from None
+    except LookupError:
+        raise DataError(f"unknown --encoding {shorten(repr(encoding))}; use a Python codec name such as utf-8 or "
+                        "latin-1") from None
+
+
+def _detect_delimiter(text: str) -> str:
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: lines[0].count(d) for d in DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _detect_decimal(text: str, sep: str) -> str:
+    """Decimal commas are only unambiguous when the delimiter is not a comma."""
+    if sep == ",":
+        return "."
+    fields = [f.strip().strip('"') for line in text.splitlines()[1:50] for f in line.split(sep)]
+    return "," if any(DECIMAL_COMMA.match(f) for f in fields) else "."
+
+
+def read_frame(path: str | Path, cfg: DataConfig | None = None) -> pd.DataFrame:
+    """Read a CSV as strings-or-numbers, keeping text such as "N/A" visible for clear errors."""
+    cfg = cfg or DataConfig(str(path))
+    p = Path(path)
+    check_file(p)
+    shown = printable(p)
+    packed = compression(p)
+    encoding = "utf-8-sig" if cfg.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else cfg.encoding
+    text = _sniff(p, packed, encoding, cfg.encoding)  # utf-8-sig drops a byte-order mark
+    if not text.strip():
+        raise DataError(f"{shown} is empty; it needs a header row and at least one data row")
+    sep = cfg.delimiter or _detect_delimiter(text)
+    # pandas can only read decimal commas when the delimiter is not a comma; _numeric_column converts the rest.
+    decimal = "," if sep != "," and (cfg.decimal or _detect_decimal(text, sep)) == "," else "."
+    try:
+        with warnings.catch_warnings():
+            # More fields in a row than in the header: pandas would drop them (or make them an index) quietly.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(p, sep=sep, decimal=decimal, encoding=encoding, keep_default_na=False,
+                                na_values=[""], skipinitialspace=True, index_col=False, compression=packed)
+    except pd.errors.ParserWarning:
+        raise DataError(f"{shown} has rows with more fields than its header when split by {sep!r}; check the "
+                        "delimiter (--delimiter) and quoting, or name every column in the header") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{shown} is empty; it needs a header row and at least one data row") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{shown} is not valid {cfg.encoding} text (byte {exc.start}); pass --encoding latin-1 "
+                        "(or the file's encoding), or re-save it as UTF-8") from None
+    except pd.errors.ParserError as exc:
+        detail = shorten(str(exc).strip().splitlines()[-1], 120)
+        raise DataError(f"{shown} is not a well-formed CSV with delimiter {sep!r} ({detail}); check its delimiter "
+                        "(--delimiter) and quoting") from None
+    except (OSError, EOFError, lzma.LZMAError, zlib.error, zipfile.BadZipFile) as exc:
+        if packed is None:
+            raise
+        raise DataError(f"{shown} is {packed}-compressed but damaged ({shorten(exc, 80)}); check the file") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise DataError(f"{shown} has a header but no data rows; add rows below the header")
+    return frame
