@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecast import schema
 from forecast.config import SCHEMA_VERSION, RunConfig
-from forecast.errors import ForecastError, RunError
+from forecast.errors import ForecastError, RunError, shorten
 from forecast.files import TMP_PREFIX, umask_mode, write_json
 from forecast.scaling import Scaler
 
@@ -150,11 +151,12 @@ class RunInfo:
         return self.path.name
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path):
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise RunError(f"{path} cannot be read as JSON ({exc}); the run folder is damaged, train it again") from None
+        raise RunError(f"{path} cannot be read as JSON ({shorten(exc, 80)}); the run folder is damaged, train it "
+                       "again") from None
 
 
 def read_run(path: str | Path) -> RunInfo:
@@ -168,31 +170,30 @@ def read_run(path: str | Path) -> RunInfo:
     if missing:
         raise RunError(f"run folder {path} is incomplete (missing {', '.join(missing)}); train it again")
     meta = _read_json(path / "config.json")
-    version = meta.get("schema_version")
+    version = meta.get("schema_version") if isinstance(meta, dict) else None
     if version != SCHEMA_VERSION:
-        raise RunError(f"run folder {path} has schema version {version}, this forecast reads {SCHEMA_VERSION}; "
-                       "train it again with this version")
+        raise RunError(f"run folder {path} has schema version {shorten(repr(version), 20)}, this forecast reads "
+                       f"{SCHEMA_VERSION}; train it again with this version")
     try:
-        config = RunConfig.from_dict(meta["options"])
-        scaler = Scaler.from_dict(_read_json(path / "scaler.json"), (config.data.target, *config.data.features))
-        history = pd.read_csv(path / "history.csv")
-        metrics = _read_json(path / "metrics.json")
-        float(metrics["test"]["model"]["mse"]), float(metrics["test"]["baselines"]["naive"]["mse"])
-        intervals = _read_intervals(path / "intervals.json", config.window.horizon)
+        config = schema.read_config(meta)
+        columns = (config.data.target, *config.data.features)
+        scaler = Scaler.from_dict(schema.obj(_read_json(path / "scaler.json"), "scaler.json"), columns)
+        history = schema.check_history(_read_csv(path / "history.csv"))
+        metrics = schema.check_metrics(_read_json(path / "metrics.json"), config.window.horizon)
+        intervals = (schema.check_intervals(_read_json(path / "intervals.json"), config.window.horizon)
+                     if (path / "intervals.json").exists() else {})
     except (KeyError, TypeError, ValueError) as exc:
-        raise RunError(f"run folder {path} has a malformed file ({type(exc).__name__}: {exc}); train it again") from None
+        detail = str(exc) if isinstance(exc, schema.Malformed) else f"{type(exc).__name__}: {exc}"
+        raise RunError(f"run folder {path} has a malformed file ({shorten(detail, 200)}); train it again") from None
     return RunInfo(path=path, meta=meta, config=config, scaler=scaler, metrics=metrics, history=history,
                    intervals=intervals)
 
 
-def _read_intervals(path: Path, horizon: int) -> dict[str, list[float]]:
-    if not path.exists():
-        return {}
-    half_widths = _read_json(path)["half_widths"]
-    for level, widths in half_widths.items():
-        if not 0 < float(level) < 1 or len(widths) != horizon or any(float(w) < 0 for w in widths):
-            raise ValueError(f"{path.name} has a malformed interval {level}")
-    return {level: [float(w) for w in widths] for level, widths in half_widths.items()}
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise schema.Malformed(f"{path.name} cannot be read as CSV ({shorten(exc, 80)})") from None
 
 
 # The only layers `forecast train` builds; anything else in a model.keras did not come from this tool.

@@ -41,6 +41,18 @@ def describe_data(cfg: RunConfig):
     return out, prep
 
 
+def check_intervals(levels: tuple[float, ...], val_windows: int) -> None:
+    """Split-conformal bounds at a level need enough validation windows; say so before training, not with
+    infinite widths after it."""
+    from forecast.metrics import conformal_min_windows
+
+    for level in levels:
+        if val_windows < (need := conformal_min_windows(level)):
+            raise ForecastError(f"--interval {level:g} needs at least {need} validation windows for split-conformal "
+                                f"bounds; the validation part has {val_windows}; lower the level, or raise --val-frac "
+                                "(or use more data)")
+
+
 def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> None:
     """Train every config (one per cell) on the same data and publish a run folder for each."""
     from forecast import report, runs
@@ -51,6 +63,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     check_folder(runs_dir, "--runs-dir")
     runs.run_names(configs[0].data.path, configs, name)  # a bad --name fails now, not after the training
     out, prep = describe_data(configs[0])
+    check_intervals(configs[0].train.intervals, len(prep.windows["val"]))
     from forecast.backend import choose_device, compute_notes, training_work
 
     work = training_work(len(prep.windows["train"]), configs[0].train)
@@ -108,7 +121,16 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
     if not paths:
         raise ForecastError(f"no runs in {runs_dir}; train some with `forecast train DATA.csv --cell all` "
                             "or name run folders")
-    infos = [artifacts.read_run(p) for p in paths]
+    infos, skipped = [], []
+    for path in paths:  # one damaged run does not hide the others
+        try:
+            infos.append(artifacts.read_run(path))
+        except ForecastError as exc:
+            skipped.append(exc)
+    if not infos:
+        raise skipped[0] if len(skipped) == 1 else ForecastError(
+            f"none of the {len(skipped)} runs can be read; the first: {skipped[0]}")
+    warn([f"skipped a run that cannot be read: {exc}" for exc in skipped])
     names = [i.name if [j.name for j in infos].count(i.name) == 1 else str(i.path) for i in infos]
     from forecast import plots, report
 
@@ -186,7 +208,16 @@ def list_datasets(folder: Path) -> None:
     files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
     if not files:
         raise ForecastError(f"no CSV files in {folder}; run from the project folder or pass --dir")
-    report.datasets_table(report.console(), folder, [describe_csv(f) for f in files])
+    rows, skipped = [], []
+    for file in files:  # one unreadable file does not hide the others
+        try:
+            rows.append(describe_csv(file))
+        except ForecastError as exc:
+            skipped.append(exc)
+    if not rows:
+        raise ForecastError(f"none of the {len(files)} CSV files in {folder} can be read; the first: {skipped[0]}")
+    warn([f"skipped a file that cannot be read: {exc}" for exc in skipped])
+    report.datasets_table(report.console(), folder, rows)
 
 
 def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int) -> None:

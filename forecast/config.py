@@ -200,16 +200,6 @@ class RunConfig:
         """JSON-ready: enums become their values, tuples lists."""
         return asdict(self, dict_factory=lambda items: {k: _plain(v) for k, v in items})
 
-    @classmethod
-    def from_dict(cls, raw: dict) -> RunConfig:
-        data = dict(raw["data"], features=tuple(raw["data"]["features"]), fill=Fill(raw["data"]["fill"]),
-                    transform=Transform(raw["data"]["transform"]), normalize=Normalize(raw["data"]["normalize"]))
-        model = dict(raw["model"], cell=Cell(raw["model"]["cell"]), strategy=Strategy(raw["model"]["strategy"]))
-        train = dict(raw["train"], device=DeviceChoice(raw["train"]["device"]), intervals=tuple(raw["train"]["intervals"]),
-                     jit=Jit(raw["train"].get("jit", "auto")),
-                     precision=Precision(raw["train"].get("precision", "float32")))
-        return cls(DataConfig(**data), WindowConfig(**raw["window"]), ModelConfig(**model), TrainConfig(**train))
-
 
 def _plain(value):
     if isinstance(value, enum.Enum):

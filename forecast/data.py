@@ -20,6 +20,7 @@ from forecast.csvfile import DECIMAL_COMMA, read_frame
 from forecast.dates import find_time_column, infer_freq, irregular_note, parse_dates
 from forecast.errors import DataError, listing, shorten
 
+MAX_MAGNITUDE = 1e150  # beyond, squares (errors, variances) overflow float64 and a run could not be read back
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
@@ -73,6 +74,11 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str, notes: list[str], 
     if np.isinf(out).any():
         i = int(np.argmax(np.isinf(out)))
         raise DataError(f"column `{shorten(col)}` in {path} has an infinite value at row {i + 2}; remove or replace it")
+    big = float(np.nanmax(np.abs(out))) if not np.isnan(out).all() else 0.0
+    if big > MAX_MAGNITUDE:
+        raise DataError(f"column `{shorten(col)}` in {path} has values up to {big:.3g} in magnitude; squared errors "
+                        f"and variances overflow beyond about 1e154, so the tool takes at most {MAX_MAGNITUDE:.0e}: "
+                        f"divide the column by 1e{int(np.log10(big)) - 3} (or change its units)")
     if np.isnan(out).all():
         raise DataError(f"column `{shorten(col)}` in {path} has no values (all {len(out)} rows are empty); "
                         "choose another --target or fill the column")

@@ -88,3 +88,12 @@ def coverage(y_true: np.ndarray, y_pred: np.ndarray, half_widths: list[float]) -
     """Share of actuals inside forecast ± half-width of their step."""
     inside = np.abs(_err(y_true, y_pred)) <= np.asarray(half_widths)[None, :]
     return float(np.mean(inside))
+
+
+def conformal_min_windows(level: float) -> int:
+    """The fewest validation windows for which conformal_quantiles gives a finite half-width at `level`:
+    the least n with ⌈(n+1)·level⌉ <= n."""
+    n = 1
+    while math.ceil((n + 1) * level) > n:
+        n += 1
+    return n

@@ -11,6 +11,7 @@ import pandas as pd
 
 from forecast import artifacts, plots
 from forecast.baselines import baseline_forecasts
+from forecast.config import Strategy
 from forecast.data import Series
 from forecast.dates import extend_time
 from forecast.errors import ForecastError
@@ -41,9 +42,11 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
         )
     model = artifacts.load_model(info.path)
     expected = (lookback, scaled.shape[1])
-    if tuple(model.input_shape[1:]) != expected:
-        raise ForecastError(f"{info.path}/model.keras expects windows of shape {tuple(model.input_shape[1:])}, "
-                            f"the run's config says {expected}; the run folder is inconsistent, train it again")
+    outputs = 1 if strategy is Strategy.recursive else horizon
+    if tuple(model.input_shape[1:]) != expected or model.output_shape[-1] != outputs:
+        raise ForecastError(f"{info.path}/model.keras maps windows of shape {tuple(model.input_shape[1:])} to "
+                            f"{model.output_shape[-1]} values, the run's config says {expected} to {outputs}; the run "
+                            "folder is inconsistent, train it again")
     target = series.values[:, 0]
     normalize = info.scaler.normalize
 

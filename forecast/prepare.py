@@ -15,13 +15,15 @@ from forecast.config import DataConfig, Normalize, Transform, WindowConfig
 from forecast.csvfile import read_frame
 from forecast.data import Series, load_csv
 from forecast.dates import infer_season
-from forecast.errors import DataError
+from forecast.errors import DataError, shorten
 from forecast.metrics import naive_scale
 from forecast.scaling import Scaler, choose_normalize, outside_note
 from forecast.split import Split, split_series
 from forecast.windows import Windows, part_origins
 
 PARTS = ("train", "val", "test")
+# Beyond this many spreads from its scale's centre a float32 value resolves a change of one spread only to 6%.
+FLOAT32_SAFE = 1e6
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,16 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
         normalize, why = choose_normalize(train_values[:, 0], model_values[slice(*split.bounds("val")), 0],
                                           window.lookback)
     scaler = Scaler.fit(train_values, normalize)
-    scaled = scaler.transform(model_values)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = scaler.transform(model_values)
+        bad = ~(np.abs(scaled) <= FLOAT32_SAFE).all(axis=0)  # NaN and inf included
+    if bad.any():
+        col = int(np.argmax(bad))
+        raise DataError(f"column `{shorten(series.columns[col])}` of {data.path} cannot be scaled precisely in float32 "
+                        f"(--normalize {normalize.value}): its values reach {np.abs(model_values[:, col]).max():.3g} "
+                        f"while its spread on the training part is {scaler.std[col]:.3g}; change its units"
+                        + (" or use --normalize global" if normalize is Normalize.window else
+                           " or use --normalize window"))
     windows = {part: Windows(scaled, window.lookback, window.horizon,
                              part_origins(split.bounds(part), window.lookback, window.horizon), normalize)
                for part in PARTS}

@@ -21,6 +21,8 @@ def console(stderr: bool = False):
 def fmt(x: float | None) -> str:
     if x is None:
         return "-"
+    if abs(x) >= 1e15:
+        return f"{x:.4g}"
     if abs(x) >= 1e4:
         return f"{x:,.0f}"
     return f"{x:.4g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.3e}"

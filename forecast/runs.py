@@ -7,6 +7,7 @@ import dataclasses
 import os
 import datetime as dt
 import functools
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,8 +180,13 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
         "training_seconds": result.metrics["training_seconds"],
     }
     result.model.save(folder / "model.keras")
+    scaler = prep.scaler.to_dict(series.columns)
+    for name, payload in (("metrics.json", result.metrics), ("scaler.json", scaler)):
+        if (where := non_finite(payload)) is not None:  # the tool could not read such a run back
+            raise ForecastError(f"the run was not published: {where} in its {name} is not a finite number; the "
+                                "data's magnitudes are too extreme for float32 training; change the target's units")
     write_json(folder / "config.json", meta)
-    write_json(folder / "scaler.json", prep.scaler.to_dict(series.columns))
+    write_json(folder / "scaler.json", scaler)
     write_json(folder / "metrics.json", result.metrics)
     write_csv(folder / "history.csv", result.fit.history)
     if result.intervals:
@@ -202,3 +208,15 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
                               f"{scores['model']['mse']:.4g} (naive {scores['baselines']['naive']['mse']:.4g})")
     plots.plot_by_step(ax_step, scores["by_step"], "mae", season=prep.season)
     plots.save_figure(fig, folder / "forecast.png")
+
+
+def non_finite(payload, where: str = "") -> str | None:
+    """The key path of the first NaN or infinite number in a JSON-ready payload, else None."""
+    if isinstance(payload, float) and not math.isfinite(payload):
+        return where or "a value"
+    items = payload.items() if isinstance(payload, dict) else enumerate(payload) if isinstance(payload, list) else ()
+    for key, value in items:
+        found = non_finite(value, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None

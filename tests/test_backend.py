@@ -66,15 +66,17 @@ def test_options_that_cost_speed_are_named():
 
 
 def test_config_round_trips_the_new_options_and_reads_older_runs():
+    from forecast.schema import typed
+
     full = RunConfig(DataConfig("x.csv"), model=ModelConfig(Cell.gru, recurrent_dropout=0.1),
                      train=TrainConfig(steps_per_epoch=7, jit=Jit.off, precision=Precision.mixed))
     raw = json.loads(json.dumps(full.to_dict()))
     assert raw["train"]["jit"] == "off" and raw["train"]["precision"] == "mixed"
-    assert RunConfig.from_dict(raw) == full
+    assert typed(raw, RunConfig, "options") == full
     for key in ("steps_per_epoch", "jit", "precision"):  # written before these options existed
         del raw["train"][key]
     del raw["model"]["recurrent_dropout"]
-    old = RunConfig.from_dict(raw)
+    old = typed(raw, RunConfig, "options")
     assert old.train.jit is Jit.auto and old.train.steps_per_epoch is None and old.model.recurrent_dropout == 0
 
 
