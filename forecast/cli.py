@@ -1,17 +1,13 @@
 """The `forecast` command line, the only module that imports typer: commands and their options, nothing else.
-Each command packs its options into configs and calls forecast.commands (imported inside, so `--help` is instant);
-the one boundary for user errors is here: a ForecastError becomes one `Error: ...` line on stderr, exit code 1."""
+Each command packs its options into configs and calls forecast.commands (imported inside, so `--help` is instant)
+within forecast.boundary, which turns a user mistake into one `Error: ...` line on stderr and exit code 1."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
 import inspect
-import signal
-import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +32,7 @@ from forecast.config import (
     Transform,
     WindowConfig,
 )
-from forecast.errors import ForecastError, os_error_message, printable
+from forecast import boundary
 
 
 class _NoBoolMetavar:
@@ -62,38 +58,6 @@ CellChoice = enum.Enum("CellChoice", {**{c.value: c.value for c in Cell}, "all":
 
 
 Generator = enum.Enum("Generator", {kind: kind for kind in ("sine", "randomwalk", "trend")}, type=str)
-
-
-class _Terminated(BaseException):
-    """SIGTERM, turned into an exception so that clean-up code runs as for Ctrl-C."""
-
-
-def _on_sigterm(signum, frame) -> None:
-    raise _Terminated()
-
-
-@contextlib.contextmanager
-def _user_errors(resumable: bool = False) -> Iterator[None]:
-    """A user mistake, or a fault of the machine such as a full disk, becomes one `Error: ...` line on stderr and
-    exit code 1; Ctrl-C and SIGTERM one line and 130 or 143. Anything else is a bug and keeps its traceback."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        yield
-    except ForecastError as exc:
-        typer.echo(printable(f"Error: {exc}"), err=True)
-        raise typer.Exit(1) from None
-    except OSError as exc:
-        if (message := os_error_message(exc)) is None:
-            raise
-        typer.echo(printable(f"Error: {message}"), err=True)
-        raise typer.Exit(1) from None
-    except (KeyboardInterrupt, _Terminated) as exc:
-        what = "Terminated" if isinstance(exc, _Terminated) else "Interrupted"
-        typer.echo(f"{what}: no half-written run was published (finished runs are complete); continue a training "
-                   "with the same command and --resume" if resumable else
-                   f"{what}: stopped before finishing; no output was left half-written", err=True)
-        raise typer.Exit(143 if isinstance(exc, _Terminated) else 130) from None
 
 
 def _names(values: list[str] | None) -> tuple[str, ...]:
@@ -175,7 +139,7 @@ def with_run_options(command: Callable) -> Callable:
 
     def wrapper(**options):
         shared = {name: options.pop(name) for name in RUN_OPTIONS}
-        with _user_errors():
+        with boundary.user_errors():
             configs = run_options(**shared)
         return command(configs, **options)
 
@@ -198,7 +162,7 @@ def train(
 
     Example: forecast train datasets/sine.csv --cell all
     """
-    with _user_errors(resumable=True):
+    with boundary.user_errors(resumable=True):
         configs = [dataclasses.replace(c, train=dataclasses.replace(c.train, intervals=tuple(interval or ())))
                    for c in configs]
         from forecast import commands
@@ -218,7 +182,7 @@ def backtest(
 
     Example: forecast backtest datasets/electricity_demand_halfhourly.csv --cell all --folds 5
     """
-    with _user_errors():
+    with boundary.user_errors():
         from forecast import commands
 
         commands.backtest(configs, folds, out, plot)
@@ -234,7 +198,7 @@ def compare(
 
     Example: forecast compare runs/sine-rnn runs/sine-lstm runs/sine-gru
     """
-    with _user_errors():
+    with boundary.user_errors():
         from forecast import commands
 
         commands.compare(list(runs or []), runs_dir, out)
@@ -254,7 +218,7 @@ def predict(
 
     Example: forecast predict runs/sine-lstm datasets/sine.csv --steps 50 --plot plots/sine_forecast.png
     """
-    with _user_errors():
+    with boundary.user_errors():
         from forecast import commands
 
         commands.predict(run, data, out, steps, target, plot, device)
@@ -266,7 +230,7 @@ def info() -> None:
 
     Example: forecast info
     """
-    with _user_errors():
+    with boundary.user_errors():
         from forecast import commands
 
         commands.info()
@@ -283,7 +247,7 @@ def datasets(
     """
     if ctx.invoked_subcommand is not None:
         return
-    with _user_errors():
+    with boundary.user_errors():
         from forecast import commands
 
         commands.list_datasets(folder)
@@ -304,14 +268,12 @@ def datasets_make(
 
     Example: forecast datasets make sine --rows 2000 --noise 0.05 --seed 0 --out datasets/sine.csv
     """
-    with _user_errors():
+    with boundary.user_errors():
         from forecast import commands
 
         commands.make_dataset(kind.value, out, rows, noise, period, drift, seed)
 
 
 def main() -> None:
-    for stream in (sys.stdout, sys.stderr):  # names that are not valid UTF-8 print escaped, never crash a command
-        with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors="backslashreplace")
-    app(prog_name="forecast")
+    with boundary.process():
+        app(prog_name="forecast")

@@ -14,6 +14,10 @@ from forecast.config import DeviceChoice, Parallel, RunConfig
 from forecast.errors import ForecastError
 
 
+MAX_STEPS = 10_000  # predict --steps: each recursive step is one model call
+MAX_ROWS = 10_000_000  # datasets make --rows: about 300 MB of CSV
+
+
 def warn(notes: tuple[str, ...] | list[str]) -> None:
     for note in notes:
         sys.stderr.write(f"Warning: {note}\n")
@@ -159,8 +163,9 @@ def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str
         check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")))
 
     info = artifacts.read_run(run)
-    if steps is not None and steps < 1:
-        raise ForecastError(f"--steps must be at least 1 (got {steps})")
+    if steps is not None and not 1 <= steps <= MAX_STEPS:
+        raise ForecastError(f"--steps must lie between 1 and {MAX_STEPS:,} (got {steps:,}); a forecast fed on its own "
+                            "output that far ahead has no skill left, and computing it would take hours")
     from forecast.prepare import load_new_series
 
     # Bad data fails here, before the backend loads.
@@ -223,6 +228,9 @@ def list_datasets(folder: Path) -> None:
 def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int) -> None:
     if rows < 2 or period < 2 or noise < 0:
         raise ForecastError("--rows and --period must be at least 2 and --noise at least 0")
+    if rows > MAX_ROWS:
+        raise ForecastError(f"--rows must be at most {MAX_ROWS:,} (got {rows:,}); larger synthetic series belong in a "
+                            "script of your own")
     from forecast.datasets import make_series
     from forecast.files import check_output, write_csv
 

@@ -15,6 +15,9 @@ SCHEMA_VERSION = 3  # 3: scaler.json names its normalisation `normalize` (global
 # outside the training range; else global.
 RANDOM_WALK_RATIO = 0.5
 OUTSIDE_SHARE = 0.25
+# Beyond these a model takes hours per epoch on any device, or more memory than a machine has.
+MAX_UNITS = 4096
+MAX_LAYERS = 32
 
 
 class Cell(str, enum.Enum):
@@ -145,10 +148,10 @@ class ModelConfig:
     recurrent_dropout: float = 0.0  # above 0 the fused cuDNN kernel cannot be used
 
     def __post_init__(self) -> None:
-        if self.units < 1:
-            raise ForecastError(f"--units must be at least 1 (got {self.units})")
-        if self.layers < 1:
-            raise ForecastError(f"--layers must be at least 1 (got {self.layers})")
+        if not 1 <= self.units <= MAX_UNITS:
+            raise ForecastError(f"--units must lie between 1 and {MAX_UNITS:,} (got {self.units:,})")
+        if not 1 <= self.layers <= MAX_LAYERS:
+            raise ForecastError(f"--layers must lie between 1 and {MAX_LAYERS} (got {self.layers:,})")
         for name in ("dropout", "recurrent_dropout"):
             value = getattr(self, name)
             if not 0 <= value < 1:

@@ -44,8 +44,12 @@ def split_series(n: int, cfg: DataConfig, window: WindowConfig) -> Split:
     split = _split_rows(n, cfg.val_frac, cfg.test_frac)
     if _split_ok(split, window):
         return split
-    need = n
-    while not _split_ok(_split_rows(need, cfg.val_frac, cfg.test_frac), window) and need < 10 * n + 10**7:
+    # From bounds without rounding, each ceil() costs at most a row: a few steps at most, whatever the lookback.
+    lookback, horizon = window.lookback, window.horizon
+    # Lower bounds, a row below each to absorb float rounding: train <= n(1 - v - t); ceil(n v) >= H iff n v > H - 1.
+    need = max(n, math.ceil((lookback + horizon) / (1 - cfg.val_frac - cfg.test_frac)) - 1,
+               math.floor((horizon - 1) / cfg.val_frac), math.floor((horizon - 1) / cfg.test_frac))
+    while not _split_ok(_split_rows(need, cfg.val_frac, cfg.test_frac), window):
         need += 1
     sizes = split.sizes()
     raise DataError(

@@ -79,7 +79,9 @@ TRAIN = [
     ("horizon 0", ROWS.encode(), ["--horizon", "0"], "--horizon must be at least 1 (got 0)"),
     ("epochs 0", ROWS.encode(), ["--epochs", "0"], "--epochs must be at least 1 (got 0)"),
     ("batch size 0", ROWS.encode(), ["--batch-size", "0"], "--batch-size must be at least 1 (got 0)"),
-    ("units 0", ROWS.encode(), ["--units", "0"], "--units must be at least 1 (got 0)"),
+    ("units 0", ROWS.encode(), ["--units", "0"], "--units must lie between 1 and 4,096 (got 0)"),
+    ("a million units", ROWS.encode(), ["--units", "1000000"], "--units must lie between 1 and 4,096 (got 1,000,000)"),
+    ("a thousand layers", ROWS.encode(), ["--layers", "1000"], "--layers must lie between 1 and 32 (got 1,000)"),
     ("dropout 1", ROWS.encode(), ["--dropout", "1"], "--dropout must lie in [0, 1) (got 1.0)"),
     ("recurrent dropout 1", ROWS.encode(), ["--recurrent-dropout", "1"],
      "--recurrent-dropout must lie in [0, 1) (got 1.0)"),
@@ -192,7 +194,12 @@ PREDICT = [
      "column `value` not found in {tmp}/new.csv; available: z"),
     ("CSV shorter than the lookback", lambda run, tmp: [str(run), _write(tmp, "value\n" + "1\n" * 5)],
      "{tmp}/new.csv has 5 rows, fewer than the run's lookback (20); give at least 20 rows"),
-    ("--steps 0", lambda run, tmp: [str(run), "{csv}", "--steps", "0"], "--steps must be at least 1 (got 0)"),
+    ("--steps 0", lambda run, tmp: [str(run), "{csv}", "--steps", "0"],
+     "--steps must lie between 1 and 10,000 (got 0); a forecast fed on its own output that far ahead has no skill "
+     "left, and computing it would take hours"),
+    ("--steps a billion", lambda run, tmp: [str(run), "{csv}", "--steps", "1000000000"],
+     "--steps must lie between 1 and 10,000 (got 1,000,000,000); a forecast fed on its own output that far ahead has "
+     "no skill left, and computing it would take hours"),
 ]
 
 

@@ -1,0 +1,66 @@
+"""The one boundary between the tool and its user: a user mistake (ForecastError) or a fault of the machine (a full
+or read-only disk) becomes one `Error: ...` line on stderr and exit code 1; Ctrl-C and SIGTERM one line and exit
+code 130 or 143. Anything else is a bug and keeps its traceback. No Typer here: the CLI wraps each command in it."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+
+from forecast.errors import ForecastError, os_error_message, printable
+
+
+class Terminated(BaseException):
+    """SIGTERM, turned into an exception so that clean-up code runs as for Ctrl-C."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+def _exit(line: str, code: int):
+    sys.stderr.write(printable(line) + "\n")
+    sys.stderr.flush()
+    raise SystemExit(code)
+
+
+def stopped(exc: BaseException, resumable: bool = False):
+    what = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
+    _exit(f"{what}: no half-written run was published (finished runs are complete); continue a training with the "
+          "same command and --resume" if resumable else
+          f"{what}: stopped before finishing; no output was left half-written",
+          143 if isinstance(exc, Terminated) else 130)
+
+
+@contextlib.contextmanager
+def user_errors(resumable: bool = False) -> Iterator[None]:
+    """Around a command: its user mistakes, machine faults and interruptions as one line and an exit code."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    except ForecastError as exc:
+        _exit(f"Error: {exc}", 1)
+    except OSError as exc:
+        if (message := os_error_message(exc)) is None:
+            raise
+        _exit(f"Error: {message}" + ("; an interrupted training continues with the same command and --resume"
+                                     if resumable else ""), 1)
+    except (KeyboardInterrupt, Terminated) as exc:
+        stopped(exc, resumable)
+
+
+@contextlib.contextmanager
+def process() -> Iterator[None]:
+    """Around the whole program: printable output whatever the names, and SIGTERM answered from the start."""
+    for stream in (sys.stdout, sys.stderr):  # names that are not valid UTF-8 print escaped, never crash a command
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    except Terminated as exc:  # outside a command's own boundary, while the options are read
+        stopped(exc)
