@@ -1,3 +1,3 @@
-from forecast.cli import app
+from forecast.cli import main
 
-app(prog_name="forecast")
+main()

@@ -8,6 +8,7 @@ import contextlib
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 
 from forecast.errors import ForecastError, os_error_message, printable
@@ -35,13 +36,22 @@ def stopped(exc: BaseException, resumable: bool = False):
           143 if isinstance(exc, Terminated) else 130)
 
 
+def quiet_warnings() -> None:
+    """Library warnings that would stand before a command's one line and say nothing the tool does not: numpy's
+    overflow in data it then refuses, matplotlib's missing glyphs for characters its font lacks."""
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+
+
 @contextlib.contextmanager
 def user_errors(resumable: bool = False) -> Iterator[None]:
     """Around a command: its user mistakes, machine faults and interruptions as one line and an exit code."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        yield
+        with warnings.catch_warnings():
+            quiet_warnings()
+            yield
     except ForecastError as exc:
         _exit(f"Error: {exc}", 1)
     except OSError as exc:

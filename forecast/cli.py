@@ -73,7 +73,7 @@ def _cells(choices: list[CellChoice]) -> list[Cell]:
     return chosen
 
 
-DataArg = Annotated[Path, typer.Argument(help="CSV file with one row per time step.", show_default=False)]
+DataArg = Annotated[Path, typer.Argument(help="CSV file with one row per time step (plain, or gzip/bz2/xz/zip-compressed).", show_default=False)]
 DeviceOpt = Annotated[DeviceChoice, typer.Option(help="auto: a GPU when Keras sees one; cpu; gpu (an error without one).")]
 NORMALIZE_HELP = (
     "global: one scaler fit on the training part; window: each window relative to its last target value, so models "
@@ -90,8 +90,8 @@ def run_options(
     features: Annotated[list[str] | None, typer.Option(help="Extra input columns (repeat, or comma-separated); default none, univariate.")] = None,
     lookback: Annotated[int, typer.Option(help="Past steps the model reads for each forecast.")] = WindowConfig.lookback,
     horizon: Annotated[int, typer.Option(help="Steps ahead forecast from each origin.")] = WindowConfig.horizon,
-    units: Annotated[int, typer.Option(help="Units in each recurrent layer.")] = ModelConfig.units,
-    layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = ModelConfig.layers,
+    units: Annotated[int, typer.Option(help="Units in each recurrent layer (at most 4,096).")] = ModelConfig.units,
+    layers: Annotated[int, typer.Option(help="Stacked recurrent layers (at most 32).")] = ModelConfig.layers,
     dropout: Annotated[float, typer.Option(help="Dropout after each recurrent layer (keeps the fused cuDNN kernel).")] = ModelConfig.dropout,
     recurrent_dropout: Annotated[float, typer.Option(help="Dropout on the recurrent state inside LSTM/GRU; above 0 it disables the fused cuDNN kernel, so GPU training is several times slower.")] = ModelConfig.recurrent_dropout,
     strategy: Annotated[Strategy, typer.Option(help="direct: a Dense(horizon) head; recursive: a one-step model rolled forward on its own forecasts.")] = ModelConfig.strategy,
@@ -209,7 +209,7 @@ def predict(
     run: Annotated[Path, typer.Argument(help="Run folder written by `forecast train`.", show_default=False)],
     data: Annotated[Path, typer.Argument(help="CSV with the run's columns (it may be another series).", show_default=False)],
     out: Annotated[Path, typer.Option(help="Predictions CSV (long form: origin, step, timestamp, forecast, actual, error, baselines, interval bounds).")] = Path("predictions.csv"),
-    steps: Annotated[int | None, typer.Option(help="Forecast N steps beyond the last row (recursively past the trained horizon; univariate runs).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Forecast N steps beyond the last row, at most 10,000 (recursively past the trained horizon; univariate runs).")] = None,
     target: Annotated[str | None, typer.Option(help="Column of DATA to use as the run's target, when its name differs.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw history, forecasts, intervals and the future part to this PNG.")] = None,
     device: DeviceOpt = DeviceChoice.auto,
@@ -257,7 +257,7 @@ def datasets(
 def datasets_make(
     kind: Annotated[Generator, typer.Argument(help="Which series to generate.")],
     out: Annotated[Path, typer.Option(help="CSV file to write.")],
-    rows: Annotated[int, typer.Option(help="Number of rows.")] = 2000,
+    rows: Annotated[int, typer.Option(help="Number of rows (at most 10,000,000).")] = 2000,
     noise: Annotated[float, typer.Option(help="Standard deviation of the Gaussian noise (randomwalk: of each step).")] = 0.05,
     period: Annotated[int, typer.Option(help="Period of the seasonal cycle, in rows (sine, trend).")] = 24,
     drift: Annotated[float, typer.Option(help="Change per row: the walk's drift, or the trend's slope.")] = 0.0,

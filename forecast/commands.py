@@ -90,7 +90,7 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path) ->
     check_backend()
     data = Path(configs[0].data.path)
     check_output(out_csv, "--out", ((data, "the input data"),))
-    check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")))
+    check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")), ".png")
 
     out, prep = describe_data(configs[0])
     plan_folds(len(prep.series), folds, configs[0].data, configs[0].window)  # too many folds fails now
@@ -119,7 +119,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
     from forecast import artifacts
     from forecast.files import check_output
 
-    check_output(figure, "--out")
+    check_output(figure, "--out", suffix=".png")
 
     paths = paths or artifacts.list_runs(runs_dir)
     if not paths:
@@ -160,7 +160,7 @@ def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str
     check_backend()
     check_output(out_csv, "--out", ((data, "the input data"),))
     if plot is not None:
-        check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")))
+        check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")), ".png")
 
     info = artifacts.read_run(run)
     if steps is not None and not 1 <= steps <= MAX_STEPS:

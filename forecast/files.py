@@ -21,15 +21,15 @@ TMP_EXTRA = len(TMP_PREFIX) + 9  # the temporary file beside an output is .tmp-N
 RUN_MARKERS = ("config.json", "model.keras")  # a folder holding both is a run folder
 
 
-def check_output(path: Path, option: str, not_to: tuple[tuple[Path, str], ...] = ()) -> None:
+def check_output(path: Path, option: str, not_to: tuple[tuple[Path, str], ...] = (), suffix: str = ".csv") -> None:
     """Before any work: a file can be written at `path`, and it is none of `not_to` ((path, what it is) pairs,
     such as the input data) and not inside a run folder."""
     shown = printable(path)
     if path.name in ("", ".", ".."):
-        raise ForecastError(f"{option} {shown!r} is not a file name; give a file path, e.g. {option} out.csv")
+        raise ForecastError(f"{option} {shown!r} is not a file name; give a file path, e.g. {option} out{suffix}")
     if path.is_dir():
         raise ForecastError(f"{option} {shown} is a folder; give a file path inside it, e.g. {option} "
-                            f"{printable(path / 'out')}{path.suffix or '.csv'}")
+                            f"{printable(path / 'out')}{suffix}")
     if path.exists() and not path.is_file():
         raise ForecastError(f"{option} {shown} is not a regular file; give the path of a file to write")
     for other, what in not_to:

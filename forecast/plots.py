@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from forecast.baselines import LABELS, baseline_label
+from forecast.errors import printable
 from forecast.files import atomic_path
 
 PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
@@ -48,8 +49,8 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
         ax.plot(forecast_time, naive, color="tab:gray", lw=0.8, ls=":", label=LABELS["naive"])
     if future is not None and len(future):
         ax.plot(future_time, future, color="tab:red", lw=1.4, label=f"future ({len(future)} steps)")
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
+    ax.set_title(printable(title))  # names may hold bytes that are not UTF-8: matplotlib cannot draw them
+    ax.set_ylabel(printable(ylabel))
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
 
@@ -57,8 +58,8 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
 def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) -> None:
     """Train (solid) and validation (dashed) MSE per epoch, one colour per run, log scale."""
     for name, hist in histories.items():
-        ax.plot(hist["epoch"], hist["loss"], color=colors[name], lw=1.5, label=f"{name} train")
-        ax.plot(hist["epoch"], hist["val_loss"], color=colors[name], lw=1.5, ls="--", label=f"{name} val")
+        ax.plot(hist["epoch"], hist["loss"], color=colors[name], lw=1.5, label=printable(f"{name} train"))
+        ax.plot(hist["epoch"], hist["val_loss"], color=colors[name], lw=1.5, ls="--", label=printable(f"{name} val"))
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
@@ -99,7 +100,7 @@ def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, l
                    color=color, linewidths=2, zorder=3, label=LABELS[name])
     for xi, value in zip(x, mse):
         ax.annotate(f"{value:.4g}", (xi, value), ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
+    ax.set_xticks(x, [printable(n) for n in names], rotation=20, ha="right", fontsize=8)
     top = max([*mse, *(v for values in baselines.values() for v in values)])
     ax.set_ylim(0, top * 1.22)  # room for the legend above the markers
     ax.set_ylabel("test MSE (original units)")
@@ -112,7 +113,7 @@ def plot_by_fold(ax, per_fold: pd.DataFrame, metric: str, season: int) -> None:
     models = [m for m in per_fold["model"].unique() if m not in BASELINE_STYLES]
     for i, model in enumerate(models):
         rows = per_fold[per_fold["model"] == model]
-        ax.plot(rows["fold"], rows[metric], color=PALETTE[i % len(PALETTE)], lw=2, marker="o", label=model)
+        ax.plot(rows["fold"], rows[metric], color=PALETTE[i % len(PALETTE)], lw=2, marker="o", label=printable(model))
     for name, (color, ls) in BASELINE_STYLES.items():
         rows = per_fold[per_fold["model"] == name]
         ax.plot(rows["fold"], rows[metric], color=color, ls=ls, lw=1.2, marker=".", label=baseline_label(name, season))

@@ -90,9 +90,9 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
         col = int(np.argmax(bad))
         raise DataError(f"column `{shorten(series.columns[col])}` of {data.path} cannot be scaled precisely in float32 "
                         f"(--normalize {normalize.value}): its values reach {np.abs(model_values[:, col]).max():.3g} "
-                        f"while its spread on the training part is {scaler.std[col]:.3g}; change its units"
-                        + (" or use --normalize global" if normalize is Normalize.window else
-                           " or use --normalize window"))
+                        f"while its spread on the training part is {scaler.std[col]:.3g}; "
+                        + ("use --transform diff or --normalize global" if normalize is Normalize.window else
+                           "use --normalize window or change its units"))
     windows = {part: Windows(scaled, window.lookback, window.horizon,
                              part_origins(split.bounds(part), window.lookback, window.horizon), normalize)
                for part in PARTS}

@@ -51,7 +51,7 @@ def trained(tmp_path_factory) -> Trained:
 
 
 def copy_run(src: Path, dst: Path) -> Path:
-    dst.mkdir()
+    dst.mkdir(parents=True)
     for f in src.iterdir():
         (dst / f.name).write_bytes(f.read_bytes())
     return dst

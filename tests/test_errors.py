@@ -2,6 +2,10 @@
 where, and the fix, and leaves no run folder. docs/errors.md lists the same catalogue (tests/test_docs.py checks)."""
 
 
+import io
+import math
+import zipfile
+
 import pytest
 from typer.testing import CliRunner
 
@@ -12,6 +16,21 @@ from tests.conftest import copy_run
 runner = CliRunner()
 DAYS = "\n".join(f"2024-01-{d:02d},{d}" for d in range(1, 29))
 ROWS = "t,y\n" + DAYS + "\n"
+
+
+LEVEL = "y\n" + "".join(f"{1e35 + 1e20 * i!r}\n" for i in range(300))
+SINE120 = "y\n" + "".join(f"{math.sin(i / 3):.6f}\n" for i in range(120))
+
+
+def _zip_of_two() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.csv", "y\n1\n")
+        archive.writestr("b.csv", "y\n2\n")
+    return buffer.getvalue()
+
+
+ZIP_OF_TWO = _zip_of_two()
 
 
 def dates(n: int) -> str:
@@ -106,6 +125,39 @@ TRAIN = [
     ("--device gpu without a GPU", ("y\n" + "1\n" * 100).encode(), ["--device", "gpu", "--lookback", "5"],
      "--device gpu, but Keras' tensorflow backend sees no GPU; use --device auto or cpu, or install GPU support "
      "with pip install -e '.[gpu]'"),
+    ("--name with a slash", ROWS.encode(), ["--name", "../escape"],
+     "--name '../escape' is not one folder name; give a plain name such as --name sine-lstm"),
+    ("--name starting with a dot", ROWS.encode(), ["--name", ".hidden"],
+     "--name '.hidden' starts with a dot, which hides the run and is kept for temporary folders; drop the dot"),
+    ("--name too long for the file system", ROWS.encode(), ["--name", "x" * 250],
+     "the run name " + "x" * 40 + "... (210 more characters) is 250 bytes long; the file system allows 241 for a "
+     "run name; pass a shorter --name"),
+    ("--runs-dir that is a file", ROWS.encode(), ["--runs-dir", "{p}"],
+     "--runs-dir: {p} is a file, not a folder; choose another location"),
+    ("standard input as the data", None, ["-"],
+     "reading the data from standard input (-) is not supported; save it to a CSV file and pass its path"),
+    ("a zstd-compressed file", b"\x28\xb5\x2f\xfd" + b"\x00" * 16, [],
+     "{p} is zstd-compressed, which this tool does not read; decompress it (zstd -d) first, or compress it with "
+     "gzip, bz2, xz or zip"),
+    ("a zip archive of two files", ZIP_OF_TWO, [], "{p} is a zip archive of 2 files; it must hold exactly one CSV"),
+    ("a damaged gzip file", b"\x1f\x8b\x08\x00broken", [],
+     "{p} looks gzip-compressed but cannot be decompressed (Compressed file ended before the end-of-stream marker "
+     "was reached); check the file, or decompress it yourself"),
+    ("values too large to square", b"y\n1e200\n-3e200\n", [],
+     "column `y` in {p} has values up to 3e+200 in magnitude; squared errors and variances overflow beyond about "
+     "1e154, so the tool takes at most 1e+150: divide the column by 1e197 (or change its units)"),
+    ("a level far beyond its steps, normalised per window", LEVEL.encode(), ["--lookback", "10", "--normalize",
+                                                                            "window"],
+     "column `y` of {p} cannot be scaled precisely in float32 (--normalize window): its values reach 1e+35 while "
+     "its spread on the training part is 9.11e+18; use --transform diff or --normalize global"),
+    ("an interval level the validation part cannot support", SINE120.encode(), ["--lookback", "10", "--interval",
+                                                                               "0.95"],
+     "--interval 0.95 needs at least 19 validation windows for split-conformal bounds; the validation part has 18; "
+     "lower the level, or raise --val-frac (or use more data)"),
+    ("a lookback of a billion", ("y\n" + "1\n" * 50).encode(), ["--lookback", "1000000000"],
+     "{p} has 50 rows, too few for --lookback 1000000000 + --horizon 1: the parts have train 34, val 8, test 8 rows, "
+     "and training needs at least 1000000001 train rows and 1 in val and test; use at least 1428571431 rows, or a "
+     "smaller --lookback/--horizon"),
 ]
 
 
@@ -115,6 +167,9 @@ BACKTEST = [
      "fewer than lookback + horizon = 6 rows; use --folds 6 or less"),
     ("zero folds", ("y\n" + "1\n" * 100).encode(), ["--folds", "0", "--lookback", "5"],
      "--folds must be at least 1 (got 0)"),
+    ("--out is the input data", ROWS.encode(), ["--out", "{p}"], "--out {p} is the input data; write to another file"),
+    ("--plot is a folder", ROWS.encode(), ["--plot", "{d}"],
+     "--plot {d} is a folder; give a file path inside it, e.g. --plot {d}/out.png"),
 ]
 
 
@@ -128,11 +183,14 @@ def test_train_catalogue(tmp_path, command, case, content, extra, message):
     runs = tmp_path / "runs"
     where = ["--runs-dir", str(runs)] if command == "train" else ["--out", str(runs / "b.csv"), "--plot",
                                                                   str(runs / "b.png")]
+    extra = [a.format(p=path, d=tmp_path) for a in extra]
+    if extra[:1] == ["-"]:  # the data argument itself
+        path, extra = "-", extra[1:]
     result = runner.invoke(app, [command, str(path), *where, *extra])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
-    assert lines == ["Error: " + message.format(p=path)]
+    assert lines == ["Error: " + message.format(p=path, d=tmp_path)]
     assert not runs.exists() or list(runs.iterdir()) == []
 
 
@@ -200,6 +258,34 @@ PREDICT = [
     ("--steps a billion", lambda run, tmp: [str(run), "{csv}", "--steps", "1000000000"],
      "--steps must lie between 1 and 10,000 (got 1,000,000,000); a forecast fed on its own output that far ahead has "
      "no skill left, and computing it would take hours"),
+    ("--out is the input data", lambda run, tmp: [str(run), "{csv}", "--out", "{csv}"],
+     "--out {csv} is the input data; write to another file"),
+    ("--out inside the run folder", lambda run, tmp: [str(run), "{csv}", "--out", str(run / "p.csv")],
+     "--out {run}/p.csv lies inside the run folder {run}, which holds only what `forecast train` wrote; write it "
+     "outside the run folder"),
+    ("--plot is the --out file", lambda run, tmp: [str(run), "{csv}", "--out", str(tmp / "p.csv"), "--plot",
+                                                   str(tmp / "p.csv")],
+     "--plot {tmp}/p.csv is the --out file; write to another file"),
+    ("metrics.json that is a list", lambda run, tmp: [str(_replace(run, tmp, "metrics.json", "[]")), "{csv}"],
+     "run folder {tmp}/copy has a malformed file (metrics.json must be a JSON object (it is [])); train it again"),
+    ("scaler.json that is null", lambda run, tmp: [str(_replace(run, tmp, "scaler.json", "null")), "{csv}"],
+     "run folder {tmp}/copy has a malformed file (scaler.json must be a JSON object (it is None)); train it again"),
+    ("a lookback of 0 in config.json", lambda run, tmp: [str(_edit(run, tmp, "config.json", '"lookback": 20',
+                                                                     '"lookback": 0')), "{csv}"],
+     "run folder {tmp}/copy has a malformed file (config.json options: --lookback must be at least 1 (got 0)); "
+     "train it again"),
+    ("a text horizon in config.json", lambda run, tmp: [str(_edit(run, tmp, "config.json", '"horizon": 1',
+                                                                    '"horizon": "1"')), "{csv}"],
+     "run folder {tmp}/copy has a malformed file (config.json options.window.horizon must be a whole number (it is "
+     "'1')); train it again"),
+    ("a NaN score in metrics.json", lambda run, tmp: [str(_edit(run, tmp, "metrics.json", '"mse": ', '"mse": NaN, '
+                                                                  '"was": ', count=1)), "{csv}"],
+     "run folder {tmp}/copy has a malformed file (metrics.json test.model.mse must be a finite number (it is nan)); "
+     "train it again"),
+    ("history.csv without val_loss", lambda run, tmp: [str(_replace(run, tmp, "history.csv", "epoch,loss\n1,0.5\n")),
+                                                        "{csv}"],
+     "run folder {tmp}/copy has a malformed file (history.csv lacks the column val_loss (it has epoch, loss)); "
+     "train it again"),
 ]
 
 
@@ -209,9 +295,17 @@ def _without(run, tmp, name):
     return dst
 
 
-def _edit(run, tmp, name, old, new):
+def _edit(run, tmp, name, old, new, count=-1):
     dst = copy_run(run, tmp / "copy")
-    (dst / name).write_text((dst / name).read_text().replace(old, new))
+    text = (dst / name).read_text()
+    assert old in text
+    (dst / name).write_text(text.replace(old, new, count))
+    return dst
+
+
+def _replace(run, tmp, name, text):
+    dst = copy_run(run, tmp / "copy")
+    (dst / name).write_text(text)
     return dst
 
 
@@ -226,14 +320,15 @@ def test_predict_catalogue(trained, tmp_path, case, args, message):
     run_dir, csv = trained.runs / "sine-lstm", trained.csv
     argv = [a.format(csv=csv) for a in args(run_dir, tmp_path)]
     out = tmp_path / "p.csv"
-    result = runner.invoke(app, ["predict", *argv, "--out", str(out)])
+    result = runner.invoke(app, ["predict", *argv, *([] if "--out" in argv else ["--out", str(out)])])
     assert result.exit_code == 1, result.output
-    assert result.stderr.strip().splitlines() == ["Error: " + message.format(tmp=tmp_path, csv=csv)]
-    assert not out.exists()
+    assert result.stderr.strip().splitlines() == ["Error: " + message.format(tmp=tmp_path, csv=csv, run=run_dir)]
+    assert not out.exists() and not (run_dir / "p.csv").exists()
+    assert csv.read_text().startswith("timestamp,value")  # the input is untouched
 
 
 def catalogue() -> list[tuple[str, str]]:
     """(input, message) rows for docs/errors.md (docs/make_errors_table.py writes them there)."""
-    return ([(c[0], c[3].format(p="data.csv")) for c in TRAIN]
-            + [(f"backtest: {c[0]}", c[3].format(p="data.csv")) for c in BACKTEST]
-            + [(f"predict: {c[0]}", c[2].format(tmp="...", csv="data.csv")) for c in PREDICT])
+    return ([(c[0], c[3].format(p="data.csv", d="plots")) for c in TRAIN]
+            + [(f"backtest: {c[0]}", c[3].format(p="data.csv", d="plots")) for c in BACKTEST]
+            + [(f"predict: {c[0]}", c[2].format(tmp="...", csv="data.csv", run="runs/sine-lstm")) for c in PREDICT])
