@@ -11,7 +11,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 
-from forecast.errors import ForecastError, os_error_message, printable
+from forecast.errors import ForecastError, os_error_message, printable, quiet_warnings
 
 
 class Terminated(BaseException):
@@ -34,13 +34,6 @@ def stopped(exc: BaseException, resumable: bool = False):
           "same command and --resume" if resumable else
           f"{what}: stopped before finishing; no output was left half-written",
           143 if isinstance(exc, Terminated) else 130)
-
-
-def quiet_warnings() -> None:
-    """Library warnings that would stand before a command's one line and say nothing the tool does not: numpy's
-    overflow in data it then refuses, matplotlib's missing glyphs for characters its font lacks."""
-    warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
-    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ that keep such a line printable and short whatever the input (undecodable names,
 from __future__ import annotations
 
 import errno
+import warnings
 
 
 class ForecastError(Exception):
@@ -49,3 +50,10 @@ def os_error_message(exc: OSError) -> str | None:
     if exc.errno in NOT_WRITABLE:
         return f"cannot write{where}: {exc.strerror}; choose a writable location"
     return None
+
+
+def quiet_warnings() -> None:
+    """Library warnings that would stand before a command's one line and say nothing the tool does not: numpy's
+    overflow in data it then refuses, matplotlib's missing glyphs for characters its font lacks."""
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font")

@@ -28,8 +28,9 @@ def _worker(events, key: str, fn: Callable, job) -> None:
     os.environ.update(ONE_THREAD)
     try:
         from forecast.backend import load_keras
-        from forecast.errors import ForecastError
+        from forecast.errors import ForecastError, quiet_warnings
 
+        quiet_warnings()  # this process's stderr is the user's terminal too
         load_keras()
 
         def on_epoch(epoch: int, logs: dict, seconds: float) -> None:

@@ -318,3 +318,29 @@ def test_a_full_disk_in_any_command_that_writes(trained, tmp_path, monkeypatch, 
     line = one_error(runner.invoke(app, args))
     assert line == "Error: no space left on the device; free some space and run the command again"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_a_folder_that_cannot_be_written_is_named_before_any_work(tmp_path, monkeypatch):
+    csv = tmp_path / "data.csv"
+    csv.write_text(sine_rows())
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == locked else real_access(p, mode))
+    for args, option in ((["train", str(csv), "--runs-dir", str(locked / "runs")], "--runs-dir"),
+                         (["backtest", str(csv), "--out", str(locked / "b.csv")], "--out"),
+                         (["datasets", "make", "sine", "--out", str(locked / "s.csv")], "--out")):
+        assert one_error(runner.invoke(app, args)) == (
+            f"Error: {option}: cannot write into {locked} (permission denied); choose a writable folder")
+    assert list(locked.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_library_warnings_never_reach_the_user(tmp_path):
+    path = tmp_path / "station.csv"
+    pd.DataFrame({"温度": np.sin(np.arange(300) / 3)}).to_csv(path, index=False)  # glyphs the plot font lacks
+    proc = subprocess.run([sys.executable, "-m", "forecast", "train", str(path), "--runs-dir", str(tmp_path / "runs"),
+                           *QUICK], capture_output=True, text=True, env=ENV, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # pytest would capture warnings in-process: this is what a user's terminal gets
+    assert (tmp_path / "runs" / "station-rnn" / "forecast.png").exists()
