@@ -27,6 +27,18 @@ def seasonal_naive(target: np.ndarray, origins: np.ndarray, horizon: int, lookba
     return np.asarray(target, dtype=np.float64)[rows]
 
 
+def seasonal_difference(target: np.ndarray, origins: np.ndarray, horizon: int, lookback: int = 1,
+                        season: int = 1) -> np.ndarray:
+    """Last season's shape moved to the current level, the forecast of ARIMA(0,1,0)(0,1,0)m:
+    ŷ[t+h] = y[t] + y[t+h-m*k] - y[t-m*k] with k = ceil(h/m)."""
+    y = np.asarray(target, dtype=np.float64)
+    h = np.arange(1, horizon + 1)
+    back = season * np.ceil(h / season).astype(int)  # m*k, in [h, h + m)
+    rows = origins[:, None] - back[None, :]
+    assert rows.min(initial=0) >= 0, "origins must have m*ceil(h/m) rows of history"
+    return y[origins][:, None] + y[rows + h[None, :]] - y[rows]
+
+
 def window_mean(target: np.ndarray, origins: np.ndarray, horizon: int, lookback: int = 1,
                 season: int = 1) -> np.ndarray:
     """Mean of the lookback window: ŷ[t+h] = mean(y[t-L+1 .. t])."""
@@ -42,16 +54,24 @@ def drift(target: np.ndarray, origins: np.ndarray, horizon: int, lookback: int =
     return y[origins][:, None] + slope[:, None] * np.arange(1, horizon + 1)[None, :]
 
 
-BASELINES = {"naive": naive, "seasonal_naive": seasonal_naive, "mean": window_mean, "drift": drift}
-# How every table, legend and message names them (the seasonal naive with its season: "seasonal m=24").
-LABELS = {"naive": "naive", "seasonal_naive": "seasonal", "mean": "mean", "drift": "drift"}
-# History each needs before an origin, beyond the origin itself: a season, or the lookback window.
-HISTORY = {"naive": lambda lookback, season: 0, "seasonal_naive": lambda lookback, season: season - 1,
-           "mean": lambda lookback, season: lookback - 1, "drift": lambda lookback, season: lookback - 1}
+BASELINES = {"naive": naive, "seasonal_naive": seasonal_naive, "seasonal_diff": seasonal_difference,
+             "mean": window_mean, "drift": drift}
+# The three simple references every score is shown next to; mean and drift are context.
+REFERENCES = ("naive", "seasonal_naive", "seasonal_diff")
+SEASONAL = ("seasonal_naive", "seasonal_diff")
+# How every table, legend and message names them (seasonal ones with their season: "seasonal m=24").
+LABELS = {"naive": "naive", "seasonal_naive": "seasonal", "seasonal_diff": "seasonal diff", "mean": "mean",
+          "drift": "drift"}
+
+
+def history(name: str, lookback: int, season: int, horizon: int) -> int:
+    """The earliest origin (row) from which a baseline has the history it reads."""
+    return {"naive": 0, "seasonal_naive": season - 1, "seasonal_diff": season * -(-horizon // season),
+            "mean": lookback - 1, "drift": lookback - 1}[name]
 
 
 def baseline_label(name: str, season: int) -> str:
-    return LABELS[name] + (f" m={season}" if name == "seasonal_naive" else "")
+    return LABELS[name] + (f" m={season}" if name in SEASONAL else "")
 
 
 def baseline_forecasts(target: np.ndarray, origins: np.ndarray, horizon: int, lookback: int, season: int,
@@ -61,14 +81,20 @@ def baseline_forecasts(target: np.ndarray, origins: np.ndarray, horizon: int, lo
     out = {}
     for name in names:
         values = np.full((len(origins), horizon), np.nan)
-        ok = origins >= HISTORY[name](lookback, season)
+        ok = origins >= history(name, lookback, season, horizon)
         if ok.any():
             values[ok] = BASELINES[name](target, origins[ok], horizon, lookback, season)
         out[name] = values
     return out
 
 
-def check_season(season: int, train_rows: int, path: str) -> None:
+def check_season(season: int, train_rows: int, path: str, horizon: int = 1) -> None:
+    """Every scored origin (the validation and test parts) has the history the seasonal references read."""
     if season >= train_rows:
         raise DataError(f"--season {season} is longer than the training part of {path} ({train_rows} rows); "
                         f"use a season under {train_rows}, or more data")
+    back = history("seasonal_diff", 1, season, horizon)
+    if back >= train_rows:
+        raise DataError(f"--season {season} with --horizon {horizon} makes the seasonal difference read {back} rows "
+                        f"back, more than the training part of {path} ({train_rows} rows); use a shorter season or "
+                        "horizon, or more data")

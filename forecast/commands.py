@@ -117,6 +117,7 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path) ->
 def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
     """Loss curves and test MSE of runs side by side; the table sorted by test MSE."""
     from forecast import artifacts
+    from forecast.baselines import REFERENCES
     from forecast.files import check_output
 
     check_output(figure, "--out", suffix=".png")
@@ -143,7 +144,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
     plots.plot_losses(ax_loss, {n: i.history for n, i in zip(names, infos, strict=True)}, colors)
     plots.plot_test_mse(ax_bar, names, [i.metrics["test"]["model"]["mse"] for i in infos],
                         {b: [i.metrics["test"]["baselines"][b]["mse"] for i in infos]
-                         for b in ("naive", "seasonal_naive")}, colors)
+                         for b in REFERENCES}, colors)
     plots.save_figure(fig, figure)
     out = report.console()
     report.compare_table(out, names, infos)
@@ -176,6 +177,7 @@ def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str
     start_backend(device)
     from forecast import predict as forecasting
     from forecast import report
+    from forecast.baselines import LABELS, REFERENCES
     from forecast.files import write_csv
 
     result = forecasting.predict_series(info, series, scaled, steps)
@@ -185,8 +187,8 @@ def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str
               f"(lookback {info.config.window.lookback}, horizon {info.config.window.horizon}) -> {out_csv}")
     if result.scores is not None:
         parts = [f"{label} MSE {report.fmt(m['mse'])}, MAE {report.fmt(m['mae'])}"
-                 for label, m in (("model", result.scores["model"]), ("naive", result.scores["naive"]),
-                                  ("seasonal naive", result.scores["seasonal_naive"])) if m is not None]
+                 for label, m in (("model", result.scores["model"]),
+                                  *((LABELS[r], result.scores[r]) for r in REFERENCES)) if m is not None]
         out.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
     if plot is not None:
         forecasting.plot_predictions(result, series, info, plot)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from forecast.errors import ForecastError
 
-SCHEMA_VERSION = 3  # 3: scaler.json names its normalisation `normalize` (global|window), as the flag does
+SCHEMA_VERSION = 4  # 4: the seasonal difference among the baselines; 3: scaler.json's `normalize` (global|window)
 
 # The rule of `--normalize auto`, chosen by measurement (benchmarks/normalize.md): window when the training part
 # wanders like a random walk (variance ratio above RANDOM_WALK_RATIO at the lookback lag; measured 0.67-1.16 on

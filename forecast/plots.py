@@ -69,7 +69,8 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) 
     ax.legend(fontsize=7, ncol=2)
 
 
-BASELINE_STYLES = {"naive": ("black", "-"), "seasonal_naive": ("tab:gray", "--"), "mean": ("tab:olive", ":"),
+BASELINE_STYLES = {"naive": ("black", "-"), "seasonal_naive": ("tab:gray", "--"), "seasonal_diff": ("tab:purple", "--"),
+                   "mean": ("tab:olive", ":"),
                    "drift": ("tab:brown", "-.")}
 
 
@@ -96,7 +97,7 @@ def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, l
     ax.bar(x, mse, color=[colors[n] for n in names])
     for name, values in baselines.items():
         color, _ = BASELINE_STYLES[name]
-        ax.scatter(x, values, marker="_" if name == "naive" else "x", s=900 if name == "naive" else 80,
+        ax.scatter(x, values, marker={"naive": "_", "seasonal_naive": "x"}.get(name, "+"), s=900 if name == "naive" else 80,
                    color=color, linewidths=2, zorder=3, label=LABELS[name])
     for xi, value in zip(x, mse):
         ax.annotate(f"{value:.4g}", (xi, value), ha="center", va="bottom", fontsize=8)

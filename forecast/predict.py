@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import artifacts, plots
-from forecast.baselines import baseline_forecasts
+from forecast.baselines import REFERENCES, baseline_forecasts
 from forecast.config import Strategy
 from forecast.data import Series
 from forecast.dates import extend_time
@@ -19,8 +19,8 @@ from forecast.evaluate import forecast_table, interval_bands, interval_bounds, t
 from forecast.prepare import to_target
 from forecast.windows import Windows, forecast_origins
 
-# The baselines beside a prediction: the two that need no lookback of their own.
-PREDICT_BASELINES = ("naive", "seasonal_naive")
+# The baselines beside a prediction: the three simple references.
+PREDICT_BASELINES = REFERENCES
 
 
 @dataclass(frozen=True)

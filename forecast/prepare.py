@@ -76,7 +76,7 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
                    split: Split) -> Prepared:
     """Scaler, windows and season for a given split (a fold of a backtest, or the usual three parts)."""
     season = data.season or infer_season(series.freq)
-    check_season(season, split.train_end, data.path)
+    check_season(season, split.train_end, data.path, window.horizon)
     train_values = model_values[:split.train_end]
     normalize, why = data.normalize, ""
     if normalize is Normalize.auto:

@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from forecast.baselines import LABELS, baseline_label
+from forecast.baselines import LABELS, REFERENCES, baseline_label
 
 
 def console(stderr: bool = False):
@@ -106,13 +106,13 @@ def compare_table(out, names: list[str], infos) -> None:
     one_file = len(files) == 1
     title = "Runs by test MSE (original units; ratio = MSE / naive MSE)" + (f" on {files.pop()}" if one_file else "")
     columns = ("run", "cell") + (() if one_file else ("data",))
-    t = table(title, columns + ("epochs", "test MSE", "naive", "seasonal", "ratio", "MASE"), len(columns))
+    references = tuple(LABELS[r] for r in REFERENCES)
+    t = table(title, columns + ("epochs", "test MSE", *references, "ratio", "MASE"), len(columns))
     for name, info in sorted(zip(names, infos), key=lambda pair: pair[1].metrics["test"]["model"]["mse"]):
         m, base = info.metrics["test"]["model"], info.metrics["test"]["baselines"]
         data_col = () if one_file else (Path(info.meta["data"]["path"]).name,)
         t.add_row(name, info.config.model.cell.value, *data_col, str(info.metrics["epochs_run"]), fmt(m["mse"]),
-                  fmt(base["naive"]["mse"]), fmt(base["seasonal_naive"]["mse"]), ratio(m["mse"], base["naive"]["mse"]),
-                  opt(m["mase"]))
+                  *(fmt(base[r]["mse"]) for r in REFERENCES), ratio(m["mse"], base["naive"]["mse"]), opt(m["mase"]))
     out.print(t)
 
 

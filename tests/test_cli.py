@@ -53,7 +53,7 @@ def test_train_all_writes_a_complete_run_per_cell(trained):
         assert metrics["n_windows"] == 60
         preds = pd.read_csv(run / "test_predictions.csv")
         assert list(preds.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive",
-                                       "seasonal_naive", "mean", "drift"]
+                                       "seasonal_naive", "seasonal_diff", "mean", "drift"]
         assert len(preds) == 60 and preds["actual"].notna().all()
         assert preds["timestamp"].iloc[0] == "2024-01-15 04:00:00"  # row 340, the first test row
         assert ((preds["actual"] - preds["forecast"]) ** 2).mean() == pytest.approx(metrics["model"]["mse"])
@@ -85,7 +85,7 @@ def test_predict_every_origin_and_steps_beyond_the_end(trained, tmp_path):
     result = run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--steps", "30", "--out", out, "--plot", plot)
     preds = pd.read_csv(out)
     assert list(preds.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive",
-                                   "seasonal_naive"]
+                                   "seasonal_naive", "seasonal_diff"]
     # origins 19..398 forecast one step each; the last origin (row 399) forecasts 30 steps recursively
     assert len(preds) == 380 + 30 and preds["origin"].nunique() == 381
     future = preds[preds["actual"].isna()]
@@ -94,7 +94,14 @@ def test_predict_every_origin_and_steps_beyond_the_end(trained, tmp_path):
     # recursive forecasts of a clean sine stay on the wave
     truth = np.sin(2 * np.pi * np.arange(400, 430) / 20)
     assert np.abs(future["forecast"].to_numpy() - truth).max() < 0.25
-    assert "model MSE" in result.stdout and "naive MSE" in result.stdout
+    assert "model MSE" in result.stdout and "naive MSE" in result.stdout and "seasonal diff MSE" in result.stdout
+    # season 24 (hourly): the seasonal naive needs origins from row 23, the seasonal difference from row 24
+    y = np.sin(2 * np.pi * np.arange(400) / 20)
+    rows = preds.iloc[:10]  # origins 19..28, one step each
+    assert rows["seasonal_naive"].isna().tolist() == [True] * 4 + [False] * 6
+    assert rows["seasonal_diff"].isna().tolist() == [True] * 5 + [False] * 5
+    assert rows["seasonal_naive"].iloc[4] == pytest.approx(y[0]) and rows["seasonal_diff"].iloc[5] == pytest.approx(
+        y[24] + y[1] - y[0])
     assert plot.read_bytes()[:4] == b"\x89PNG"
 
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast.baselines import drift, naive, seasonal_naive, window_mean
+from forecast.baselines import drift, naive, seasonal_difference, seasonal_naive, window_mean
 from forecast.dates import infer_season
 from forecast.metrics import (
     conformal_quantiles,
@@ -73,6 +73,33 @@ def test_seasonal_naive_repeats_the_last_season():
     # season 3, origin 4: steps 1..4 take rows 2, 3, 4, 2+3=5? no: row t+h-3*ceil(h/3) -> 2, 3, 4, 2
     np.testing.assert_array_equal(seasonal_naive(TARGET, np.array([4]), 4, season=3), [[12, 13, 14, 12]])
     np.testing.assert_array_equal(seasonal_naive(TARGET, np.array([4]), 2, season=1), naive(TARGET, np.array([4]), 2))
+
+
+def test_seasonal_difference_moves_last_season_to_the_current_level():
+    # y = 3, 1, 4, 1, 5, 9, 2, 6 at rows 0..7; season 3, origin 6 (y = 2), horizon 4:
+    # h=1: k=1, y6 + y4 - y3 = 2 + 5 - 1 = 6;  h=2: y6 + y5 - y3 = 2 + 9 - 1 = 10;  h=3: y6 + y6 - y3 = 3;
+    # h=4: k=2, y6 + y4 - y0 = 2 + 5 - 3 = 4
+    y = np.array([3, 1, 4, 1, 5, 9, 2, 6], dtype=float)
+    np.testing.assert_array_equal(seasonal_difference(y, np.array([6]), 4, season=3), [[6, 10, 3, 4]])
+    # season 1: k = h, y[t] + y[t] - y[t-h], a straight line through the last two steps' ends
+    np.testing.assert_array_equal(seasonal_difference(y, np.array([7]), 2, season=1), [[6 + 6 - 2, 6 + 6 - 9]])
+    # a series that repeats its season on a rising level is forecast exactly
+    t = np.arange(40.0)
+    y = 0.5 * t + np.tile([0.0, 3.0, -1.0, 2.0], 10)
+    origins = np.arange(20, 30)
+    future = y[origins[:, None] + np.arange(1, 7)[None, :]]
+    np.testing.assert_allclose(seasonal_difference(y, origins, 6, season=4), future)
+
+
+def test_baselines_without_enough_history_are_missing_only_there():
+    from forecast.baselines import baseline_forecasts, history
+
+    y = np.arange(30.0)
+    assert history("seasonal_diff", 10, 7, 9) == 14  # k = ceil(9/7) = 2 seasons back
+    out = baseline_forecasts(y, np.arange(30), 9, 10, 7)
+    assert np.isnan(out["seasonal_diff"][:14]).all() and not np.isnan(out["seasonal_diff"][14:]).any()
+    assert np.isnan(out["seasonal_naive"][:6]).all() and not np.isnan(out["seasonal_naive"][6:]).any()
+    assert not np.isnan(out["naive"]).any() and np.isnan(out["mean"][:9]).all()
 
 
 def test_window_mean_and_drift_use_the_lookback():

@@ -64,7 +64,7 @@ def test_recursive_strategy_with_intervals_end_to_end(tmp_path):
     run = runs / "s-gru"
     metrics = json.loads((run / "metrics.json").read_text())["test"]
     assert metrics["horizon"] == 6 and len(metrics["by_step"]) == 6 and metrics["season"] == 24
-    assert set(metrics["baselines"]) == {"naive", "seasonal_naive", "mean", "drift"}
+    assert set(metrics["baselines"]) == {"naive", "seasonal_naive", "seasonal_diff", "mean", "drift"}
     # 6 steps ahead on a sine; a 4-epoch model under window scaling (weaker on stationary series, see the
     # normalisation benchmark) still beats the naive forecast clearly
     assert metrics["model"]["mse"] < 0.8 * metrics["baselines"]["naive"]["mse"]
@@ -114,7 +114,7 @@ def test_backtest_end_to_end(tmp_path):
     result = ok("backtest", csv, "--cell", "rnn", "--cell", "gru", "--folds", "3", "--out", out, "--plot", plot,
                 "--test-frac", "0.1", "--normalize", "window", *TINY)
     table = pd.read_csv(out)
-    models = {"rnn", "gru", "naive", "seasonal_naive", "mean", "drift"}
+    models = {"rnn", "gru", "naive", "seasonal_naive", "seasonal_diff", "mean", "drift"}
     per_fold = table[~table["fold"].isin(["mean", "std"])]
     assert set(per_fold["model"]) == models and sorted(per_fold["fold"].astype(int).unique()) == [1, 2, 3]
     assert per_fold["windows"].astype(int).eq(40).all()  # blocks of 40 rows, horizon 1: 40 origins each
