@@ -190,6 +190,12 @@ def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str
                  for label, m in (("model", result.scores["model"]),
                                   *((LABELS[r], result.scores[r]) for r in REFERENCES)) if m is not None]
         out.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
+        for level, iv in result.scores["intervals"].items():
+            out.print(f"{float(level):.0%} interval covers {iv['coverage']:.1%} of the {iv['n']} actuals within the "
+                      f"trained horizon (split-conformal, from the run's validation part)")
+    if info.intervals and steps is not None and steps > info.config.window.horizon:
+        out.print(f"steps {info.config.window.horizon + 1}..{steps} lie beyond the trained horizon "
+                  f"({info.config.window.horizon}): they have no interval bounds (empty in {out_csv.name})")
     if plot is not None:
         forecasting.plot_predictions(result, series, info, plot)
         out.print(f"plot: {plot}")

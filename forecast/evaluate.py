@@ -105,15 +105,23 @@ def forecast_table(time: pd.Index, target: np.ndarray, origins: np.ndarray, fore
     return table
 
 
-def table_scores(table: pd.DataFrame, baselines: tuple[str, ...]) -> dict | None:
+def table_scores(table: pd.DataFrame, baselines: tuple[str, ...], intervals: tuple[str, ...] = ()) -> dict | None:
     """MSE, MAE, ... of the forecasts and of each baseline column where the table has actuals (None without);
-    a baseline is scored where it has a value, and is None where it has none."""
+    a baseline is scored where it has a value, and is None where it has none. For each interval level ("0.9"),
+    the share of actuals inside its bounds and how many had bounds ("coverage", "n")."""
     known = table["actual"].notna()
     if not known.any():
         return None
     rows = table[known]
-    scores = {"n": int(known.sum()), "model": score(rows["actual"], rows["forecast"])}
+    scores = {"n": int(known.sum()), "model": score(rows["actual"], rows["forecast"]), "intervals": {}}
     for name in baselines:
         has = rows[name].notna()
         scores[name] = score(rows.loc[has, "actual"], rows.loc[has, name]) if has.any() else None
+    for level in intervals:
+        pct = f"{float(level) * 100:g}"
+        lower, upper = rows[f"lower_{pct}"], rows[f"upper_{pct}"]
+        has = lower.notna()
+        if has.any():
+            inside = (rows["actual"][has] >= lower[has]) & (rows["actual"][has] <= upper[has])
+            scores["intervals"][level] = {"coverage": float(inside.mean()), "n": int(has.sum())}
     return scores

@@ -67,7 +67,7 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
     table = pd.concat([forecast_table(time, target, o, f, {
         **baseline_forecasts(target, o, f.shape[1], lookback, season, PREDICT_BASELINES),
         **interval_bounds(f, info.intervals)}) for o, f in parts if len(o)], ignore_index=True)
-    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES))
+    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)))
 
 
 def plot_predictions(result: Prediction, series: Series, info: artifacts.RunInfo, path: Path) -> None:

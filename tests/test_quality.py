@@ -80,8 +80,13 @@ def test_recursive_strategy_with_intervals_end_to_end(tmp_path):
     assert (preds["lower_90"] <= preds["lower_50"]).all() and (preds["upper_50"] <= preds["upper_90"]).all()
     # predict: intervals for every step of the horizon, none past it
     out = tmp_path / "p.csv"
-    ok("predict", run, csv, "--steps", "10", "--out", out, "--plot", tmp_path / "p.png")
+    result = ok("predict", run, csv, "--steps", "10", "--out", out, "--plot", tmp_path / "p.png")
     preds = pd.read_csv(out)
+    scored = preds[preds["actual"].notna() & preds["lower_90"].notna()]
+    inside = ((scored["actual"] >= scored["lower_90"]) & (scored["actual"] <= scored["upper_90"])).mean()
+    assert (f"90% interval covers {inside:.1%} of the {len(scored)} actuals within the trained horizon "
+            "(split-conformal, from the run's validation part)") in result.stdout
+    assert "steps 7..10 lie beyond the trained horizon (6): they have no interval bounds (empty in p.csv)" in result.stdout
     future = preds[preds["origin"] == preds["origin"].iloc[-1]]  # the last origin: all in the future
     assert future["actual"].isna().all()
     assert future["step"].tolist() == list(range(1, 11))
