@@ -3,41 +3,66 @@ its test block and forecasts every origin in the block; models and baselines are
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pandas as pd
 
 from forecast.backend import Device
 from forecast.config import RunConfig
-from forecast.data import load_csv
-from forecast.evaluate import baseline_scores
-from forecast.prepare import prepare_series, transform_series
-from forecast.split import plan_folds
+from forecast.evaluate import baseline_scores, baselines_on_test, forecast_table, interval_bounds
+from forecast.prepare import Prepared, plan_folds_of, prepare_series
 from forecast.train import train_cell
 
 METRICS = ("mse", "rmse", "mae", "mape", "smape", "mase")
+COUNTS = ("train_rows", "val_rows", "windows")
 
 
-def run_backtest(configs: list[RunConfig], folds: int, tracker,
-                 device: Device) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """(per-fold scores, summary by model, season): every cell and baseline on every fold's test windows."""
+@dataclass(frozen=True)
+class Backtest:
+    per_fold: pd.DataFrame  # a row per fold and model: scores, interval coverage, the fold's rows and dates
+    summary: pd.DataFrame  # mean and sd over folds per model
+    forecasts: pd.DataFrame  # every fold's test forecasts, long form, with fold and model columns
+    season: int
+
+
+def run_backtest(configs: list[RunConfig], folds: int, tracker, device: Device,
+                 on_fold: Callable[[int, Prepared], None] = lambda k, prep: None) -> Backtest:
+    """Every cell and baseline on every fold's test windows; each fold decides its own automatic choices
+    (normalisation) on its own training and validation rows, and `on_fold` hears of them before it trains."""
     data, window = configs[0].data, configs[0].window
-    series, model_values = transform_series(load_csv(data), data.transform)
-    rows = []
+    series, model_values, splits = plan_folds_of(data, window, folds, configs[0].train.intervals)
+    rows, tables = [], []
     season = 1
-    for k, split in enumerate(plan_folds(len(series), folds, data, window), start=1):
+    for k, split in enumerate(splits, start=1):
         prep = prepare_series(series, model_values, data, window, split)
+        on_fold(k, prep)
         season = prep.season
         start, end = split.bounds("test")
-        fold = {"fold": k, "train_rows": split.train_end, "test_start": str(series.time[start]),
-                "test_end": str(series.time[end - 1]), "windows": len(prep.windows["test"])}
+        fold = {"fold": k, "train_rows": split.train_end, "val_rows": split.val_end - split.train_end,
+                "test_start": str(series.time[start]), "test_end": str(series.time[end - 1]),
+                "windows": len(prep.windows["test"]), "normalize": prep.normalize.value}
+        test, target = prep.windows["test"], prep.raw_target()
+        references = baselines_on_test(prep)
         scores = {}
         for cfg in configs:
-            with tracker.cell(f"{cfg.model.cell.value} {k}/{folds}") as on_epoch:
-                scores[cfg.model.cell.value] = train_cell(prep, cfg, device, on_epoch).metrics["test"]["model"]
-        baselines = baseline_scores(prep)
-        for model, s in {**scores, **baselines}.items():
-            rows.append({**fold, "model": model, **{m: s[m] for m in METRICS}})
+            cell = cfg.model.cell.value
+            with tracker.cell(f"{cell} {k}/{folds}") as on_epoch:
+                result = train_cell(prep, cfg, device, on_epoch)
+            scores[cell] = result.metrics["test"]
+            table = forecast_table(series.time, target, test.origins, result.test_forecast,
+                                   {**references, **interval_bounds(result.test_forecast, result.intervals)})
+            tables.append(table.assign(fold=k, model=cell))
+        for name, s in baseline_scores(prep).items():
+            scores[name] = {"model": s}
+        for model, s in scores.items():
+            coverage = {f"coverage_{float(level) * 100:g}": iv["coverage"]
+                        for level, iv in s.get("intervals", {}).items()}
+            rows.append({**fold, "model": model, **{m: s["model"][m] for m in METRICS}, **coverage})
     per_fold = pd.DataFrame(rows)
-    return per_fold, summarize(per_fold), season
+    forecasts = pd.concat(tables, ignore_index=True)
+    forecasts = forecasts[["fold", "model", *[c for c in forecasts.columns if c not in ("fold", "model")]]]
+    return Backtest(per_fold=per_fold, summary=summarize(per_fold), forecasts=forecasts, season=season)
 
 
 def summarize(per_fold: pd.DataFrame) -> pd.DataFrame:
@@ -51,11 +76,14 @@ def summarize(per_fold: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index().sort_values("mse_mean", ignore_index=True)
 
 
-def write_table(per_fold: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    """One CSV: a row per fold and model, then `mean` and `std` rows per model."""
+def write_table(per_fold: pd.DataFrame) -> pd.DataFrame:
+    """One CSV: a row per fold and model, then `mean` and `std` rows per model; counts stay whole numbers."""
+    scores = [c for c in per_fold.columns if c in METRICS or c.startswith("coverage_")]
     rows = [per_fold]
     for stat in ("mean", "std"):
-        agg = per_fold.groupby("model", sort=False)[list(METRICS)].agg(stat).reset_index()
+        agg = per_fold.groupby("model", sort=False)[scores].agg(stat).reset_index()
         rows.append(agg.assign(fold=stat))
-    return pd.concat(rows, ignore_index=True)[["fold", "model", *METRICS, "train_rows", "test_start", "test_end",
-                                                "windows"]]
+    table = pd.concat(rows, ignore_index=True)
+    for count in COUNTS:
+        table[count] = table[count].astype("Int64")
+    return table[["fold", "model", *scores, *COUNTS, "test_start", "test_end", "normalize"]]

@@ -4,7 +4,6 @@ within forecast.boundary, which turns a user mistake into one `Error: ...` line 
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import inspect
 from collections.abc import Callable
@@ -111,6 +110,7 @@ def run_options(
     encoding: Annotated[str, typer.Option(help="Text encoding of the CSV, e.g. latin-1 (a UTF-8 byte-order mark is handled).")] = DataConfig.encoding,
     delimiter: Annotated[str | None, typer.Option(help="Field delimiter; default: detected among , ; tab |.")] = None,
     decimal: Annotated[str | None, typer.Option(help="Decimal mark, . or ,; default: , when fields are not comma-separated and numbers use commas.")] = None,
+    interval: Annotated[list[float] | None, typer.Option(help="Prediction-interval level in (0, 1), e.g. 0.9; repeat for several. Split-conformal per horizon step, from validation residuals (backtest: each fold's own).")] = None,
     device: DeviceOpt = TrainConfig.device,
     jit: Annotated[Jit, typer.Option(help="XLA compilation: auto (where it measured faster: LSTM/GRU on the CPU for trainings of at least 100,000 windows x epochs; never where it would block the GPU's cuDNN kernel; always with JAX), on, off.")] = TrainConfig.jit,
     precision: Annotated[Precision, typer.Option(help="mixed: float16 recurrent layers with float32 weights and output layer, for GPUs with tensor cores; float32 on a CPU.")] = TrainConfig.precision,
@@ -122,7 +122,8 @@ def run_options(
         decimal=decimal, fill=fill, dedupe=dedupe, transform=transform, season=season, normalize=normalize)
     window = WindowConfig(lookback=lookback, horizon=horizon)
     training = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, patience=patience,
-                           seed=seed, device=device, steps_per_epoch=steps_per_epoch, jit=jit, precision=precision)
+                           seed=seed, device=device, intervals=tuple(interval or ()), steps_per_epoch=steps_per_epoch,
+                           jit=jit, precision=precision)
     return [RunConfig(data=data_config, window=window, train=training,
                       model=ModelConfig(cell=c, units=units, layers=layers, dropout=dropout, strategy=strategy,
                                         recurrent_dropout=recurrent_dropout))
@@ -152,7 +153,6 @@ def with_run_options(command: Callable) -> Callable:
 @with_run_options
 def train(
     configs: list[RunConfig],
-    interval: Annotated[list[float] | None, typer.Option(help="Prediction-interval level in (0, 1), e.g. 0.9; repeat for several. Split-conformal per horizon step, from validation residuals.")] = None,
     parallel: Annotated[Parallel, typer.Option(help="Train the cells of one command in parallel processes, one thread each: auto (on a multi-core CPU with TensorFlow when the training is long enough to repay loading TensorFlow in each process, see benchmarks/defaults.md), on, off.")] = Parallel.auto,
     runs_dir: Annotated[Path, typer.Option(help="Folder that receives the run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option(help="Run name (with several cells: NAME-CELL); default DATA-CELL, made unique.")] = None,
@@ -163,8 +163,6 @@ def train(
     Example: forecast train datasets/sine.csv --cell all
     """
     with boundary.user_errors(resumable=True):
-        configs = [dataclasses.replace(c, train=dataclasses.replace(c.train, intervals=tuple(interval or ())))
-                   for c in configs]
         from forecast import commands
 
         commands.train(configs, runs_dir, name, resume, parallel)
@@ -177,6 +175,7 @@ def backtest(
     folds: Annotated[int, typer.Option(help="Test blocks at the end of the series, each --test-frac of its rows; each fold retrains on everything before its block.")] = 5,
     out: Annotated[Path, typer.Option(help="CSV of scores per fold and model, then mean and std rows.")] = Path("backtest.csv"),
     plot: Annotated[Path, typer.Option(help="Figure of scores by fold.")] = Path("plots/backtest.png"),
+    forecasts: Annotated[Path, typer.Option(help="Every fold's test forecasts in the long form of `predict`, with a fold and a model column.")] = Path("backtest_forecasts.csv"),
 ) -> None:
     """Rolling-origin backtest: retrain on an expanding window and score every origin of each test block.
 
@@ -185,7 +184,7 @@ def backtest(
     with boundary.user_errors():
         from forecast import commands
 
-        commands.backtest(configs, folds, out, plot)
+        commands.backtest(configs, folds, out, plot, forecasts)
 
 
 @app.command(cls=_Command)

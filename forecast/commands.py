@@ -24,8 +24,9 @@ def warn(notes: tuple[str, ...] | list[str]) -> None:
         sys.stderr.flush()
 
 
-def describe_data(cfg: RunConfig):
-    """Load, check and describe the data before the backend loads, so bad data fails fast: (console, Prepared)."""
+def describe_data(cfg: RunConfig, per_fold: bool = False):
+    """Load, check and describe the data before the backend loads, so bad data fails fast: (console, Prepared).
+    With `per_fold` (a backtest) the automatic normalisation is left to each fold, which says its own."""
     from forecast.prepare import prepare
     from forecast.report import console
 
@@ -40,21 +41,11 @@ def describe_data(cfg: RunConfig):
               + f"; lookback {cfg.window.lookback}, horizon {cfg.window.horizon}")
     how = "--season" if cfg.data.season else (f"inferred from {series.freq}" if series.freq else "no frequency")
     norm = prep.normalize.value + (f" (auto: {prep.normalize_reason})" if prep.normalize_reason else "")
+    if per_fold:
+        norm = f"{cfg.data.normalize.value} (each fold decides on its own rows)" if prep.normalize_reason else norm
     out.print(f"season {prep.season} ({how}); transform {cfg.data.transform.value}; normalize {norm}; "
               f"strategy {cfg.model.strategy.value}")
     return out, prep
-
-
-def check_intervals(levels: tuple[float, ...], val_windows: int) -> None:
-    """Split-conformal bounds at a level need enough validation windows; say so before training, not with
-    infinite widths after it."""
-    from forecast.metrics import conformal_min_windows
-
-    for level in levels:
-        if val_windows < (need := conformal_min_windows(level)):
-            raise ForecastError(f"--interval {level:g} needs at least {need} validation windows for split-conformal "
-                                f"bounds; the validation part has {val_windows}; lower the level, or raise --val-frac "
-                                "(or use more data)")
 
 
 def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> None:
@@ -67,7 +58,9 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     check_folder(runs_dir, "--runs-dir")
     runs.run_names(configs[0].data.path, configs, name)  # a bad --name fails now, not after the training
     out, prep = describe_data(configs[0])
-    check_intervals(configs[0].train.intervals, len(prep.windows["val"]))
+    from forecast.metrics import check_interval_windows
+
+    check_interval_windows(configs[0].train.intervals, len(prep.windows["val"]))
     from forecast.backend import choose_device, compute_notes, training_work
 
     work = training_work(len(prep.windows["train"]), configs[0].train)
@@ -81,19 +74,22 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     out.print("runs: " + ", ".join(str(r.path) for r in results))
 
 
-def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path) -> None:
-    """Retrain every config on each fold of a rolling-origin backtest; write the scores and their figure."""
+def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, forecasts: Path) -> None:
+    """Retrain every config on each fold of a rolling-origin backtest; write the scores, forecasts and figure."""
     from forecast.backend import check_backend
     from forecast.files import check_output
-    from forecast.split import plan_folds
 
     check_backend()
     data = Path(configs[0].data.path)
     check_output(out_csv, "--out", ((data, "the input data"),))
     check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")), ".png")
+    check_output(forecasts, "--forecasts", ((data, "the input data"), (out_csv, "the --out file"),
+                                            (plot, "the --plot file")))
+    out, prep = describe_data(configs[0], per_fold=True)
+    from forecast.prepare import plan_folds_of
 
-    out, prep = describe_data(configs[0])
-    plan_folds(len(prep.series), folds, configs[0].data, configs[0].window)  # too many folds fails now
+    # too many folds, or folds too small for --interval, fail now
+    plan_folds_of(configs[0].data, configs[0].window, folds, configs[0].train.intervals)
     from forecast.backend import compute_notes, start_backend, training_work
 
     device = start_backend(configs[0].train.device)
@@ -103,15 +99,26 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path) ->
     from forecast.backtest import run_backtest, write_table
     from forecast.files import write_csv
 
+    def on_fold(k: int, fold) -> None:
+        rows = fold.split.sizes()
+        norm = fold.normalize.value + (f" (auto: {fold.normalize_reason})" if fold.normalize_reason else "")
+        out.print(f"fold {k}/{folds}: train {rows['train']}, val {rows['val']}, test {rows['test']} rows "
+                  f"({fold.series.time[fold.split.val_end]} to {fold.series.time[fold.split.n - 1]}); normalize {norm}")
+
     with report.progress(out, configs[0].train.epochs) as tracker:
-        per_fold, summary, season = run_backtest(configs, folds, tracker, device)
-    write_csv(out_csv, write_table(per_fold, summary))
+        result = run_backtest(configs, folds, tracker, device, on_fold)
+    write_csv(out_csv, write_table(result.per_fold))
+    write_csv(forecasts, result.forecasts)
     fig, axes = plots.new_figure(2, width=13)
     for ax, metric in zip(axes, ("mse", "mase"), strict=True):
-        plots.plot_by_fold(ax, per_fold, metric, season)
+        plots.plot_by_fold(ax, result.per_fold, metric, result.season)
     plots.save_figure(fig, plot)
-    report.backtest_table(out, summary, folds, season)
-    out.print(f"scores: {out_csv}; figure: {plot}")
+    report.backtest_table(out, result.summary, folds, result.season)
+    for level in configs[0].train.intervals:
+        covered = result.per_fold[f"coverage_{level * 100:g}"].dropna()
+        out.print(f"{level:.0%} intervals cover {covered.mean():.1%} of the test values on average over folds and "
+                  f"cells (lowest {covered.min():.1%})")
+    out.print(f"scores: {out_csv}; forecasts: {forecasts}; figure: {plot}")
 
 
 def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from forecast.errors import ForecastError
+
 
 def _err(y_true, y_pred) -> np.ndarray:
     return np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
@@ -97,3 +99,13 @@ def conformal_min_windows(level: float) -> int:
     while math.ceil((n + 1) * level) > n:
         n += 1
     return n
+
+
+def check_interval_windows(levels: tuple[float, ...], val_windows: int, where: str = "the validation part") -> None:
+    """Split-conformal bounds at a level need enough validation windows: an error before training, not infinite
+    widths after it."""
+    for level in levels:
+        if val_windows < (need := conformal_min_windows(level)):
+            raise ForecastError(f"--interval {level:g} needs at least {need} validation windows for split-conformal "
+                                f"bounds; {where} has {val_windows}; lower the level, or raise --val-frac "
+                                "(or use more data)")

@@ -16,9 +16,9 @@ from forecast.csvfile import read_frame
 from forecast.data import Series, load_csv
 from forecast.dates import infer_season
 from forecast.errors import DataError, shorten
-from forecast.metrics import naive_scale
+from forecast.metrics import check_interval_windows, naive_scale
 from forecast.scaling import Scaler, choose_normalize, outside_note
-from forecast.split import Split, split_series
+from forecast.split import Split, plan_folds, split_series
 from forecast.windows import Windows, part_origins
 
 PARTS = ("train", "val", "test")
@@ -122,3 +122,15 @@ def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: s
     if note:
         series = dataclasses.replace(series, notes=(*series.notes, note))
     return series, scaler.transform(model_values)
+
+
+def plan_folds_of(data: DataConfig, window: WindowConfig, folds: int,
+                  intervals: tuple[float, ...] = ()) -> tuple[Series, np.ndarray, list[Split]]:
+    """A backtest's series (in original units and transformed) and its folds; a fold too small for an --interval
+    level is an error before any training."""
+    series, model_values = transform_series(load_csv(data), data.transform)
+    splits = plan_folds(len(series), folds, data, window)
+    for k, split in enumerate(splits, start=1):
+        val_windows = len(part_origins(split.bounds("val"), window.lookback, window.horizon))
+        check_interval_windows(intervals, val_windows, f"fold {k}'s validation part")
+    return series, model_values, splits

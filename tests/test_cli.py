@@ -199,8 +199,8 @@ def test_train_and_backtest_share_every_data_model_and_training_option():
     train, backtest = _options("train"), _options("backtest")
     shared = {f"--{name.replace('_', '-')}" for name in RUN_OPTIONS} - {"--data"} | {"data", "-c"}
     assert shared <= train and shared <= backtest
-    assert train - backtest == {"--interval", "--parallel", "--runs-dir", "--name", "--resume"}
-    assert backtest - train == {"--folds", "--out", "--plot"}
+    assert train - backtest == {"--parallel", "--runs-dir", "--name", "--resume"}
+    assert backtest - train == {"--folds", "--out", "--plot", "--forecasts"}
 
 
 def test_run_options_become_configs_explicitly():

@@ -168,6 +168,10 @@ BACKTEST = [
     ("zero folds", ("y\n" + "1\n" * 100).encode(), ["--folds", "0", "--lookback", "5"],
      "--folds must be at least 1 (got 0)"),
     ("--out is the input data", ROWS.encode(), ["--out", "{p}"], "--out {p} is the input data; write to another file"),
+    ("an interval level a fold cannot support", SINE120.encode(), ["--lookback", "10", "--interval", "0.95",
+                                                                  "--folds", "2"],
+     "--interval 0.95 needs at least 19 validation windows for split-conformal bounds; fold 1's validation part has "
+     "13; lower the level, or raise --val-frac (or use more data)"),
     ("--plot is a folder", ROWS.encode(), ["--plot", "{d}"],
      "--plot {d} is a folder; give a file path inside it, e.g. --plot {d}/out.png"),
 ]

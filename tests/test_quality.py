@@ -115,9 +115,9 @@ def test_logdiff_forecasts_levels_in_original_units(tmp_path):
 @pytest.mark.slow
 def test_backtest_end_to_end(tmp_path):
     csv = noisy_sine(tmp_path / "s.csv", n=400)
-    out, plot = tmp_path / "bt.csv", tmp_path / "bt.png"
+    out, plot, forecasts = tmp_path / "bt.csv", tmp_path / "bt.png", tmp_path / "f.csv"
     result = ok("backtest", csv, "--cell", "rnn", "--cell", "gru", "--folds", "3", "--out", out, "--plot", plot,
-                "--test-frac", "0.1", "--normalize", "window", *TINY)
+                "--forecasts", forecasts, "--test-frac", "0.1", "--interval", "0.8", *TINY)
     table = pd.read_csv(out)
     models = {"rnn", "gru", "naive", "seasonal_naive", "seasonal_diff", "mean", "drift"}
     per_fold = table[~table["fold"].isin(["mean", "std"])]
@@ -127,6 +127,27 @@ def test_backtest_end_to_end(tmp_path):
     assert means.loc["rnn", "mse"] == pytest.approx(per_fold[per_fold["model"] == "rnn"]["mse"].mean())
     assert plot.read_bytes()[:4] == b"\x89PNG"
     assert "Backtest over 3 folds" in result.stdout and "seasonal m=24" in result.stdout
+    # counts are whole numbers in the file, empty (not NaN-floats) on the mean and std rows
+    lines = out.read_text().splitlines()
+    assert lines[0].split(",")[-6:-3] == ["train_rows", "val_rows", "windows"]
+    assert lines[1].split(",")[-6:-3] == ["238", "42", "40"] and lines[-1].split(",")[-6:-3] == ["", "", ""]
+    # each fold states its own choice, made on its own rows
+    header = [line for line in result.stdout.splitlines() if line.startswith("fold ")]
+    assert [line.split(":")[0] for line in header] == ["fold 1/3", "fold 2/3", "fold 3/3"]
+    assert header[0].startswith("fold 1/3: train 238, val 42, test 40 rows (2024-01-12 16:00:00 to 2024-01-14 "
+                                "07:00:00); normalize ")
+    assert "normalize auto (each fold decides on its own rows)" in result.stdout
+    # every fold's forecasts in the long form of predict, scored exactly as the table says
+    f = pd.read_csv(forecasts)
+    assert list(f.columns[:8]) == ["fold", "model", "origin", "step", "timestamp", "forecast", "actual", "error"]
+    assert {"naive", "seasonal_naive", "seasonal_diff", "lower_80", "upper_80"} <= set(f.columns)
+    assert len(f) == 3 * 2 * 40 and set(f["model"]) == {"rnn", "gru"}
+    fold2 = f[(f["fold"] == 2) & (f["model"] == "gru")]
+    row = per_fold[(per_fold["fold"].astype(int) == 2) & (per_fold["model"] == "gru")].iloc[0]
+    assert ((fold2["actual"] - fold2["forecast"]) ** 2).mean() == pytest.approx(row["mse"])
+    inside = ((fold2["actual"] >= fold2["lower_80"]) & (fold2["actual"] <= fold2["upper_80"])).mean()
+    assert row["coverage_80"] == pytest.approx(inside)
+    assert "80% intervals cover" in result.stdout
 
 
 @pytest.mark.slow
