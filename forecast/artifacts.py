@@ -197,7 +197,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 # The only layers `forecast train` builds; anything else in a model.keras did not come from this tool.
-ALLOWED_LAYERS = {"InputLayer", "SimpleRNN", "LSTM", "GRU", "Dropout", "Dense"}
+ALLOWED_LAYERS = {"InputLayer", "SimpleRNN", "LSTM", "GRU", "Dropout", "Dense", "Flatten", "Add", "Reference"}
 
 
 def _check_model_file(model_path: Path) -> None:
@@ -222,6 +222,8 @@ def _check_model_file(model_path: Path) -> None:
 def load_model(path: Path):
     """Load model.keras with safe mode on, so a file carrying code (a Lambda layer) is refused."""
     import keras
+
+    from forecast import models  # noqa: F401 - registers the Reference layer, the one layer of our own
 
     model_path = path / "model.keras"
     _check_model_file(model_path)

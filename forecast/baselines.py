@@ -70,6 +70,15 @@ def history(name: str, lookback: int, season: int, horizon: int) -> int:
             "mean": lookback - 1, "drift": lookback - 1}[name]
 
 
+# The references a model can start from (--anchor), by the baseline each reproduces.
+ANCHORS = {"naive": "naive", "seasonal": "seasonal_naive", "sdiff": "seasonal_diff"}
+
+
+def window_rows(anchor: str, season: int, horizon: int) -> int:
+    """The window rows a reference reads when a model computes it from its lookback window."""
+    return history(ANCHORS[anchor], 1, season, horizon) + 1
+
+
 def baseline_label(name: str, season: int) -> str:
     return LABELS[name] + (f" m={season}" if name in SEASONAL else "")
 

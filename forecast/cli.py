@@ -13,9 +13,11 @@ from typing import Annotated
 import typer
 import typer.core
 
+from forecast import boundary
 from forecast.config import (
     OUTSIDE_SHARE,
     RANDOM_WALK_RATIO,
+    Anchor,
     Cell,
     DataConfig,
     DeviceChoice,
@@ -31,7 +33,6 @@ from forecast.config import (
     Transform,
     WindowConfig,
 )
-from forecast import boundary
 
 
 class _NoBoolMetavar:
@@ -93,6 +94,8 @@ def run_options(
     layers: Annotated[int, typer.Option(help="Stacked recurrent layers (at most 32).")] = ModelConfig.layers,
     dropout: Annotated[float, typer.Option(help="Dropout after each recurrent layer (keeps the fused cuDNN kernel).")] = ModelConfig.dropout,
     recurrent_dropout: Annotated[float, typer.Option(help="Dropout on the recurrent state inside LSTM/GRU; above 0 it disables the fused cuDNN kernel, so GPU training is several times slower.")] = ModelConfig.recurrent_dropout,
+    anchor: Annotated[Anchor, typer.Option(help="Start from a reference forecast and learn a correction to it (the untrained model reproduces it; early stopping keeps it when no epoch beats it): naive, seasonal (naive), sdiff (seasonal difference), auto (the one with the lowest error on the training and validation origins), none.")] = ModelConfig.anchor,
+    linear: Annotated[bool, typer.Option("--linear/--no-linear", metavar="", help="Add a linear autoregressive path over the window beside the recurrent cell (starts at zero).")] = ModelConfig.linear,
     strategy: Annotated[Strategy, typer.Option(help="direct: a Dense(horizon) head; recursive: a one-step model rolled forward on its own forecasts.")] = ModelConfig.strategy,
     epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = TrainConfig.epochs,
     batch_size: Annotated[int, typer.Option(help="Windows per training batch (default chosen by measured time to accuracy, see benchmarks/defaults.md).")] = TrainConfig.batch_size,
@@ -126,7 +129,7 @@ def run_options(
                            jit=jit, precision=precision)
     return [RunConfig(data=data_config, window=window, train=training,
                       model=ModelConfig(cell=c, units=units, layers=layers, dropout=dropout, strategy=strategy,
-                                        recurrent_dropout=recurrent_dropout))
+                                        recurrent_dropout=recurrent_dropout, anchor=anchor, linear=linear))
             for c in _cells(cell)]
 
 

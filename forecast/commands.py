@@ -13,7 +13,6 @@ from pathlib import Path
 from forecast.config import DeviceChoice, Parallel, RunConfig
 from forecast.errors import ForecastError
 
-
 MAX_STEPS = 10_000  # predict --steps: each recursive step is one model call
 MAX_ROWS = 10_000_000  # datasets make --rows: about 300 MB of CSV
 
@@ -61,6 +60,12 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     from forecast.metrics import check_interval_windows
 
     check_interval_windows(configs[0].train.intervals, len(prep.windows["val"]))
+    from forecast.evaluate import choose_anchor
+
+    anchor, why = choose_anchor(prep, configs[0].model.anchor)  # an anchor the window cannot hold fails now
+    if anchor.value != "none":
+        out.print(f"anchor {anchor.value}" + (f" (auto: {why})" if why else "")
+                  + ("; linear path" if configs[0].model.linear else ""))
     from forecast.backend import choose_device, compute_notes, training_work
 
     work = training_work(len(prep.windows["train"]), configs[0].train)

@@ -84,6 +84,17 @@ class Parallel(str, enum.Enum):
     off = "off"
 
 
+class Anchor(str, enum.Enum):
+    """The reference a model starts from and corrects: auto picks one by its error on the training and validation
+    origins; none: the network forecasts on its own."""
+
+    auto = "auto"
+    none = "none"
+    naive = "naive"
+    seasonal = "seasonal"
+    sdiff = "sdiff"
+
+
 class Strategy(str, enum.Enum):
     """direct: a Dense(horizon) head; recursive: a one-step model rolled forward on its own forecasts."""
 
@@ -146,6 +157,8 @@ class ModelConfig:
     dropout: float = 0.0
     strategy: Strategy = Strategy.direct
     recurrent_dropout: float = 0.0  # above 0 the fused cuDNN kernel cannot be used
+    anchor: Anchor = Anchor.none  # the reference the output starts from (the untrained model reproduces it)
+    linear: bool = False  # a linear autoregressive path over the window beside the recurrent cell
 
     def __post_init__(self) -> None:
         if not 1 <= self.units <= MAX_UNITS:

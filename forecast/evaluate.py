@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.baselines import baseline_forecasts
+from forecast.baselines import ANCHORS, BASELINES, baseline_forecasts, history, window_rows
+from forecast.config import Anchor
+from forecast.errors import ForecastError
 from forecast.metrics import conformal_quantiles, coverage, score, score_by_step
 from forecast.prepare import Prepared
 from forecast.windows import Windows
@@ -125,3 +127,29 @@ def table_scores(table: pd.DataFrame, baselines: tuple[str, ...], intervals: tup
             inside = (rows["actual"][has] >= lower[has]) & (rows["actual"][has] <= upper[has])
             scores["intervals"][level] = {"coverage": float(inside.mean()), "n": int(has.sum())}
     return scores
+
+
+def choose_anchor(prep: Prepared, asked: Anchor) -> tuple[Anchor, str]:
+    """The reference a model starts from, and why. `auto` takes the one with the lowest mean absolute error over
+    every origin of the training and validation parts (the test part never decides), among those the lookback
+    window holds; an explicit one must fit in the window."""
+    window = prep.windows["train"]
+    lookback, horizon, season = window.lookback, window.horizon, prep.season
+    if asked is Anchor.none:
+        return asked, ""
+    if asked is not Anchor.auto:
+        need = window_rows(asked.value, season, horizon)
+        if need > lookback:
+            raise ForecastError(f"--anchor {asked.value} reads {need} rows of each window (season {season}, horizon "
+                                f"{horizon}); --lookback {lookback} is too short: use --lookback {need} or more")
+        return asked, ""
+    fits = [a for a in ANCHORS if window_rows(a, season, horizon) <= lookback and (season > 1 or a == "naive")]
+    y = prep.scaled[:, 0].astype(np.float64)  # the model's own units: the ranking is the same in any affine scale
+    first = max(history(ANCHORS[a], lookback, season, horizon) for a in fits)
+    origins = np.arange(max(first, lookback - 1), prep.split.val_end - horizon)
+    actual = np.lib.stride_tricks.sliding_window_view(y[1:], horizon)[origins]  # (n, horizon)
+    errors = {a: float(np.mean(np.abs(BASELINES[ANCHORS[a]](y, origins, horizon, lookback, season) - actual)))
+              for a in fits}
+    best = min(errors, key=errors.get)
+    shown = ", ".join(f"{a} {e:.3g}" for a, e in errors.items())
+    return Anchor(best), f"mean absolute error over {len(origins):,} training and validation origins: {shown}"

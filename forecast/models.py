@@ -1,17 +1,48 @@
-"""build_model: a stack of SimpleRNN, LSTM or GRU layers and a Dense(horizon) head, with the keras API only."""
+"""build_model: a stack of SimpleRNN, LSTM or GRU layers and a Dense(horizon) head, with the keras API only;
+optionally added to a simple reference forecast and a linear autoregressive path, both computed from the window."""
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from forecast.backend import FUSED
-from forecast.config import Cell, ModelConfig, WindowConfig
+from forecast.config import Anchor, Cell, ModelConfig, WindowConfig
 
 CELLS = {Cell.rnn: keras.layers.SimpleRNN, Cell.lstm: keras.layers.LSTM, Cell.gru: keras.layers.GRU}
 
 
+@keras.saving.register_keras_serializable(package="forecast")
+class Reference(keras.layers.Layer):
+    """A simple reference forecast of `horizon` steps from the window's target column (column 0), in the model's
+    scaled units: naive y[t], seasonal naive y[t+h-m*k], or seasonal difference y[t] + y[t+h-m*k] - y[t-m*k] with
+    k = ceil(h/m), as forecast.baselines computes them in original units. Linear in the window, so it holds for
+    globally scaled values and for offsets from the window's last value alike."""
+
+    def __init__(self, anchor: str, horizon: int, season: int, **kwargs):
+        super().__init__(**kwargs)
+        self.anchor, self.horizon, self.season = Anchor(anchor), horizon, season
+
+    def call(self, window):
+        y = window[:, :, 0]  # (batch, lookback)
+        last = window.shape[1] - 1
+        h = np.arange(1, self.horizon + 1)
+        back = self.season * np.ceil(h / self.season).astype("int32")  # m*k
+        repeated = keras.ops.repeat(y[:, last:], self.horizon, axis=1)  # (batch, horizon)
+        if self.anchor is Anchor.naive:
+            return repeated
+        ahead = keras.ops.take(y, last + h - back, axis=1)  # one season back from each step
+        if self.anchor is Anchor.seasonal:
+            return ahead
+        return repeated + ahead - keras.ops.take(y, last - back, axis=1)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "anchor": self.anchor.value, "horizon": self.horizon, "season": self.season}
+
+
 def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learning_rate: float, *,
-                jit: bool = False, mixed: bool = False, use_cudnn: bool | str = "auto") -> keras.Model:
+                jit: bool = False, mixed: bool = False, use_cudnn: bool | str = "auto",
+                anchor: Anchor = Anchor.none, season: int = 1) -> keras.Model:
     """A compiled model mapping (batch, lookback, n_features) to (batch, horizon), trained on MSE.
 
     The recurrent layers keep their defaults (tanh/sigmoid, no unroll) so LSTM and GRU stay eligible for
@@ -21,6 +52,9 @@ def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learn
     `jit` compiles the steps with XLA. `mixed` computes the recurrent layers in float16 with float32
     weights and loss scaling, while the output layer stays float32 so forecasts and the loss keep their
     precision. `use_cudnn=True` makes Keras fail rather than fall back when the fused kernel cannot run.
+
+    `anchor` (resolved, never auto) adds the network's output to that reference forecast of the window, and
+    `model.linear` a linear path over the window; both corrections start at zero weights.
     """
     layer = CELLS[model.cell]
     policy = "mixed_float16" if mixed else None
@@ -33,7 +67,19 @@ def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learn
                   dtype=policy, name=f"{model.cell.value}_{i + 1}", **options)(x)
         if model.dropout > 0:
             x = keras.layers.Dropout(model.dropout, dtype=policy, name=f"dropout_{i + 1}")(x)
-    outputs = keras.layers.Dense(window.horizon, dtype="float32", name="forecast")(x)  # (batch, horizon)
+    anchored = anchor not in (Anchor.none, Anchor.auto)
+    # Corrections start at zero, so the untrained model is exactly its reference (or zero without one).
+    zero = "zeros" if anchored or model.linear else "glorot_uniform"
+    outputs = keras.layers.Dense(window.horizon, dtype="float32", kernel_initializer=zero,
+                                 name="forecast")(x)  # (batch, horizon)
+    parts = [outputs]
+    if model.linear:  # the autoregressive highway of LSTNet: a linear map of the whole window
+        flat = keras.layers.Flatten(name="window_flat")(inputs)  # (batch, lookback * n_features)
+        parts.append(keras.layers.Dense(window.horizon, kernel_initializer="zeros", name="linear")(flat))
+    if anchored:
+        parts.append(Reference(anchor.value, window.horizon, season, dtype="float32", name="reference")(inputs))
+    if len(parts) > 1:
+        outputs = keras.layers.Add(dtype="float32", name="anchored")(parts)
     net = keras.Model(inputs, outputs, name=f"{model.cell.value}_forecaster")
     # Clipping keeps SimpleRNN (no gates) from the occasional exploding step; it costs nothing for LSTM/GRU.
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0)

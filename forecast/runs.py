@@ -4,10 +4,10 @@ with everything `predict` and `compare` need."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import datetime as dt
 import functools
 import math
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from forecast import __version__, artifacts, plots
 from forecast.backend import Device, versions
 from forecast.config import SCHEMA_VERSION, RunConfig
-from forecast.evaluate import baselines_on_test, forecast_table, interval_bands, interval_bounds
 from forecast.errors import ForecastError, shorten
+from forecast.evaluate import baselines_on_test, forecast_table, interval_bands, interval_bounds
 from forecast.files import NAME_MAX, TMP_EXTRA, write_csv, write_json
 from forecast.prepare import Prepared
 
@@ -152,7 +152,8 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
     # Record the options as they were resolved (auto-detected target and time column included).
     options = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, target=series.target,
                                                                 time_col=series.time_col, season=prep.season,
-                                                                normalize=prep.normalize))
+                                                                normalize=prep.normalize),
+                                  model=dataclasses.replace(cfg.model, anchor=result.anchor))
     time = series.time
     meta = {
         "schema_version": SCHEMA_VERSION,
@@ -174,6 +175,7 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
         },
         "normalize": {"asked": cfg.data.normalize.value, "used": prep.normalize.value,
                       "reason": prep.normalize_reason},
+        "anchor": {"asked": cfg.model.anchor.value, "used": result.anchor.value, "reason": result.anchor_reason},
         "versions": versions(),
         "device": job.device.label,
         "compute": result.compute.record(),

@@ -15,9 +15,9 @@ import pandas as pd
 from forecast import callbacks
 from forecast.backend import Compute, Device, plan_compute, seed_everything, training_work
 from forecast.batches import WindowBatches
-from forecast.config import RunConfig, Strategy, TrainConfig, WindowConfig
+from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.errors import ForecastError
-from forecast.evaluate import interval_half_widths, score_test
+from forecast.evaluate import choose_anchor, interval_half_widths, score_test
 from forecast.inference import forecast_windows
 from forecast.models import build_model
 from forecast.prepare import Prepared
@@ -65,7 +65,7 @@ def discard_unreadable_checkpoint(backup: Path) -> None:
 
 def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig,
               on_epoch: Callable[[int, dict, float], None] | None = None,
-              state_dir: Path | None = None, gather_threads: int = 1) -> FitResult:
+              state_dir: Path | None = None, gather_threads: int = 1, keep_start: bool = False) -> FitResult:
     """Train with early stopping on validation loss; the best epoch's weights are restored so the
     model that is saved and scored is the one that generalised best, not the last one.
 
@@ -75,6 +75,9 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     `gather_threads` above 1 gathers the next batches in threads while a step runs (Keras' ordered enqueuer).
     It measured faster for an LSTM on the CPU, but one full test run then saw the SIGTERM test fail once (not
     reproduced since), so every caller keeps the default of 1 until that is understood.
+
+    With `keep_start` the untrained model (a reference forecast, for an anchored model) is a candidate too: when
+    no epoch beats its validation loss, its weights are put back and the model epoch is 0.
     """
     if state_dir is not None:
         discard_unreadable_checkpoint(state_dir / "backup")
@@ -91,10 +94,13 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     if on_epoch is not None:
         extra.append(callbacks.EpochReporter(on_epoch))
     began = time.perf_counter()
+    val_batches = WindowBatches(val, max(cfg.batch_size, 1024))
+    if keep_start:  # before fit: a resumed training restores its checkpoint inside fit, after this
+        start_weights, start_loss = model.get_weights(), float(model.evaluate(val_batches, verbose=0))
     batches = WindowBatches(train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=first_epoch,
                             steps=cfg.steps_per_epoch, workers=gather_threads)
     model.fit(batches,
-              validation_data=WindowBatches(val, max(cfg.batch_size, 1024)),
+              validation_data=val_batches,
               # Our dataset already shuffles globally by (seed, epoch); Keras' own batch-order shuffle would
               # draw from the process-wide RNG and make a resumed training differ from an uninterrupted one.
               shuffle=False, epochs=cfg.epochs, callbacks=extra, verbose=0)
@@ -107,6 +113,9 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     best = int(hist["epoch"][hist["val_loss"].idxmin()])
     # Early stopping restores the best epoch's weights at the end; without it the last epoch's stay.
     kept = best if cfg.patience > 0 else len(hist)
+    if keep_start and float(hist["val_loss"][hist["epoch"] == kept].iloc[0]) >= start_loss:
+        model.set_weights(start_weights)  # training never beat where it started: keep the start
+        best = kept = 0
     return FitResult(history=hist, seconds=seconds, best_epoch=best, model_epoch=kept)
 
 
@@ -120,6 +129,8 @@ class CellResult:
     metrics: dict
     intervals: dict[str, list[float]]  # level ("0.9") -> conformal half-width per horizon step
     compute: Compute
+    anchor: Anchor  # as used: never auto
+    anchor_reason: str  # why auto chose it ("" when given)
 
 
 def one_step_windows(prep: Prepared, part: str) -> Windows:
@@ -134,13 +145,15 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
     """Build, fit and score one cell; every cell of a command sees the same split, scaler and seed."""
     recursive = cfg.model.strategy is Strategy.recursive
     compute = plan_compute(cfg, device, training_work(len(prep.windows["train"]), cfg.train))
+    anchor, anchor_reason = choose_anchor(prep, cfg.model.anchor)
     seed_everything(cfg.train.seed)
     outputs = WindowConfig(cfg.window.lookback, 1 if recursive else cfg.window.horizon)
     model = build_model(cfg.model, outputs, prep.scaled.shape[1], cfg.train.learning_rate, jit=compute.jit,
-                        mixed=compute.mixed, use_cudnn=compute.use_cudnn)
+                        mixed=compute.mixed, use_cudnn=compute.use_cudnn, anchor=anchor, season=prep.season)
     train, val = ((one_step_windows(prep, "train"), one_step_windows(prep, "val")) if recursive
                   else (prep.windows["train"], prep.windows["val"]))
-    fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir)
+    fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir,
+                    keep_start=anchor is not Anchor.none or cfg.model.linear)
 
     def forecast(part: str) -> np.ndarray:
         w = prep.windows[part]
@@ -157,4 +170,4 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
         "training_seconds": round(fit.seconds, 3),
     }
     return CellResult(model=model, fit=fit, test_forecast=test_forecast, metrics=metrics, intervals=intervals,
-                      compute=compute)
+                      compute=compute, anchor=anchor, anchor_reason=anchor_reason)

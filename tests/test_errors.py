@@ -154,6 +154,10 @@ TRAIN = [
                                                                                "0.95"],
      "--interval 0.95 needs at least 19 validation windows for split-conformal bounds; the validation part has 18; "
      "lower the level, or raise --val-frac (or use more data)"),
+    ("an anchor the lookback window cannot hold", SINE120.encode(), ["--lookback", "3", "--anchor", "sdiff",
+                                                                    "--season", "4", "--horizon", "2"],
+     "--anchor sdiff reads 5 rows of each window (season 4, horizon 2); --lookback 3 is too short: use --lookback 5 "
+     "or more"),
     ("a lookback of a billion", ("y\n" + "1\n" * 50).encode(), ["--lookback", "1000000000"],
      "{p} has 50 rows, too few for --lookback 1000000000 + --horizon 1: the parts have train 34, val 8, test 8 rows, "
      "and training needs at least 1000000001 train rows and 1 in val and test; use at least 1428571431 rows, or a "

@@ -80,3 +80,54 @@ def test_the_fused_cudnn_kernel_runs_on_a_gpu(cell):
     history = model.fit(x, x[:, -2:, 0], batch_size=32, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     assert model.predict_on_batch(x).shape == (64, 2)
+
+
+def _seasonal_series(n: int = 240, season: int = 12) -> np.ndarray:
+    t = np.arange(n)
+    return (0.05 * t + np.sin(2 * np.pi * t / season) + 0.1 * np.random.default_rng(0).standard_normal(n))
+
+
+@pytest.mark.parametrize("anchor, baseline, linear, horizon", [
+    ("naive", "naive", False, 1), ("seasonal", "seasonal_naive", True, 5), ("sdiff", "seasonal_diff", True, 15),
+    ("sdiff", "seasonal_diff", False, 1),
+])
+def test_the_untrained_anchored_model_is_its_reference_exactly(anchor, baseline, linear, horizon):
+    from forecast.baselines import BASELINES
+    from forecast.config import Anchor
+    from forecast.models import build_model
+    from forecast.windows import Windows, part_origins
+
+    season, lookback = 12, 30
+    values = _seasonal_series().astype(np.float32)[:, None]
+    windows = Windows(values, lookback, horizon, part_origins((0, 240), lookback, horizon))
+    model = build_model(ModelConfig(Cell.gru, units=4, anchor=Anchor(anchor), linear=linear),
+                        WindowConfig(lookback, horizon), 1, 1e-3, anchor=Anchor(anchor), season=season)
+    out = model.predict(windows.inputs(np.arange(len(windows))), verbose=0)
+    y = values[:, 0]  # the baselines, computed in float32 in the same order as the layer
+    expected = BASELINES[baseline](y, windows.origins, horizon, lookback, season).astype(np.float32)
+    if anchor == "sdiff":
+        back = season * np.ceil(np.arange(1, horizon + 1) / season).astype(int)
+        rows = windows.origins[:, None] - back[None, :]
+        expected = (y[windows.origins][:, None] + y[rows + np.arange(1, horizon + 1)]) - y[rows]
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.slow
+def test_early_stopping_never_keeps_a_state_worse_than_the_start():
+    from forecast.config import Anchor, TrainConfig
+    from forecast.models import build_model
+    from forecast.train import fit_model
+    from forecast.windows import Windows, part_origins
+
+    values = _seasonal_series().astype(np.float32)[:, None]
+    values = (values - values[:160].mean()) / values[:160].std()
+    train = Windows(values, 24, 3, part_origins((0, 160), 24, 3))
+    val = Windows(values, 24, 3, part_origins((160, 240), 24, 3))
+    for patience in (0, 3):
+        # a learning rate that can only make things worse: every state after the start is worse on validation
+        model = build_model(ModelConfig(Cell.rnn, units=8, anchor=Anchor.seasonal, linear=True), WindowConfig(24, 3),
+                            1, 5.0, anchor=Anchor.seasonal, season=12)
+        start = model.predict(val.inputs(np.arange(len(val))), verbose=0)
+        fit = fit_model(model, train, val, TrainConfig(epochs=3, batch_size=16, patience=patience), keep_start=True)
+        assert fit.model_epoch == 0 and fit.best_epoch == 0 and fit.history["val_loss"].min() > 0
+        np.testing.assert_array_equal(model.predict(val.inputs(np.arange(len(val))), verbose=0), start)

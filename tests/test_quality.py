@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.config import DataConfig, Transform, WindowConfig
+from forecast.config import DataConfig, Normalize, Transform, WindowConfig
 from forecast.data import load_csv
 from forecast.prepare import prepare, prepare_series, transform_series
 from forecast.split import plan_folds
@@ -163,3 +163,43 @@ def test_backtest_prints_no_backend_noise(tmp_path):
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("kind, chosen", [("walk", "naive"), ("seasonal", "seasonal"), ("trend", "sdiff")])
+def test_auto_anchor_picks_the_reference_with_the_lowest_error_before_the_test_part(tmp_path, kind, chosen):
+    from forecast.config import Anchor
+    from forecast.evaluate import choose_anchor
+
+    rng, t = np.random.default_rng(0), np.arange(600)
+    value = {"walk": np.cumsum(rng.standard_normal(600)),
+             "seasonal": np.sin(2 * np.pi * t / 24) + 0.3 * rng.standard_normal(600),
+             "trend": 0.3 * np.cumsum(rng.standard_normal(600)) + 3 * np.sin(2 * np.pi * t / 24)}[kind]
+    time = pd.date_range("2024-01-01", periods=600, freq="h").strftime("%Y-%m-%d %H:%M")
+    path = tmp_path / "s.csv"
+    pd.DataFrame({"timestamp": time, "value": value}).to_csv(path, index=False)
+    prep = prepare(DataConfig(str(path), normalize=Normalize.global_), WindowConfig(48, 6))
+    anchor, why = choose_anchor(prep, Anchor.auto)
+    assert anchor.value == chosen
+    # every origin with 24 rows of history whose six targets lie in the training or validation part
+    assert why.startswith(f"mean absolute error over {prep.split.val_end - 6 - 47:,} training and validation "
+                          "origins: naive ")
+    assert choose_anchor(prep, Anchor.none) == (Anchor.none, "")
+
+
+@pytest.mark.slow
+def test_an_anchored_run_records_its_reference_and_predicts_from_its_saved_model(tmp_path):
+    csv = noisy_sine(tmp_path / "s.csv", noise=0.3)
+    result = ok("train", csv, "--cell", "gru", "--horizon", "4", "--anchor", "auto", "--linear", "--runs-dir",
+                tmp_path / "runs", *TINY)
+    assert "anchor seasonal (auto: mean absolute error over " in result.stdout and "; linear path" in result.stdout
+    run = tmp_path / "runs" / "s-gru"
+    meta = json.loads((run / "config.json").read_text())
+    assert meta["anchor"]["asked"] == "auto" and meta["anchor"]["used"] == "seasonal"
+    assert meta["options"]["model"]["anchor"] == "seasonal" and meta["options"]["model"]["linear"] is True
+    test = pd.read_csv(run / "test_predictions.csv")
+    out = tmp_path / "p.csv"
+    ok("predict", run, csv, "--out", out)  # the saved model, its Reference layer included, loads in safe mode
+    preds = pd.read_csv(out)
+    same = preds.merge(test, on=["origin", "step"], suffixes=("", "_test"))
+    assert len(same) == len(test)  # every test window, forecast again from the saved model
+    np.testing.assert_allclose(same["forecast"], same["forecast_test"], rtol=1e-5)
