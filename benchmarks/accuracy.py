@@ -1,0 +1,270 @@
+"""Accuracy of `forecast train --cell all` on real series, beside the simple references and statsforecast's AutoETS,
+AutoARIMA and AutoTheta, on the same test origins. Not part of the test suite.
+
+    pip install -e ".[bench]"                  # statsforecast, for the classical references
+    python benchmarks/accuracy.py              # every series below, the default and the anchored configuration
+    python benchmarks/accuracy.py --quick      # the four small seasonal series only
+    python benchmarks/accuracy.py --only ukgas,msft
+
+Every series is split 70/15/15 in time (the tool's --val-frac/--test-frac 0.15), and every model forecasts every
+test origin (each window whose `horizon` targets lie in the test part). The statistical models are fit once on
+the training and validation rows and then filtered forward (statsforecast's `forward`, no refit) to each origin.
+Scores are MSE and MASE in the series' own units; MASE divides by the in-sample seasonal-naive MAE of the
+training part, as the tool does. Writes benchmarks/accuracy.md (and accuracy.json) with the machine and versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "datasets"
+OUT = ROOT / "benchmarks" / "accuracy.md"
+FORECAST = [sys.executable, "-m", "forecast"]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+CONFIGS = {"default": [], "anchored": ["--anchor", "auto", "--linear"]}
+STATS_TIMEOUT = 300  # seconds for one statistical model on one series
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    source: str  # a CSV in datasets/ or ../shared/datasets
+    target: str
+    lookback: int
+    horizon: int
+    seasonal: bool  # judged against the seasonal references (random walks are judged against the naive)
+    select: dict | None = None  # rows to keep: {"column": value}
+    last: int | None = None  # keep only the last rows (stated: long files are trimmed for time)
+    quick: bool = False
+
+
+CASES = [
+    Case("ukgas", "ukgas_quarterly.csv", "gas", 8, 4, True, quick=True),
+    Case("johnson_johnson", "johnson_johnson_quarterly.csv", "eps", 8, 4, True, quick=True),
+    Case("nottingham", "nottingham_temp_monthly.csv", "temp_f", 24, 12, True, quick=True),
+    Case("accidental_deaths", "us_accidental_deaths_monthly.csv", "deaths", 12, 12, True, quick=True),
+    Case("seatbelts_drivers", "uk_seatbelts_monthly.csv", "drivers", 24, 12, True),
+    Case("electricity", "electricity_demand_halfhourly.csv", "demand_mw", 96, 48, True),
+    Case("victoria_electricity", "victoria_electricity_halfhourly.csv", "demand_gw", 96, 48, True, last=8760),
+    Case("jfk_temperature", "nyc_airport_weather_hourly.csv", "temp_f", 48, 24, True, select={"station": "JFK"}),
+    Case("sine", "sine.csv", "value", 48, 1, True),
+    Case("msft", "msft_daily.csv", "Close", 48, 1, False),
+    *[Case(f"eu_{name.lower()}", "eu_stock_indices_daily.csv", name, 48, 1, False) for name in ("DAX", "SMI", "CAC",
+                                                                                                  "FTSE")],
+]
+
+
+def source(case: Case) -> Path:
+    shipped = ROOT / "datasets" / case.source
+    return shipped if shipped.exists() else SHARED / case.source
+
+
+def series_csv(case: Case, folder: Path) -> Path:
+    """The case's series as its own CSV: the time column (if any) and the target."""
+    frame = pd.read_csv(source(case))
+    for column, value in (case.select or {}).items():
+        frame = frame[frame[column] == value]
+    time_col = next((c for c in frame.columns if c.lower() in ("date", "time", "timestamp")), None)
+    frame = frame[[c for c in (time_col, case.target) if c is not None]]
+    if case.last:
+        frame = frame.iloc[-case.last:]
+    path = folder / f"{case.name}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run_tool(case: Case, csv: Path, runs: Path, extra: list[str]) -> dict:
+    """`forecast train --cell all` with the case's lookback and horizon: each cell's test forecasts and scores."""
+    began = time.perf_counter()
+    proc = subprocess.run([*FORECAST, "train", str(csv), "--cell", "all", "--lookback", str(case.lookback),
+                           "--horizon", str(case.horizon), "--target", case.target, "--runs-dir", str(runs), *extra],
+                          capture_output=True, text=True, env=ENV)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
+    out = {"seconds": time.perf_counter() - began, "cells": {}}
+    for cell in ("rnn", "lstm", "gru"):
+        run = runs / f"{case.name}-{cell}"
+        metrics = json.loads((run / "metrics.json").read_text())
+        config = json.loads((run / "config.json").read_text())
+        out["cells"][cell] = {"table": pd.read_csv(run / "test_predictions.csv"), "val_loss": metrics["best_val_loss"],
+                              "season": metrics["test"]["season"], "anchor": config.get("anchor", {}).get("used")}
+    return out
+
+
+def scores(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict:
+    err = np.asarray(actual, float) - np.asarray(forecast, float)
+    return {"mse": float(np.mean(err ** 2)), "mase": float(np.mean(np.abs(err)) / scale)}
+
+
+def stats_forecasts(case: Case, y: np.ndarray, season: int, test_origins: np.ndarray, fit_end: int) -> dict:
+    """AutoETS, AutoARIMA and AutoTheta, each in its own process with a time limit: {name: (n, horizon) or reason}."""
+    out = {}
+    for name in ("AutoETS", "AutoARIMA", "AutoTheta"):
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(Path(tmp) / "y.npy", y)
+            np.save(Path(tmp) / "origins.npy", test_origins)
+            code = (f"import numpy as np, sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); "
+                    f"from accuracy import _stats_worker; _stats_worker({name!r}, {tmp!r}, {season}, {case.horizon}, "
+                    f"{fit_end})")
+            began = time.perf_counter()
+            try:
+                proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                      timeout=STATS_TIMEOUT, env=ENV)
+            except subprocess.TimeoutExpired:
+                out[name] = f"not run: over {STATS_TIMEOUT} s"
+                continue
+            if proc.returncode != 0:
+                out[name] = "failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1][:80]
+                continue
+            out[name] = np.load(Path(tmp) / "forecasts.npy")
+            print(f"    {name}: {time.perf_counter() - began:.0f} s", flush=True)
+    return out
+
+
+def _stats_worker(name: str, tmp: str, season: int, horizon: int, fit_end: int) -> None:
+    import statsforecast.models as models
+
+    y, origins = np.load(Path(tmp) / "y.npy"), np.load(Path(tmp) / "origins.npy")
+    model = getattr(models, name)(season_length=season).fit(y[:fit_end])
+    forecasts = np.stack([model.forward(y=y[:t + 1], h=horizon)["mean"] for t in origins])
+    np.save(Path(tmp) / "forecasts.npy", forecasts)
+
+
+def evaluate(case: Case, folder: Path) -> dict:
+    csv = series_csv(case, folder)
+    result = {"case": case.name, "lookback": case.lookback, "horizon": case.horizon, "seasonal": case.seasonal}
+    tools = {}
+    for label, extra in CONFIGS.items():
+        print(f"  {case.name}: forecast train --cell all {' '.join(extra)}", flush=True)
+        tools[label] = run_tool(case, csv, folder / f"runs-{label}", extra)
+    base = tools["default"]
+    if "error" in base:
+        return {**result, "error": base["error"]}
+    first = base["cells"]["lstm"]["table"]
+    season = base["cells"]["lstm"]["season"]
+    steps = first["step"].to_numpy()
+    actual = first["actual"].to_numpy()
+    # MASE scale, as the tool computes it: the in-sample seasonal-naive MAE of the training part
+    y = pd.read_csv(csv)[case.target].astype(float).interpolate(limit_direction="both").to_numpy()
+    n = len(y)
+    train_end = n - 2 * int(np.ceil(n * 0.15))
+    scale = float(np.mean(np.abs(y[season:train_end] - y[:train_end - season])))
+    result.update(season=season, rows=n, test_windows=int((steps == 1).sum()))
+    models = {ref: scores(actual, first[ref].to_numpy(), scale) for ref in ("naive", "seasonal_naive",
+                                                                            "seasonal_diff")}
+    for label, tool in tools.items():
+        if "error" in tool:
+            models[f"{label}: error"] = tool["error"]
+            continue
+        forecasts = {cell: c["table"]["forecast"].to_numpy() for cell, c in tool["cells"].items()}
+        for cell, f in forecasts.items():
+            models[f"{label} {cell}"] = scores(actual, f, scale)
+        models[f"{label} ensemble"] = scores(actual, np.mean(list(forecasts.values()), axis=0), scale)
+        chosen = min(tool["cells"], key=lambda cell: tool["cells"][cell]["val_loss"])
+        models[f"{label} val-best"] = {**scores(actual, forecasts[chosen], scale), "cell": chosen}
+        models[f"{label} seconds"] = round(tool["seconds"], 1)
+        if label == "anchored":
+            result["anchor"] = tool["cells"]["lstm"]["anchor"]
+    # test origins as row numbers: the tool's test windows have targets in [val_end, n); origins val_end-1 .. n-h-1
+    val_end = n - int(np.ceil(n * 0.15))
+    test_origins = np.arange(val_end - 1, n - case.horizon)
+    assert len(test_origins) == result["test_windows"], (case.name, len(test_origins), result["test_windows"])
+    stats = stats_forecasts(case, y, season, test_origins, val_end)
+    truth = np.stack([y[t + 1:t + 1 + case.horizon] for t in test_origins]).reshape(-1)
+    for name, f in stats.items():
+        models[name] = f if isinstance(f, str) else scores(truth, f.reshape(-1), scale)
+    result["models"] = models
+    return result
+
+
+def fmt(m, key: str) -> str:
+    if isinstance(m, str) or m is None:
+        return "-"
+    value = m[key]
+    return f"{value:.3f}" if key == "mase" else (f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}")
+
+
+def report(results: list[dict], seconds: float, quick: bool) -> str:
+    import keras
+
+    versions = {"python": platform.python_version(), "keras": keras.__version__, "numpy": np.__version__,
+                "pandas": pd.__version__}
+    try:
+        import statsforecast
+        versions["statsforecast"] = statsforecast.__version__
+    except ImportError:
+        versions["statsforecast"] = "not installed"
+    columns = ["naive", "seasonal_naive", "seasonal_diff", "AutoETS", "AutoARIMA", "AutoTheta",
+               "default rnn", "default lstm", "default gru", "default ensemble", "default val-best",
+               "anchored rnn", "anchored lstm", "anchored gru", "anchored ensemble", "anchored val-best"]
+    lines = ["# Accuracy", "", f"`python benchmarks/accuracy.py{' --quick' if quick else ''}`, "
+             f"{time.strftime('%Y-%m-%d')}, {seconds / 60:.0f} minutes, seed 0, CPU. Test MASE (MSE below); "
+             "70/15/15 split, every test origin; `anchored` is `--anchor auto --linear`.", ""]
+    for key in ("mase", "mse"):
+        lines += [f"## {key.upper()}", "", "| series | L / H / m | " + " | ".join(columns) + " |",
+                  "|---|---|" + "---:|" * len(columns)]
+        for r in results:
+            if "error" in r:
+                lines.append(f"| {r['case']} | error: {r['error']} |")
+                continue
+            m = r["models"]
+            lines.append(f"| {r['case']} | {r['lookback']} / {r['horizon']} / {r['season']} | "
+                         + " | ".join(fmt(m.get(c), key) for c in columns) + " |")
+        lines.append("")
+    lines += ["## Notes", ""]
+    for r in results:
+        if "error" in r:
+            continue
+        m = r["models"]
+        refs = {k: m[k]["mase"] for k in (("naive", "seasonal_naive", "seasonal_diff") if r["seasonal"] else
+                                          ("naive",))}
+        best_ref = min(refs, key=refs.get)
+        notes = [f"{r['rows']:,} rows, {r['test_windows']:,} test origins; best simple reference {best_ref} "
+                 f"({refs[best_ref]:.3f})"]
+        for label in CONFIGS:
+            if f"{label} val-best" in m:
+                vb = m[f"{label} val-best"]
+                notes.append(f"{label}: val-best {vb['cell']} {vb['mase']:.3f} ({m[f'{label} seconds']} s)")
+        if r.get("anchor"):
+            notes.append(f"auto anchor: {r['anchor']}")
+        notes += [f"{k}: {v}" for k, v in m.items() if isinstance(v, str)]
+        lines.append(f"- {r['case']}: " + "; ".join(notes))
+    lines += ["", "## Machine", "", f"- {platform.platform()}, {os.cpu_count()} cores",
+              *[f"- {k}: {v}" for k, v in versions.items()], ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the four small seasonal series only")
+    parser.add_argument("--only", help="comma-separated case names")
+    parser.add_argument("--out", type=Path, default=OUT, help="markdown file to write")
+    args = parser.parse_args()
+    cases = [c for c in CASES if (not args.quick or c.quick) and (not args.only or c.name in args.only.split(","))]
+    began = time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="forecast-accuracy-") as tmp:
+        for case in cases:
+            print(f"{case.name}", flush=True)
+            results.append(evaluate(case, Path(tmp)))
+            args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
+    text = report(results, time.perf_counter() - began, args.quick)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
