@@ -55,7 +55,7 @@ CASES = [
     Case("ukgas", "ukgas_quarterly.csv", "gas", 8, 4, True, quick=True),
     Case("johnson_johnson", "johnson_johnson_quarterly.csv", "eps", 8, 4, True, quick=True),
     Case("nottingham", "nottingham_temp_monthly.csv", "temp_f", 24, 12, True, quick=True),
-    Case("accidental_deaths", "us_accidental_deaths_monthly.csv", "deaths", 12, 12, True, quick=True),
+    Case("accidental_deaths", "us_accidental_deaths_monthly.csv", "deaths", 12, 6, True, quick=True),  # 72 rows
     Case("seatbelts_drivers", "uk_seatbelts_monthly.csv", "drivers", 24, 12, True),
     Case("electricity", "electricity_demand_halfhourly.csv", "demand_mw", 96, 48, True),
     Case("victoria_electricity", "victoria_electricity_halfhourly.csv", "demand_gw", 96, 48, True, last=8760),

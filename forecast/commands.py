@@ -50,24 +50,21 @@ def describe_data(cfg: RunConfig, per_fold: bool = False):
 def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> None:
     """Train every config (one per cell) on the same data and publish a run folder for each."""
     from forecast import report, runs
-    from forecast.backend import check_backend
+    from forecast.backend import check_backend, choose_device, compute_notes, training_work
+    from forecast.evaluate import choose_anchor
     from forecast.files import check_folder
-
-    check_backend()
-    check_folder(runs_dir, "--runs-dir")
-    runs.run_names(configs[0].data.path, configs, name)  # a bad --name fails now, not after the training
-    out, prep = describe_data(configs[0])
     from forecast.metrics import check_interval_windows
 
+    # Everything that can be refused is refused here, before the backend loads and any training starts.
+    check_backend()
+    check_folder(runs_dir, "--runs-dir")
+    runs.run_names(configs[0].data.path, configs, name)
+    out, prep = describe_data(configs[0])
     check_interval_windows(configs[0].train.intervals, len(prep.windows["val"]))
-    from forecast.evaluate import choose_anchor
-
-    anchor, why = choose_anchor(prep, configs[0].model.anchor)  # an anchor the window cannot hold fails now
+    anchor, why = choose_anchor(prep, configs[0].model.anchor)
     if anchor.value != "none":
         out.print(f"anchor {anchor.value}" + (f" (auto: {why})" if why else "")
                   + ("; linear path" if configs[0].model.linear else ""))
-    from forecast.backend import choose_device, compute_notes, training_work
-
     work = training_work(len(prep.windows["train"]), configs[0].train)
     device, in_processes = choose_device(configs[0].train.device, parallel, len(configs), work)
     warn(compute_notes(configs, device, work))
