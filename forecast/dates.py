@@ -23,6 +23,7 @@ def parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str | 
     with warnings.catch_warnings():
         # pandas warns when it falls back to parsing each value on its own; failures are counted below
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FutureWarning)  # pandas 2 warns of mixed offsets; both paths are handled
         try:
             parsed = pd.to_datetime(values, errors="coerce")
         except (ValueError, TypeError, OverflowError):
