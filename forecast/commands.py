@@ -227,7 +227,9 @@ def list_datasets(folder: Path) -> None:
     from forecast import report
     from forecast.datasets import describe_csv
 
-    files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    from forecast.csvfile import CSV_NAMES
+
+    files = sorted(p for p in folder.iterdir() if p.name.lower().endswith(CSV_NAMES)) if folder.is_dir() else []
     if not files:
         raise ForecastError(f"no CSV files in {folder}; run from the project folder or pass --dir")
     rows, skipped = [], []

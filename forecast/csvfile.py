@@ -25,6 +25,7 @@ DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 # Magic bytes of the compressed formats pandas reads; zstd needs a package we do not install.
 COMPRESSION = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip",
                b"\x28\xb5\x2f\xfd": "zstd"}
+CSV_NAMES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip")  # what `forecast datasets` lists
 OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
 WIDE_ENCODINGS = ("utf-16", "utf16", "utf-32", "utf32")  # their text holds NUL bytes
 FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),

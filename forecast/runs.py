@@ -129,8 +129,17 @@ def run_names(data_path: str, configs: list[RunConfig], name: str | None) -> lis
             check_run_name(run_name)
         return names
     # A default name is never hidden (leading dots dropped) and always fits (a long file name is cut).
-    stem = os.fsencode(Path(data_path).stem.lstrip(".") or "data")[:RUN_NAME_MAX - len("-lstm")]
+    stem = data_stem(data_path).lstrip(".") or "data"
+    stem = os.fsencode(stem)[:RUN_NAME_MAX - len("-lstm")]
     return [f"{os.fsdecode(stem)}-{cell}" for cell in cells]
+
+
+def data_stem(path: str) -> str:
+    """A data file's name without its extensions: sine.csv.gz -> sine."""
+    name = Path(path).name
+    for suffix in (".gz", ".bz2", ".xz", ".zip", ".zst", ".csv", ".tsv", ".txt"):
+        name = name.removesuffix(suffix) if name != suffix else name
+    return name
 
 
 def check_run_name(name: str) -> None:

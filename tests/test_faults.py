@@ -344,3 +344,13 @@ def test_library_warnings_never_reach_the_user(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # pytest would capture warnings in-process: this is what a user's terminal gets
     assert (tmp_path / "runs" / "station-rnn" / "forecast.png").exists()
+
+
+def test_compressed_files_are_listed_and_named_like_their_csv(tmp_path):
+    from forecast.runs import data_stem
+
+    assert [data_stem(p) for p in ("a/sine.csv.gz", "sine.csv", "x.y.csv.zip", "prices.txt", "data")] == [
+        "sine", "sine", "x.y", "prices", "data"]
+    (tmp_path / "sine.csv.gz").write_bytes(gzip.compress(sine_rows(30).encode()))
+    result = runner.invoke(app, ["datasets", "--dir", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "sine.csv.gz" in result.stdout and " 30 " in result.stdout
