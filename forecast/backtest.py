@@ -10,8 +10,8 @@ import pandas as pd
 
 from forecast.backend import Device
 from forecast.config import RunConfig
-from forecast.evaluate import baseline_scores, baselines_on_test, forecast_table, interval_bounds
-from forecast.prepare import Prepared, plan_folds_of, prepare_series
+from forecast.evaluate import baselines_on_test, forecast_table, interval_bounds, level_pct
+from forecast.prepare import Folds, Prepared, prepare_series
 from forecast.train import train_cell
 
 METRICS = ("mse", "rmse", "mae", "mape", "smape", "mase")
@@ -26,12 +26,13 @@ class Backtest:
     season: int
 
 
-def run_backtest(configs: list[RunConfig], folds: int, tracker, device: Device,
+def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Device,
                  on_fold: Callable[[int, Prepared], None] = lambda k, prep: None) -> Backtest:
     """Every cell and baseline on every fold's test windows; each fold decides its own automatic choices
     (normalisation) on its own training and validation rows, and `on_fold` hears of them before it trains."""
     data, window = configs[0].data, configs[0].window
-    series, model_values, splits = plan_folds_of(data, window, folds, configs[0].train.intervals)
+    series, model_values, splits = planned
+    folds = len(splits)
     rows, tables = [], []
     season = 1
     for k, split in enumerate(splits, start=1):
@@ -53,10 +54,10 @@ def run_backtest(configs: list[RunConfig], folds: int, tracker, device: Device,
             table = forecast_table(series.time, target, test.origins, result.test_forecast,
                                    {**references, **interval_bounds(result.test_forecast, result.intervals)})
             tables.append(table.assign(fold=k, model=cell))
-        for name, s in baseline_scores(prep).items():
+        for name, s in result.metrics["test"]["baselines"].items():  # the same windows for every cell
             scores[name] = {"model": s}
         for model, s in scores.items():
-            coverage = {f"coverage_{float(level) * 100:g}": iv["coverage"]
+            coverage = {f"coverage_{level_pct(level)}": iv["coverage"]
                         for level, iv in s.get("intervals", {}).items()}
             rows.append({**fold, "model": model, **{m: s["model"][m] for m in METRICS}, **coverage})
     per_fold = pd.DataFrame(rows)

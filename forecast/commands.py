@@ -91,7 +91,7 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
     from forecast.prepare import plan_folds_of
 
     # too many folds, or folds too small for --interval, fail now
-    plan_folds_of(configs[0].data, configs[0].window, folds, configs[0].train.intervals)
+    planned = plan_folds_of(configs[0].data, configs[0].window, folds, configs[0].train.intervals)
     from forecast.backend import compute_notes, start_backend, training_work
 
     device = start_backend(configs[0].train.device)
@@ -99,6 +99,7 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
     warn(compute_notes(configs, device, training_work(len(prep.windows["train"]), configs[0].train)))
     from forecast import plots, report
     from forecast.backtest import run_backtest, write_table
+    from forecast.evaluate import level_pct
     from forecast.files import write_csv
 
     def on_fold(k: int, fold) -> None:
@@ -108,7 +109,7 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
                   f"({fold.series.time[fold.split.val_end]} to {fold.series.time[fold.split.n - 1]}); normalize {norm}")
 
     with report.progress(out, configs[0].train.epochs) as tracker:
-        result = run_backtest(configs, folds, tracker, device, on_fold)
+        result = run_backtest(configs, planned, tracker, device, on_fold)
     write_csv(out_csv, write_table(result.per_fold))
     write_csv(forecasts, result.forecasts)
     fig, axes = plots.new_figure(2, width=13)
@@ -117,7 +118,7 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
     plots.save_figure(fig, plot)
     report.backtest_table(out, result.summary, folds, result.season)
     for level in configs[0].train.intervals:
-        covered = result.per_fold[f"coverage_{level * 100:g}"].dropna()
+        covered = result.per_fold[f"coverage_{level_pct(level)}"].dropna()
         out.print(f"{level:.0%} intervals cover {covered.mean():.1%} of the test values on average over folds and "
                   f"cells (lowest {covered.min():.1%})")
     out.print(f"scores: {out_csv}; forecasts: {forecasts}; figure: {plot}")

@@ -26,12 +26,6 @@ def baselines_on_test(prep: Prepared) -> dict[str, np.ndarray]:
     return baseline_forecasts(prep.raw_target(), test.origins, test.horizon, test.lookback, prep.season)
 
 
-def baseline_scores(prep: Prepared) -> dict[str, dict]:
-    """Scores of every baseline on the test windows, in original units."""
-    actual = actual_targets(prep, "test")
-    return {name: score(actual, pred, prep.scale) for name, pred in baselines_on_test(prep).items()}
-
-
 def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[float]] | None = None) -> dict:
     """Model and baseline scores on exactly the same test windows, in original units, overall and by step;
     and the test coverage of each prediction interval."""
@@ -61,6 +55,11 @@ def interval_half_widths(prep: Prepared, val_forecast: np.ndarray, levels: tuple
     return {f"{level:g}": conformal_quantiles(residuals, level) for level in levels}
 
 
+def level_pct(level: str | float) -> str:
+    """An interval level as the columns name it: 0.9 -> "90" (lower_90, upper_90, coverage_90)."""
+    return f"{float(level) * 100:g}"
+
+
 def interval_bounds(forecast: np.ndarray, intervals: dict[str, list[float]]) -> dict[str, np.ndarray]:
     """lower_90/upper_90 columns (n, steps) from half-widths per step; empty past the trained horizon."""
     out = {}
@@ -68,7 +67,7 @@ def interval_bounds(forecast: np.ndarray, intervals: dict[str, list[float]]) -> 
         width = np.full(forecast.shape[1], np.nan)
         k = min(len(half), forecast.shape[1])
         width[:k] = half[:k]
-        pct = f"{float(level) * 100:g}"
+        pct = level_pct(level)
         out[f"lower_{pct}"] = forecast - width
         out[f"upper_{pct}"] = forecast + width
     return out
@@ -76,7 +75,7 @@ def interval_bounds(forecast: np.ndarray, intervals: dict[str, list[float]]) -> 
 
 def interval_bands(table: pd.DataFrame, intervals: dict[str, list[float]]) -> list[tuple[str, pd.Series, pd.Series]]:
     """(label, lower, upper) of each interval in a forecast table, widest first, for plots.plot_forecast."""
-    pcts = sorted((f"{float(level) * 100:g}" for level in intervals), key=float, reverse=True)
+    pcts = sorted((level_pct(level) for level in intervals), key=float, reverse=True)
     return [(f"{p}% interval", table[f"lower_{p}"], table[f"upper_{p}"]) for p in pcts]
 
 
@@ -120,7 +119,7 @@ def table_scores(table: pd.DataFrame, baselines: tuple[str, ...], intervals: tup
         has = rows[name].notna()
         scores[name] = score(rows.loc[has, "actual"], rows.loc[has, name]) if has.any() else None
     for level in intervals:
-        pct = f"{float(level) * 100:g}"
+        pct = level_pct(level)
         lower, upper = rows[f"lower_{pct}"], rows[f"upper_{pct}"]
         has = lower.notna()
         if has.any():

@@ -124,8 +124,10 @@ def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: s
     return series, scaler.transform(model_values)
 
 
-def plan_folds_of(data: DataConfig, window: WindowConfig, folds: int,
-                  intervals: tuple[float, ...] = ()) -> tuple[Series, np.ndarray, list[Split]]:
+Folds = tuple[Series, np.ndarray, list[Split]]  # a backtest's series, its model values, and its folds
+
+
+def plan_folds_of(data: DataConfig, window: WindowConfig, folds: int, intervals: tuple[float, ...] = ()) -> Folds:
     """A backtest's series (in original units and transformed) and its folds; a fold too small for an --interval
     level is an error before any training."""
     series, model_values = transform_series(load_csv(data), data.transform)

@@ -143,9 +143,10 @@ def check_intervals(raw: object, horizon: int) -> dict[str, list[float]]:
     for level, widths in half_widths.items():
         where = f"intervals.json half_widths.{shorten(level, 20)}"
         try:
-            _need(0 < float(level) < 1, where, "must be keyed by a level in (0, 1)", level)
+            in_range = 0 < float(level) < 1
         except ValueError:
-            raise Malformed(f"{where} must be keyed by a level in (0, 1)") from None
+            in_range = False
+        _need(in_range, where, "must be keyed by a level in (0, 1)", level)
         _need(isinstance(widths, list) and len(widths) == horizon, where, f"must list {horizon} half-widths", widths)
         out[level] = [number(w, f"{where}[{i}]", low=0) for i, w in enumerate(widths)]
     return out
