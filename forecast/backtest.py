@@ -10,12 +10,17 @@ import pandas as pd
 
 from forecast.backend import Device
 from forecast.config import RunConfig
-from forecast.evaluate import baselines_on_test, forecast_table, interval_bounds, level_pct
+from forecast.ensemble import ENSEMBLE, group_scores, mean_forecast
+from forecast.evaluate import actual_targets, baselines_on_test, forecast_table, interval_bounds, level_pct
+from forecast.metrics import score
 from forecast.prepare import Folds, Prepared, prepare_series
 from forecast.train import train_cell
 
 METRICS = ("mse", "rmse", "mae", "mape", "smape", "mase")
 COUNTS = ("train_rows", "val_rows", "windows")
+# Each fold's row for the model its validation part recommends (a cell, the ensemble or a reference; `picked`
+# names it): the score of choosing by validation, which is what a user of the tool gets.
+RECOMMENDED = "recommended"
 
 
 @dataclass(frozen=True)
@@ -45,21 +50,34 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
                 "windows": len(prep.windows["test"]), "normalize": prep.normalize.value}
         test, target = prep.windows["test"], prep.raw_target()
         references = baselines_on_test(prep)
-        scores = {}
+        scores, val, by_model = {}, {}, {}
         for cfg in configs:
             cell = cfg.model.cell.value
             with tracker.cell(f"{cell} {k}/{folds}") as on_epoch:
                 result = train_cell(prep, cfg, device, on_epoch)
-            scores[cell] = result.metrics["test"]
-            table = forecast_table(series.time, target, test.origins, result.test_forecast,
-                                   {**references, **interval_bounds(result.test_forecast, result.intervals)})
-            tables.append(table.assign(fold=k, model=cell))
+            scores[cell], val[cell] = result.metrics["test"], result.metrics["val"]["model"]
+            by_model[cell] = (result.val_forecast, result.test_forecast, result.intervals)
+        ensemble = None
+        if len(configs) > 1:  # the mean of the cells' forecasts, scored as one more model
+            means = [mean_forecast([f[part] for f in by_model.values()]) for part in (0, 1)]
+            by_model[ENSEMBLE] = (*means, {})
+            ensemble = {part: score(actual_targets(prep, part), f, prep.scale)
+                        for part, f in zip(("val", "test"), means, strict=True)}
+            scores[ENSEMBLE] = {"model": ensemble["test"]}
+        for model, (_, test_forecast, intervals) in by_model.items():
+            table = forecast_table(series.time, target, test.origins, test_forecast,
+                                   {**references, **interval_bounds(test_forecast, intervals)})
+            tables.append(table.assign(fold=k, model=model))
         for name, s in result.metrics["test"]["baselines"].items():  # the same windows for every cell
             scores[name] = {"model": s}
+        val.update(result.metrics["val"]["baselines"])
+        picked = group_scores(val, ensemble)["recommended"]["model"]
+        scores[RECOMMENDED] = {"model": scores[picked]["model"]}
         for model, s in scores.items():
             coverage = {f"coverage_{level_pct(level)}": iv["coverage"]
                         for level, iv in s.get("intervals", {}).items()}
-            rows.append({**fold, "model": model, **{m: s["model"][m] for m in METRICS}, **coverage})
+            rows.append({**fold, "model": model, "picked": picked if model == RECOMMENDED else "",
+                         **{m: s["model"][m] for m in METRICS}, **coverage})
     per_fold = pd.DataFrame(rows)
     forecasts = pd.concat(tables, ignore_index=True)
     forecasts = forecasts[["fold", "model", *[c for c in forecasts.columns if c not in ("fold", "model")]]]
@@ -87,4 +105,4 @@ def write_table(per_fold: pd.DataFrame) -> pd.DataFrame:
     table = pd.concat(rows, ignore_index=True)
     for count in COUNTS:
         table[count] = table[count].astype("Int64")
-    return table[["fold", "model", *scores, *COUNTS, "test_start", "test_end", "normalize"]]
+    return table[["fold", "model", *scores, *COUNTS, "test_start", "test_end", "normalize", "picked"]]

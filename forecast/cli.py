@@ -95,7 +95,7 @@ def run_options(
     dropout: Annotated[float, typer.Option(help="Dropout after each recurrent layer (keeps the fused cuDNN kernel).")] = ModelConfig.dropout,
     recurrent_dropout: Annotated[float, typer.Option(help="Dropout on the recurrent state inside LSTM/GRU; above 0 it disables the fused cuDNN kernel, so GPU training is several times slower.")] = ModelConfig.recurrent_dropout,
     anchor: Annotated[Anchor, typer.Option(help="Start from a reference forecast and learn a correction to it (the untrained model reproduces it; early stopping keeps it when no epoch beats it): naive, seasonal (naive), sdiff (seasonal difference), auto (the one with the lowest error on the training and validation origins), none.")] = ModelConfig.anchor,
-    linear: Annotated[bool, typer.Option("--linear/--no-linear", metavar="", help="Add a linear autoregressive path over the window beside the recurrent cell (starts at zero).")] = ModelConfig.linear,
+    linear: Annotated[bool, typer.Option("--linear/--no-linear", metavar="", help="A linear autoregressive path over the window beside the recurrent cell, started at its least-squares fit on the training windows (ridge strength chosen on validation).")] = ModelConfig.linear,
     strategy: Annotated[Strategy, typer.Option(help="direct: a Dense(horizon) head; recursive: a one-step model rolled forward on its own forecasts.")] = ModelConfig.strategy,
     epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = TrainConfig.epochs,
     batch_size: Annotated[int, typer.Option(help="Windows per training batch (default chosen by measured time to accuracy, see benchmarks/defaults.md).")] = TrainConfig.batch_size,

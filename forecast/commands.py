@@ -71,6 +71,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     out.print(f"device: {device.label}" + (f"; {len(configs)} cells in parallel processes" if in_processes else ""))
     with report.progress(out, configs[0].train.epochs) as tracker:
         results = runs.train_and_save(prep, configs, runs_dir, name, device, tracker, resume, in_processes)
+    results = runs.record_group(prep, results)
     if report.train_summary(out, results):
         warn(("MAPE is undefined because the test part has actual values of zero; it is reported as missing",))
     out.print("runs: " + ", ".join(str(r.path) for r in results))
@@ -117,6 +118,8 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
         plots.plot_by_fold(ax, result.per_fold, metric, result.season)
     plots.save_figure(fig, plot)
     report.backtest_table(out, result.summary, folds, result.season)
+    picked = result.per_fold.loc[result.per_fold["model"] == "recommended", "picked"].value_counts()
+    out.print("validation recommended: " + ", ".join(f"{model} in {n} fold{'s' * (n > 1)}" for model, n in picked.items()))
     for level in configs[0].train.intervals:
         covered = result.per_fold[f"coverage_{level_pct(level)}"].dropna()
         out.print(f"{level:.0%} intervals cover {covered.mean():.1%} of the test values on average over folds and "

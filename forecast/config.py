@@ -157,8 +157,8 @@ class ModelConfig:
     dropout: float = 0.0
     strategy: Strategy = Strategy.direct
     recurrent_dropout: float = 0.0  # above 0 the fused cuDNN kernel cannot be used
-    anchor: Anchor = Anchor.none  # the reference the output starts from (the untrained model reproduces it)
-    linear: bool = False  # a linear autoregressive path over the window beside the recurrent cell
+    anchor: Anchor = Anchor.auto  # the reference the output starts from (the untrained model reproduces it)
+    linear: bool = True  # a linear autoregressive path over the window beside the recurrent cell (least-squares start)
 
     def __post_init__(self) -> None:
         if not 1 <= self.units <= MAX_UNITS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.baselines import ANCHORS, BASELINES, baseline_forecasts, history, window_rows
+from forecast.baselines import ANCHORS, BASELINES, REFERENCES, baseline_forecasts, history, window_rows
 from forecast.config import Anchor
 from forecast.errors import ForecastError
 from forecast.metrics import conformal_quantiles, coverage, score, score_by_step
@@ -20,10 +20,20 @@ def actual_targets(prep: Prepared, part: str) -> np.ndarray:
     return Windows(prep.series.values, w.lookback, w.horizon, w.origins).targets(slice(None))
 
 
-def baselines_on_test(prep: Prepared) -> dict[str, np.ndarray]:
-    """Every baseline's forecasts of the test windows, (n_windows, horizon) each."""
-    test = prep.windows["test"]
-    return baseline_forecasts(prep.raw_target(), test.origins, test.horizon, test.lookback, prep.season)
+def baselines_on_test(prep: Prepared, part: str = "test") -> dict[str, np.ndarray]:
+    """Every baseline's forecasts of a part's windows (the test part's by default), (n_windows, horizon) each."""
+    w = prep.windows[part]
+    return baseline_forecasts(prep.raw_target(), w.origins, w.horizon, w.lookback, prep.season)
+
+
+def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
+    """The model's and each reference's scores on the validation windows, in original units: what a
+    recommendation may look at (the test part never decides)."""
+    actual = actual_targets(prep, "val")
+    base = baselines_on_test(prep, "val")
+    return {"model": score(actual, forecast, prep.scale),
+            "baselines": {name: score(actual, base[name], prep.scale) for name in REFERENCES},
+            "n_windows": len(actual)}
 
 
 def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[float]] | None = None) -> dict:

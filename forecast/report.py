@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from forecast.baselines import LABELS, REFERENCES, baseline_label
+from forecast.ensemble import CRITERION, ENSEMBLE
 
 
 def console(stderr: bool = False):
@@ -82,23 +83,33 @@ def progress(out, epochs: int) -> Iterator:
 
 
 def train_summary(out, results) -> bool:
-    """The test scores of trained cells beside every baseline; returns whether MAPE was undefined."""
-    test = results[0].metrics["test"]
+    """The test scores of trained cells (and their ensemble) beside every baseline, the validation MASE that the
+    recommendation compares, and which model it recommends; returns whether MAPE was undefined."""
+    first = results[0].metrics
+    test = first["test"]
     naive_mse = test["baselines"]["naive"]["mse"]
+    val = first.get("val", {}).get("baselines", {})
     t = table(f"Test scores in original units, {test['n_windows']} windows x {test['horizon']} steps "
               "(ratio = MSE / naive MSE; MASE < 1 beats the in-sample seasonal naive)",
-              ("model", "MSE", "RMSE", "MAE", "MASE", "MAPE %", "ratio"), 1)
-    rows = [(r.cell, r.metrics["test"]["model"]) for r in results]
-    rows += [(baseline_label(n, test["season"]), m) for n, m in test["baselines"].items()]
-    for label, m in sorted(rows, key=lambda row: row[1]["mse"]):
-        t.add_row(label, fmt(m["mse"]), fmt(m["rmse"]), fmt(m["mae"]), opt(m["mase"]), opt(m["mape"], "{:.2f}"),
-                  ratio(m["mse"], naive_mse))
+              ("model", "MSE", "RMSE", "MAE", "MASE", "MAPE %", "ratio", "val MASE"), 1)
+    rows = [(r.cell, r.cell, r.metrics["test"]["model"], r.metrics.get("val", {}).get("model")) for r in results]
+    if "ensemble" in first:
+        rows.append((ENSEMBLE, ENSEMBLE, first["ensemble"]["test"], first["ensemble"]["val"]))
+    rows += [(n, baseline_label(n, test["season"]), m, val.get(n)) for n, m in test["baselines"].items()]
+    chosen = first.get("recommended", {}).get("model")
+    for name, label, m, v in sorted(rows, key=lambda row: row[2]["mse"]):
+        t.add_row(label + (" *" if name == chosen else ""), fmt(m["mse"]), fmt(m["rmse"]), fmt(m["mae"]),
+                  opt(m["mase"]), opt(m["mape"], "{:.2f}"), ratio(m["mse"], naive_mse), opt(v and v["mase"]))
     out.print(t)
+    if chosen is not None:
+        label = next(label for name, label, _, _ in rows if name == chosen)
+        out.print(f"* recommended: {label}, the lowest {CRITERION} among the cells"
+                  + (", their ensemble" if "ensemble" in first else "") + " and the references")
     for r in results:
         for level, iv in r.metrics["test"].get("intervals", {}).items():
             out.print(f"{r.cell}: {float(level):.0%} interval covers {iv['coverage']:.1%} of the test values "
                       f"(mean width {fmt(iv['mean_width'])})")
-    return any(m["mape"] is None for _, m in rows)
+    return any(m["mape"] is None for _, _, m, _ in rows)
 
 
 def compare_table(out, names: list[str], infos) -> None:
@@ -121,7 +132,8 @@ def backtest_table(out, summary, folds: int, season: int) -> None:
     t = table(f"Backtest over {folds} folds (mean ± sd across folds, original units)",
               ("model", "MSE", "± sd", "MAE", "MASE", "± sd", "wins"), 1)
     for row in summary.itertuples():
-        label = baseline_label(row.model, season) if row.model in LABELS else row.model
+        label = (baseline_label(row.model, season) if row.model in LABELS else
+                 "recommended (by validation)" if row.model == "recommended" else row.model)
         t.add_row(label, fmt(row.mse_mean), fmt(row.mse_std), fmt(row.mae_mean), opt(row.mase_mean),
                   opt(row.mase_std), f"{row.wins}/{folds}")
     out.print(t)

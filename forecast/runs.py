@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from forecast import __version__, artifacts, plots
 from forecast.backend import Device, versions
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.errors import ForecastError, shorten
-from forecast.evaluate import baselines_on_test, forecast_table, interval_bands, interval_bounds
+from forecast.ensemble import group_scores, mean_forecast
+from forecast.evaluate import actual_targets, baselines_on_test, forecast_table, interval_bands, interval_bounds
 from forecast.files import NAME_MAX, TMP_EXTRA, write_csv, write_json
+from forecast.metrics import score
 from forecast.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -208,6 +212,8 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
     extra = {**baselines_on_test(prep), **interval_bounds(result.test_forecast, result.intervals)}
     table = forecast_table(time, target, prep.windows["test"].origins, result.test_forecast, extra)
     write_csv(folder / "test_predictions.csv", table)
+    write_csv(folder / "val_predictions.csv", forecast_table(time, target, prep.windows["val"].origins,
+                                                             result.val_forecast, baselines_on_test(prep, "val")))
 
     scores = result.metrics["test"]
     first = table[table["step"] == 1]
@@ -219,6 +225,38 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
                               f"{scores['model']['mse']:.4g} (naive {scores['baselines']['naive']['mse']:.4g})")
     plots.plot_by_step(ax_step, scores["by_step"], "mae", season=prep.season)
     plots.save_figure(fig, folder / "forecast.png")
+
+
+def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
+    """The ensemble of several cells (the mean of their forecasts) and the model validation recommends among the
+    cells, the ensemble and the references, added to each run's metrics.json once every cell is published.
+    Runs from an older version, without validation scores, are left as they are."""
+    if not saved or any("val" not in r.metrics for r in saved):
+        return saved
+    val = {r.cell: r.metrics["val"]["model"] for r in saved}
+    val.update(saved[0].metrics["val"]["baselines"])
+    ensemble = None
+    if len(saved) > 1:
+        ensemble = {}
+        for part in ("val", "test"):
+            members = [read_forecasts(r.path / f"{part}_predictions.csv") for r in saved]
+            ensemble[part] = score(actual_targets(prep, part), mean_forecast(members), prep.scale)
+    group = group_scores(val, ensemble)
+    out = []
+    for r in saved:
+        metrics = {**r.metrics, **group}
+        write_json(r.path / "metrics.json", metrics)
+        out.append(dataclasses.replace(r, metrics=metrics))
+    return out
+
+
+def read_forecasts(path: Path) -> np.ndarray:
+    """The forecasts of a long-form predictions CSV as (n_origins, steps)."""
+    import pandas as pd
+
+    table = pd.read_csv(path)
+    steps = int(table["step"].max())
+    return table["forecast"].to_numpy(np.float64).reshape(-1, steps)
 
 
 def non_finite(payload, where: str = "") -> str | None:

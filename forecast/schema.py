@@ -128,6 +128,18 @@ def check_metrics(raw: object, horizon: int) -> dict:
     integer(key(test, "n_windows", "metrics.json test"), "metrics.json test.n_windows", low=0)
     _need(key(test, "horizon", "metrics.json test") == horizon, "metrics.json test.horizon",
           f"must equal the run's horizon ({horizon})", test["horizon"])
+    if "val" in raw:  # runs of forecast 0.x before validation scores were kept lack it
+        val = obj(raw["val"], "metrics.json val")
+        check_scores(key(val, "model", "metrics.json val"), "metrics.json val.model")
+        for name, scores in obj(key(val, "baselines", "metrics.json val"), "metrics.json val.baselines").items():
+            check_scores(scores, f"metrics.json val.baselines.{name}")
+    if "ensemble" in raw:
+        ensemble = obj(raw["ensemble"], "metrics.json ensemble")
+        for part in ("val", "test"):
+            check_scores(key(ensemble, part, "metrics.json ensemble"), f"metrics.json ensemble.{part}")
+    if "recommended" in raw:
+        chosen = key(obj(raw["recommended"], "metrics.json recommended"), "model", "metrics.json recommended")
+        _need(isinstance(chosen, str), "metrics.json recommended.model", "must be text", chosen)
     for level, iv in obj(test.get("intervals", {}), "metrics.json test.intervals").items():
         number(key(obj(iv, f"metrics.json test.intervals.{level}"), "coverage", f"metrics.json test.intervals.{level}"),
                f"metrics.json test.intervals.{level}.coverage", low=0, high=1)

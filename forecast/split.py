@@ -71,7 +71,7 @@ def plan_folds(n: int, folds: int, data: DataConfig, window: WindowConfig) -> li
         test_start = n - (count - k) * block
         val_rows = max(window.horizon, math.ceil(test_start * data.val_frac))
         split = Split(n=test_start + block, train_end=test_start - val_rows, val_end=test_start)
-        return split if split.train_end >= window.lookback + window.horizon else None
+        return split if _split_ok(split, window) else None  # the sizes `train` enforces, for every fold
 
     if fold(0, folds) is None:
         most = next((f for f in range(folds - 1, 0, -1) if fold(0, f) is not None), 0)

@@ -17,7 +17,7 @@ from forecast.backend import Compute, Device, plan_compute, seed_everything, tra
 from forecast.batches import WindowBatches
 from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.errors import ForecastError
-from forecast.evaluate import choose_anchor, interval_half_widths, score_test
+from forecast.evaluate import choose_anchor, interval_half_widths, score_test, score_val
 from forecast.inference import forecast_windows
 from forecast.models import build_model
 from forecast.prepare import Prepared
@@ -119,6 +119,51 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     return FitResult(history=hist, seconds=seconds, best_epoch=best, model_epoch=kept)
 
 
+RIDGE = (1e-6, 1e-4, 1e-2, 1.0)  # strengths tried, relative to the mean variance of the window's values
+MAX_LINEAR_INPUTS = 4096  # a larger window (lookback x columns) keeps the linear path's zero start
+
+
+def fit_linear_path(model: keras.Model, train: Windows, val: Windows, batch: int = 4096) -> dict:
+    """Start the linear path at its least-squares solution: a ridge regression, over the training windows, of what
+    the rest of the untrained model leaves over (the target minus the reference, or the target itself) on the
+    flattened window. Sums are gathered a batch at a time, so memory stays bounded by the batch. The strength with
+    the lowest validation MSE is kept; zero weights (the reference alone) when none beats them.
+    Returns what was chosen, for metrics.json."""
+    layer = model.get_layer("linear")
+    d = train.lookback * train.values.shape[1]
+    if d > MAX_LINEAR_INPUTS or len(train) <= d:
+        return {"ridge": None, "reason": f"{len(train)} training windows for {d} window values: zero start"}
+
+    def gathered(w: Windows):
+        for start in range(0, len(w), batch):
+            idx = np.arange(start, min(start + batch, len(w)))
+            x = w.inputs(idx)
+            rest = np.asarray(model.predict_on_batch(x), dtype=np.float64)  # the reference, or zero
+            x = np.concatenate([x.reshape(len(idx), -1).astype(np.float64), np.ones((len(idx), 1))], axis=1)
+            yield x, w.targets(idx).astype(np.float64) - rest
+
+    xtx, xtr = np.zeros((d + 1, d + 1)), np.zeros((d + 1, train.horizon))
+    for x, r in gathered(train):
+        xtx += x.T @ x
+        xtr += x.T @ r
+    spread = np.trace(xtx[:d, :d]) / d
+    solutions = {0.0: np.zeros_like(xtr)}
+    for strength in RIDGE:
+        penalty = np.eye(d + 1) * strength * spread
+        penalty[d, d] = 0.0  # the intercept is not shrunk
+        solutions[strength] = np.linalg.lstsq(xtx + penalty, xtr, rcond=None)[0]
+    sse = dict.fromkeys(solutions, 0.0)
+    for x, r in gathered(val):
+        for strength, w in solutions.items():
+            sse[strength] += float(np.sum((r - x @ w) ** 2))
+    best = min(sse, key=sse.get)
+    w = solutions[best]
+    layer.set_weights([w[:d].astype(np.float32), w[d].astype(np.float32)])
+    n = len(val) * val.horizon
+    return {"ridge": best if best > 0 else None, "val_mse": sse[best] / max(n, 1),
+            "val_mse_zero": sse[0.0] / max(n, 1)}
+
+
 @dataclass
 class CellResult:
     """One trained cell: its model, training history and test forecasts in original units."""
@@ -126,6 +171,7 @@ class CellResult:
     model: keras.Model
     fit: FitResult
     test_forecast: np.ndarray  # (n_test_windows, horizon), original units
+    val_forecast: np.ndarray  # (n_val_windows, horizon), original units
     metrics: dict
     intervals: dict[str, list[float]]  # level ("0.9") -> conformal half-width per horizon step
     compute: Compute
@@ -152,22 +198,28 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
                         mixed=compute.mixed, use_cudnn=compute.use_cudnn, anchor=anchor, season=prep.season)
     train, val = ((one_step_windows(prep, "train"), one_step_windows(prep, "val")) if recursive
                   else (prep.windows["train"], prep.windows["val"]))
+    linear_start = fit_linear_path(model, train, val) if cfg.model.linear else None
     fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir,
-                    keep_start=anchor is not Anchor.none or cfg.model.linear)
+                    # --patience 0 keeps the last epoch, whatever its validation loss
+                    keep_start=(anchor is not Anchor.none or cfg.model.linear) and cfg.train.patience > 0)
 
     def forecast(part: str) -> np.ndarray:
         w = prep.windows[part]
         return prep.to_target(forecast_windows(model, w, cfg.model.strategy), w.origins)
 
-    test_forecast = forecast("test")
-    intervals = interval_half_widths(prep, forecast("val"), cfg.train.intervals) if cfg.train.intervals else {}
+    test_forecast, val_forecast = forecast("test"), forecast("val")
+    intervals = interval_half_widths(prep, val_forecast, cfg.train.intervals) if cfg.train.intervals else {}
     metrics = {
         "test": score_test(prep, test_forecast, intervals),
+        "val": score_val(prep, val_forecast),
         "best_epoch": fit.best_epoch,
         "model_epoch": fit.model_epoch,
         "epochs_run": len(fit.history),
         "best_val_loss": float(fit.history["val_loss"].min()),
         "training_seconds": round(fit.seconds, 3),
     }
-    return CellResult(model=model, fit=fit, test_forecast=test_forecast, metrics=metrics, intervals=intervals,
+    if linear_start is not None:
+        metrics["linear_start"] = linear_start
+    return CellResult(model=model, fit=fit, test_forecast=test_forecast, val_forecast=val_forecast, metrics=metrics,
+                      intervals=intervals,
                       compute=compute, anchor=anchor, anchor_reason=anchor_reason)

@@ -33,7 +33,8 @@ def test_train_all_writes_a_complete_run_per_cell(trained):
     for cell in ("rnn", "lstm", "gru"):
         run = runs / f"sine-{cell}"
         assert {p.name for p in run.iterdir()} == {"model.keras", "config.json", "scaler.json", "metrics.json",
-                                                   "history.csv", "test_predictions.csv", "forecast.png"}
+                                                   "history.csv", "test_predictions.csv", "val_predictions.csv",
+                                                   "forecast.png"}
         meta = json.loads((run / "config.json").read_text())
         assert meta["options"]["model"]["cell"] == cell
         assert meta["options"]["data"]["target"] == "value" and meta["data"]["time_col"] == "timestamp"
@@ -227,3 +228,30 @@ def test_flags_show_no_value_and_normalize_states_its_rule(command):
         assert ("auto (chosen by measurement): window when the training part wanders like a random walk (variance "
                 "ratio above 0.5 at the lookback lag) or over 25% of the validation part lies outside the training "
                 "range, else global.") in " ".join(help_text.replace("│", " ").split())
+
+
+@pytest.mark.slow
+def test_train_all_scores_the_ensemble_and_marks_the_model_validation_recommends(trained):
+    from forecast.baselines import REFERENCES
+
+    runs = {cell: json.loads((trained.runs / f"sine-{cell}" / "metrics.json").read_text())
+            for cell in ("rnn", "lstm", "gru")}
+    metrics = runs["rnn"]
+    assert all(m["ensemble"] == metrics["ensemble"] and m["recommended"] == metrics["recommended"]
+               for m in runs.values())
+    assert metrics["ensemble"]["members"] == ["rnn", "lstm", "gru"]
+    for part in ("val", "test"):  # the ensemble is the mean of the cells' forecasts of the same windows
+        tables = [pd.read_csv(trained.runs / f"sine-{cell}" / f"{part}_predictions.csv") for cell in runs]
+        mean = np.mean([t["forecast"] for t in tables], axis=0)
+        assert metrics["ensemble"][part]["mse"] == pytest.approx(np.mean((tables[0]["actual"] - mean) ** 2))
+        for cell, table in zip(runs, tables, strict=True):
+            assert runs[cell][part]["model"]["mse"] == pytest.approx(np.mean(table["error"] ** 2))
+    val_mae = metrics["recommended"]["val_mae"]
+    assert set(val_mae) == {"rnn", "lstm", "gru", "ensemble", *REFERENCES}
+    assert metrics["recommended"]["model"] == min(val_mae, key=val_mae.get)
+    assert val_mae["naive"] == pytest.approx(metrics["val"]["baselines"]["naive"]["mae"])
+    label = {"seasonal_naive": "seasonal m=20", "seasonal_diff": "seasonal diff m=20"}.get(
+        metrics["recommended"]["model"], metrics["recommended"]["model"])
+    assert (f"* recommended: {label}, the lowest validation MAE among the cells, their ensemble and the references"
+            in trained.stdout)
+    assert f"{label} *" in trained.stdout

@@ -13,7 +13,7 @@ PACKAGE = ROOT / "forecast"
 TIERS = [
     ("errors", "config"),
     ("files", "dates", "csvfile", "data", "datasets", "transforms", "split", "scaling", "windows", "metrics", "baselines",
-     "schema", "prepare", "evaluate"),
+     "schema", "prepare", "evaluate", "ensemble"),
     ("backend", "parallel"),
     ("models", "batches", "inference", "callbacks", "plots", "report"),
     ("train", "artifacts"),

@@ -131,3 +131,63 @@ def test_early_stopping_never_keeps_a_state_worse_than_the_start():
         fit = fit_model(model, train, val, TrainConfig(epochs=3, batch_size=16, patience=patience), keep_start=True)
         assert fit.model_epoch == 0 and fit.best_epoch == 0 and fit.history["val_loss"].min() > 0
         np.testing.assert_array_equal(model.predict(val.inputs(np.arange(len(val))), verbose=0), start)
+
+
+def _ar2(n: int, phi: tuple[float, float], seed: int = 0) -> np.ndarray:
+    rng, y = np.random.default_rng(seed), np.zeros(n)
+    for t in range(2, n):
+        y[t] = phi[0] * y[t - 1] + phi[1] * y[t - 2] + 0.1 * rng.standard_normal()
+    return y
+
+
+def test_the_linear_path_starts_at_its_least_squares_fit():
+    from forecast.models import build_model
+    from forecast.train import fit_linear_path
+    from forecast.windows import Windows, part_origins
+
+    values = _ar2(3000, (0.6, -0.3)).astype(np.float32)[:, None]
+    train = Windows(values, 4, 1, part_origins((0, 2000), 4, 1))
+    val = Windows(values, 4, 1, part_origins((2000, 3000), 4, 1))
+    model = build_model(ModelConfig(Cell.lstm, units=4, linear=True), WindowConfig(4, 1), 1, 1e-3)
+    chosen = fit_linear_path(model, train, val)
+    kernel, bias = model.get_layer("linear").get_weights()
+    # rows of the window oldest first: lags 4, 3, 2, 1
+    np.testing.assert_allclose(kernel[:, 0], [0.0, 0.0, -0.3, 0.6], atol=0.05)
+    assert abs(float(bias[0])) < 0.01 and chosen["ridge"] is not None
+    assert chosen["val_mse"] < 0.8 * chosen["val_mse_zero"]
+    x = val.inputs(np.arange(len(val)))
+    np.testing.assert_allclose(model.predict(x, verbose=0)[:, 0], x[:, :, 0] @ kernel[:, 0] + bias[0], atol=1e-5)
+
+
+def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
+    from forecast.models import build_model
+    from forecast.train import fit_linear_path
+    from forecast.windows import Windows, part_origins
+
+    # the sign of the dependence flips between the parts: the training fit only hurts on validation
+    values = np.concatenate([_ar2(1000, (0.9, 0.0)), _ar2(500, (-0.9, 0.0), seed=1)]).astype(np.float32)[:, None]
+    train = Windows(values, 3, 1, part_origins((0, 1000), 3, 1))
+    val = Windows(values, 3, 1, part_origins((1000, 1500), 3, 1))
+    model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(3, 1), 1, 1e-3)
+    chosen = fit_linear_path(model, train, val)
+    assert chosen["ridge"] is None and chosen["val_mse"] == chosen["val_mse_zero"]
+    assert all(not w.any() for w in model.get_layer("linear").get_weights())
+
+
+def test_validation_recommends_the_lowest_error_and_the_simpler_model_in_a_tie():
+    from forecast.ensemble import group_scores, mean_forecast, recommend
+
+    assert recommend({"lstm": 0.5, "ensemble": 0.4, "naive": 0.6}) == "ensemble"
+    assert recommend({"lstm": 0.4, "ensemble": 0.4 + 1e-16, "seasonal_naive": 0.4}) == "seasonal_naive"
+    assert recommend({"gru": 0.3, "ensemble": 0.3}) == "ensemble"
+    np.testing.assert_array_equal(mean_forecast([np.ones((2, 3)), 3 * np.ones((2, 3))]), 2 * np.ones((2, 3)))
+    with pytest.raises(ValueError, match="different windows"):
+        mean_forecast([np.ones((2, 3)), np.ones((3, 3))])
+    score = {"mae": 1.0}
+    group = group_scores({"rnn": {"mae": 2.0}, "gru": {"mae": 3.0}, "naive": score},
+                         {"val": {"mae": 0.5}, "test": {"mae": 0.7}})
+    assert group["recommended"] == {"model": "ensemble", "by": "validation MAE",
+                                    "val_mae": {"rnn": 2.0, "gru": 3.0, "naive": 1.0, "ensemble": 0.5}}
+    assert group["ensemble"] == {"members": ["rnn", "gru"], "val": {"mae": 0.5}, "test": {"mae": 0.7}}
+    assert group_scores({"rnn": {"mae": 2.0}, "naive": score}, None) == {
+        "recommended": {"model": "naive", "by": "validation MAE", "val_mae": {"rnn": 2.0, "naive": 1.0}}}

@@ -48,6 +48,30 @@ def test_backtest_folds_never_train_on_their_test_block(tmp_path, n, folds, look
         assert (prep.scaler.low, prep.scaler.high) == (0, split.train_end - 1)
 
 
+@pytest.mark.parametrize("lookback, horizon", [(40, 4), (10, 1), (30, 12)])
+def test_every_backtest_fold_has_the_sizes_train_requires(tmp_path, lookback, horizon):
+    from forecast.errors import ForecastError
+    from forecast.split import _split_ok
+
+    n, data, window = 300, DataConfig(str(tmp_path / "s.csv")), WindowConfig(lookback, horizon)
+    most = max(f for f in range(1, 20) if _fits(n, f, data, window))
+    for split in plan_folds(n, most, data, window):
+        assert _split_ok(split, window)
+        sizes = split.sizes()
+        assert sizes["train"] >= lookback + horizon and sizes["val"] >= horizon and sizes["test"] >= horizon
+    with pytest.raises(ForecastError, match=f"--folds {most + 1} does not fit .*; use --folds {most} or less"):
+        plan_folds(n, most + 1, data, window)
+
+
+def _fits(n, folds, data, window) -> bool:
+    from forecast.errors import ForecastError
+
+    try:
+        return bool(plan_folds(n, folds, data, window))
+    except ForecastError:
+        return False
+
+
 def test_seasonal_naive_and_mase_on_the_shipped_sine():
     prep = prepare(DataConfig("datasets/sine.csv"), WindowConfig(48, 1))
     assert prep.season == 24
@@ -119,7 +143,7 @@ def test_backtest_end_to_end(tmp_path):
     result = ok("backtest", csv, "--cell", "rnn", "--cell", "gru", "--folds", "3", "--out", out, "--plot", plot,
                 "--forecasts", forecasts, "--test-frac", "0.1", "--interval", "0.8", *TINY)
     table = pd.read_csv(out)
-    models = {"rnn", "gru", "naive", "seasonal_naive", "seasonal_diff", "mean", "drift"}
+    models = {"rnn", "gru", "ensemble", "recommended", "naive", "seasonal_naive", "seasonal_diff", "mean", "drift"}
     per_fold = table[~table["fold"].isin(["mean", "std"])]
     assert set(per_fold["model"]) == models and sorted(per_fold["fold"].astype(int).unique()) == [1, 2, 3]
     assert per_fold["windows"].astype(int).eq(40).all()  # blocks of 40 rows, horizon 1: 40 origins each
@@ -129,8 +153,16 @@ def test_backtest_end_to_end(tmp_path):
     assert "Backtest over 3 folds" in result.stdout and "seasonal m=24" in result.stdout
     # counts are whole numbers in the file, empty (not NaN-floats) on the mean and std rows
     lines = out.read_text().splitlines()
-    assert lines[0].split(",")[-6:-3] == ["train_rows", "val_rows", "windows"]
-    assert lines[1].split(",")[-6:-3] == ["238", "42", "40"] and lines[-1].split(",")[-6:-3] == ["", "", ""]
+    assert lines[0].split(",")[-7:-4] == ["train_rows", "val_rows", "windows"]
+    assert lines[1].split(",")[-7:-4] == ["238", "42", "40"] and lines[-1].split(",")[-7:-4] == ["", "", ""]
+    # each fold's recommended row carries the scores of the model its validation part picked
+    picks = per_fold[per_fold["model"] == "recommended"]
+    assert len(picks) == 3 and set(picks["picked"]) <= {"rnn", "gru", "ensemble", "naive", "seasonal_naive",
+                                                         "seasonal_diff"}
+    for pick in picks.itertuples():
+        chosen = per_fold[(per_fold["fold"] == pick.fold) & (per_fold["model"] == pick.picked)].iloc[0]
+        assert pick.mse == chosen["mse"]
+    assert "validation recommended: " in result.stdout and "recommended (by validation)" in result.stdout
     # each fold states its own choice, made on its own rows
     header = [line for line in result.stdout.splitlines() if line.startswith("fold ")]
     assert [line.split(":")[0] for line in header] == ["fold 1/3", "fold 2/3", "fold 3/3"]
@@ -141,7 +173,9 @@ def test_backtest_end_to_end(tmp_path):
     f = pd.read_csv(forecasts)
     assert list(f.columns[:8]) == ["fold", "model", "origin", "step", "timestamp", "forecast", "actual", "error"]
     assert {"naive", "seasonal_naive", "seasonal_diff", "lower_80", "upper_80"} <= set(f.columns)
-    assert len(f) == 3 * 2 * 40 and set(f["model"]) == {"rnn", "gru"}
+    assert len(f) == 3 * 3 * 40 and set(f["model"]) == {"rnn", "gru", "ensemble"}
+    cells = f[f["model"] != "ensemble"].groupby(["fold", "origin", "step"])["forecast"].mean().to_numpy()
+    np.testing.assert_allclose(f[f["model"] == "ensemble"]["forecast"], cells)
     fold2 = f[(f["fold"] == 2) & (f["model"] == "gru")]
     row = per_fold[(per_fold["fold"].astype(int) == 2) & (per_fold["model"] == "gru")].iloc[0]
     assert ((fold2["actual"] - fold2["forecast"]) ** 2).mean() == pytest.approx(row["mse"])
