@@ -208,15 +208,16 @@ def compare(
 
 @app.command(cls=_Command)
 def predict(
-    run: Annotated[Path, typer.Argument(help="Run folder written by `forecast train`.", show_default=False)],
-    data: Annotated[Path, typer.Argument(help="CSV with the run's columns (it may be another series).", show_default=False)],
+    run: Annotated[list[Path], typer.Argument(help="Run folder written by `forecast train`; with several, the forecast is their mean.", show_default=False)],
+    data: Annotated[Path, typer.Argument(help="CSV with the runs' columns (it may be another series).", show_default=False)],
     out: Annotated[Path, typer.Option(help="Predictions CSV (long form: origin, step, timestamp, forecast, actual, error, baselines, interval bounds).")] = Path("predictions.csv"),
     steps: Annotated[int | None, typer.Option(help="Forecast N steps beyond the last row, at most 10,000 (recursively past the trained horizon; univariate runs).")] = None,
     target: Annotated[str | None, typer.Option(help="Column of DATA to use as the run's target, when its name differs.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw history, forecasts, intervals and the future part to this PNG.")] = None,
     device: DeviceOpt = DeviceChoice.auto,
 ) -> None:
-    """Forecast a series with a trained run: every origin with a full lookback, plus --steps into the future.
+    """Forecast a series with a trained run (or the mean of several): every origin with a full lookback, plus
+    --steps into the future.
 
     Example: forecast predict runs/sine-lstm datasets/sine.csv --steps 50 --plot plots/sine_forecast.png
     """

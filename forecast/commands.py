@@ -164,9 +164,10 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
     out.print(f"figure: {figure}")
 
 
-def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str | None, plot: Path | None,
+def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, target: str | None, plot: Path | None,
             device: DeviceChoice) -> None:
-    """Forecast every origin of a series with a run (and --steps past its end); scores where it has actuals."""
+    """Forecast every origin of a series with a run, or the mean of several runs (and --steps past its end);
+    scores where it has actuals."""
     from forecast import artifacts
     from forecast.backend import check_backend
     from forecast.files import check_output
@@ -176,14 +177,21 @@ def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str
     if plot is not None:
         check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")), ".png")
 
-    info = artifacts.read_run(run)
+    infos = [artifacts.read_run(run) for run in runs]
+    horizons = {info.config.window.horizon for info in infos}
+    if len(horizons) > 1:
+        shown = ", ".join(f"{info.name} {info.config.window.horizon}" for info in infos)
+        raise ForecastError(f"the runs forecast different horizons ({shown}); average only runs trained with the "
+                            "same --horizon")
     if steps is not None and not 1 <= steps <= MAX_STEPS:
         raise ForecastError(f"--steps must lie between 1 and {MAX_STEPS:,} (got {steps:,}); a forecast fed on its own "
                             "output that far ahead has no skill left, and computing it would take hours")
     from forecast.prepare import load_new_series
 
     # Bad data fails here, before the backend loads.
-    series, scaled = load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target)
+    loaded = [load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target)
+              for info in infos]
+    series = loaded[0][0]
     warn(series.notes)
     from forecast.backend import start_backend
 
@@ -193,11 +201,18 @@ def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str
     from forecast.baselines import LABELS, REFERENCES
     from forecast.files import write_csv
 
-    result = forecasting.predict_series(info, series, scaled, steps)
+    predictions = [forecasting.predict_series(info, s, scaled, steps) for info, (s, scaled) in zip(infos, loaded,
+                                                                                                    strict=True)]
+    names = [info.name if [i.name for i in infos].count(info.name) == 1 else str(info.path) for info in infos]
+    result = predictions[0] if len(infos) == 1 else forecasting.average(predictions, names)
+    intervals = infos[0].intervals if len(infos) == 1 else {}
+    horizon = infos[0].config.window.horizon
     write_csv(out_csv, result.table)
     out = report.console()
-    out.print(f"{len(result.table)} forecasts from {result.table['origin'].nunique()} origins "
-              f"(lookback {info.config.window.lookback}, horizon {info.config.window.horizon}) -> {out_csv}")
+    what = "" if len(infos) == 1 else f" (the mean of {len(infos)} runs: {', '.join(names)})"
+    lookbacks = sorted({info.config.window.lookback for info in infos})
+    out.print(f"{len(result.table)} forecasts{what} from {result.table['origin'].nunique()} origins "
+              f"(lookback {'/'.join(map(str, lookbacks))}, horizon {horizon}) -> {out_csv}")
     if result.scores is not None:
         parts = [f"{label} MSE {report.fmt(m['mse'])}, MAE {report.fmt(m['mae'])}"
                  for label, m in (("model", result.scores["model"]),
@@ -206,11 +221,14 @@ def predict(run: Path, data: Path, out_csv: Path, steps: int | None, target: str
         for level, iv in result.scores["intervals"].items():
             out.print(f"{float(level):.0%} interval covers {iv['coverage']:.1%} of the {iv['n']} actuals within the "
                       f"trained horizon (split-conformal, from the run's validation part)")
-    if info.intervals and steps is not None and steps > info.config.window.horizon:
-        out.print(f"steps {info.config.window.horizon + 1}..{steps} lie beyond the trained horizon "
-                  f"({info.config.window.horizon}): they have no interval bounds (empty in {out_csv.name})")
+    if len(infos) > 1 and any(info.intervals for info in infos):
+        out.print("the mean of several runs has no interval bounds: each run's were calibrated for its own forecasts")
+    if intervals and steps is not None and steps > horizon:
+        out.print(f"steps {horizon + 1}..{steps} lie beyond the trained horizon "
+                  f"({horizon}): they have no interval bounds (empty in {out_csv.name})")
     if plot is not None:
-        forecasting.plot_predictions(result, series, info, plot)
+        title = f"{names[0]} ({infos[0].config.model.cell.value})" if len(infos) == 1 else f"mean of {', '.join(names)}"
+        forecasting.plot_predictions(result, series, f"{title} on {data.name}", max(lookbacks), intervals, plot)
         out.print(f"plot: {plot}")
 
 

@@ -70,18 +70,32 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
     return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)))
 
 
-def plot_predictions(result: Prediction, series: Series, info: artifacts.RunInfo, path: Path) -> None:
+def average(predictions: list[Prediction], names: list[str]) -> Prediction:
+    """The mean of several runs' forecasts of the same series, on the origins and steps all of them forecast
+    (runs with a longer lookback start later); each run's own forecast stays beside it as forecast_<name>."""
+    key = ["origin", "step"]
+    first = predictions[0].table
+    table = first[[*key, "timestamp", "actual", *PREDICT_BASELINES]]
+    members = [f"forecast_{name}" for name in names]
+    for column, p in zip(members, predictions, strict=True):
+        table = table.merge(p.table[[*key, "forecast"]].rename(columns={"forecast": column}), on=key, how="inner")
+    table.insert(3, "forecast", table[members].mean(axis=1))
+    table.insert(5, "error", table["actual"] - table["forecast"])
+    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES))
+
+
+def plot_predictions(result: Prediction, series: Series, title: str, lookback: int, intervals: dict,
+                     path: Path) -> None:
     """History with the one-step forecasts over it and the last origin's path into the future."""
     table = result.table
     # The last stretch of history (a few lookbacks) keeps the future path readable on long series.
-    start = max(0, len(series) - max(5 * info.config.window.lookback, 300))
+    start = max(0, len(series) - max(5 * lookback, 300))
     first = table[(table["step"] == 1) & (table["timestamp"] >= series.time[start])]
     last_origin = table["origin"].iloc[-1]
     future = table[(table["origin"] == last_origin) & table["actual"].isna()]
     fig, (ax,) = plots.new_figure(width=11)
     plots.plot_forecast(ax, series.time[start:], series.values[start:, 0], first["timestamp"], first["forecast"],
                         future_time=future["timestamp"], future=future["forecast"].to_numpy(),
-                        bands=interval_bands(first, info.intervals), future_bands=interval_bands(future, info.intervals),
-                        ylabel=series.target,
-                        title=f"{info.name} ({info.config.model.cell.value}) on {Path(series.path).name}")
+                        bands=interval_bands(first, intervals), future_bands=interval_bands(future, intervals),
+                        ylabel=series.target, title=title)
     plots.save_figure(fig, path)

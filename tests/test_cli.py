@@ -149,6 +149,31 @@ def test_bad_flag_is_exit_2(tmp_path):
     assert result.exit_code == 2 and "transformer" in result.output
 
 
+def test_predict_needs_a_run_and_a_csv(tmp_path):
+    result = runner.invoke(app, ["predict", str(tmp_path / "runs" / "sine-lstm")], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "Missing argument 'run'" in result.output
+
+
+@pytest.mark.slow
+def test_predict_with_several_runs_averages_their_forecasts(trained, tmp_path):
+    runs = [trained.runs / f"sine-{cell}" for cell in ("rnn", "gru")]
+    for run, out in zip(runs, ("a.csv", "b.csv"), strict=True):
+        run_ok("predict", run, trained.csv, "--out", tmp_path / out, "--steps", "3")
+    result = run_ok("predict", *runs, trained.csv, "--out", tmp_path / "mean.csv", "--steps", "3",
+                    "--plot", tmp_path / "mean.png")
+    a, b, mean = (pd.read_csv(tmp_path / f) for f in ("a.csv", "b.csv", "mean.csv"))
+    assert list(mean.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive",
+                                  "seasonal_naive", "seasonal_diff", "forecast_sine-rnn", "forecast_sine-gru"]
+    assert len(mean) == len(a) and mean["step"].iloc[-3:].tolist() == [1, 2, 3]
+    np.testing.assert_allclose(mean["forecast"], (a["forecast"] + b["forecast"]) / 2)
+    np.testing.assert_allclose(mean["forecast_sine-gru"], b["forecast"])
+    known = mean.dropna(subset=["actual"])
+    line = next(line for line in result.stdout.splitlines() if line.startswith("where "))
+    assert f"model MSE {np.mean(known['error'] ** 2):.4g}" in line
+    assert "(the mean of 2 runs: sine-rnn, sine-gru)" in result.stdout
+    assert (tmp_path / "mean.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_compare_without_runs(tmp_path):
     assert run_error("compare", "--runs-dir", tmp_path) == (
         f"Error: no runs in {tmp_path}; train some with `forecast train DATA.csv --cell all` or name run folders")

@@ -290,6 +290,8 @@ PREDICT = [
                                                                   '"was": ', count=1)), "{csv}"],
      "run folder {tmp}/copy has a malformed file (metrics.json test.model.mse must be a finite number (it is nan)); "
      "train it again"),
+    ("runs of different horizons averaged", lambda run, tmp: [str(run), str(_horizon(run, tmp, 2)), "{csv}"],
+     "the runs forecast different horizons (sine-lstm 1, copy 2); average only runs trained with the same --horizon"),
     ("history.csv without val_loss", lambda run, tmp: [str(_replace(run, tmp, "history.csv", "epoch,loss\n1,0.5\n")),
                                                         "{csv}"],
      "run folder {tmp}/copy has a malformed file (history.csv lacks the column val_loss (it has epoch, loss)); "
@@ -308,6 +310,13 @@ def _edit(run, tmp, name, old, new, count=-1):
     text = (dst / name).read_text()
     assert old in text
     (dst / name).write_text(text.replace(old, new, count))
+    return dst
+
+
+def _horizon(run, tmp, horizon):
+    dst = _edit(run, tmp, "config.json", '"horizon": 1', f'"horizon": {horizon}')
+    metrics = (dst / "metrics.json").read_text()
+    (dst / "metrics.json").write_text(metrics.replace('"horizon": 1', f'"horizon": {horizon}'))
     return dst
 
 
