@@ -7,6 +7,7 @@ Rich) is imported inside the functions, so importing this module costs nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -36,8 +37,9 @@ def describe_data(cfg: RunConfig, per_fold: bool = False):
     out.print(f"[bold]{cfg.data.path}[/]: {len(series)} rows, target [bold]{series.target}[/]"
               + (f", features {', '.join(series.columns[1:])}" if len(series.columns) > 1 else "")
               + (f", time `{series.time_col}` ({series.freq or 'irregular'})" if series.time_col else ""))
+    lookback = f"{prep.window.lookback}" + (f" (auto: {prep.lookback_reason})" if prep.lookback_reason else "")
     out.print("split (rows / windows): " + ", ".join(f"{p} {sizes[p]} / {len(prep.windows[p])}" for p in sizes)
-              + f"; lookback {cfg.window.lookback}, horizon {cfg.window.horizon}")
+              + f"; lookback {lookback}, horizon {cfg.window.horizon}")
     how = "--season" if cfg.data.season else (f"inferred from {series.freq}" if series.freq else "no frequency")
     norm = prep.normalize.value + (f" (auto: {prep.normalize_reason})" if prep.normalize_reason else "")
     if per_fold:
@@ -60,6 +62,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     check_folder(runs_dir, "--runs-dir")
     runs.run_names(configs[0].data.path, configs, name)
     out, prep = describe_data(configs[0])
+    configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
     check_interval_windows(configs[0].train.intervals, len(prep.windows["val"]))
     anchor, why = choose_anchor(prep, configs[0].model.anchor)
     if anchor.value != "none":
@@ -89,6 +92,7 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
     check_output(forecasts, "--forecasts", ((data, "the input data"), (out_csv, "the --out file"),
                                             (plot, "the --plot file")))
     out, prep = describe_data(configs[0], per_fold=True)
+    configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
     from forecast.prepare import plan_folds_of
 
     # too many folds, or folds too small for --interval, fail now
@@ -228,7 +232,8 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
                   f"({horizon}): they have no interval bounds (empty in {out_csv.name})")
     if plot is not None:
         title = f"{names[0]} ({infos[0].config.model.cell.value})" if len(infos) == 1 else f"mean of {', '.join(names)}"
-        forecasting.plot_predictions(result, series, f"{title} on {data.name}", max(lookbacks), intervals, plot)
+        forecasting.plot_predictions(result, series, f"{title} on {data.name}", max(lookbacks),
+                                     infos[0].metrics["test"]["season"], intervals, plot)
         out.print(f"plot: {plot}")
 
 

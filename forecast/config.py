@@ -139,11 +139,11 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class WindowConfig:
-    lookback: int = 48
+    lookback: int | None = None  # None: from the season and the length (split.choose_lookback); a run records it
     horizon: int = 1
 
     def __post_init__(self) -> None:
-        if self.lookback < 1:
+        if self.lookback is not None and self.lookback < 1:
             raise ForecastError(f"--lookback must be at least 1 (got {self.lookback})")
         if self.horizon < 1:
             raise ForecastError(f"--horizon must be at least 1 (got {self.horizon})")

@@ -33,11 +33,13 @@ def save_figure(fig: Figure, path: str | Path) -> None:
 
 
 def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndarray, *,
-                  naive: np.ndarray | None = None, future_time=None, future: np.ndarray | None = None,
-                  bands=(), future_bands=(), title: str = "", ylabel: str = "value") -> None:
+                  references: dict | None = None, season: int = 1, future_time=None,
+                  future: np.ndarray | None = None, bands=(), future_bands=(), title: str = "",
+                  ylabel: str = "value") -> None:
     """Actual series, the one-step forecasts over it, and optionally a future path beyond its end.
 
-    `bands` and `future_bands` are (label, lower, upper) prediction intervals, widest first.
+    `references` are baselines' forecasts over the same times by name (naive, seasonal_naive, ...), labelled with
+    the season. `bands` and `future_bands` are (label, lower, upper) prediction intervals, widest first.
     """
     for i, (label, lower, upper) in enumerate(bands):
         ax.fill_between(forecast_time, lower, upper, color="tab:blue", alpha=0.12 + 0.08 * i, lw=0, label=label)
@@ -45,8 +47,9 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
         ax.fill_between(future_time, lower, upper, color="tab:red", alpha=0.12 + 0.08 * i, lw=0)
     ax.plot(time, actual, color="black", lw=1.2, label="actual")
     ax.plot(forecast_time, forecast, color="tab:blue", lw=1.0, label="forecast (step 1)")
-    if naive is not None:
-        ax.plot(forecast_time, naive, color="tab:gray", lw=0.8, ls=":", label=LABELS["naive"])
+    for name, values in (references or {}).items():
+        color, _ = BASELINE_STYLES[name]
+        ax.plot(forecast_time, values, color=color, lw=0.7, ls=":", label=baseline_label(name, season))
     if future is not None and len(future):
         ax.plot(future_time, future, color="tab:red", lw=1.4, label=f"future ({len(future)} steps)")
     ax.set_title(printable(title))  # names may hold bytes that are not UTF-8: matplotlib cannot draw them

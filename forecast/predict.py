@@ -84,7 +84,7 @@ def average(predictions: list[Prediction], names: list[str]) -> Prediction:
     return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES))
 
 
-def plot_predictions(result: Prediction, series: Series, title: str, lookback: int, intervals: dict,
+def plot_predictions(result: Prediction, series: Series, title: str, lookback: int, season: int, intervals: dict,
                      path: Path) -> None:
     """History with the one-step forecasts over it and the last origin's path into the future."""
     table = result.table
@@ -95,6 +95,7 @@ def plot_predictions(result: Prediction, series: Series, title: str, lookback: i
     future = table[(table["origin"] == last_origin) & table["actual"].isna()]
     fig, (ax,) = plots.new_figure(width=11)
     plots.plot_forecast(ax, series.time[start:], series.values[start:, 0], first["timestamp"], first["forecast"],
+                        references={name: first[name] for name in PREDICT_BASELINES}, season=season,
                         future_time=future["timestamp"], future=future["forecast"].to_numpy(),
                         bands=interval_bands(first, intervals), future_bands=interval_bands(future, intervals),
                         ylabel=series.target, title=title)

@@ -18,7 +18,7 @@ from forecast.dates import infer_season
 from forecast.errors import DataError, shorten
 from forecast.metrics import check_interval_windows, naive_scale
 from forecast.scaling import Scaler, choose_normalize, outside_note
-from forecast.split import Split, plan_folds, split_series
+from forecast.split import Split, choose_lookback, plan_folds, split_series
 from forecast.windows import Windows, part_origins
 
 PARTS = ("train", "val", "test")
@@ -38,6 +38,8 @@ class Prepared:
     windows: dict[str, Windows]  # "train", "val", "test", horizon steps each
     season: int
     scale: float  # MASE denominator: in-sample seasonal-naive MAE on the training part
+    window: WindowConfig  # as used: the lookback never None
+    lookback_reason: str = ""  # why the default chose it ("" when given)
 
     def raw_target(self) -> np.ndarray:
         return self.series.values[:, 0]
@@ -67,9 +69,16 @@ def transform_series(series: Series, transform: Transform) -> tuple[Series, np.n
 
 
 def prepare(data: DataConfig, window: WindowConfig) -> Prepared:
-    """Load and validate the CSV, transform the target, split by time, fit the scaler on training rows only."""
+    """Load and validate the CSV, transform the target, choose the lookback if not given, split by time, fit the
+    scaler on training rows only."""
     series, model_values = transform_series(load_csv(data), data.transform)
-    return prepare_series(series, model_values, data, window, split_series(len(series), data, window))
+    why = ""
+    if window.lookback is None:
+        season = data.season or infer_season(series.freq)
+        lookback, why = choose_lookback(len(series), season, window.horizon, data)
+        window = dataclasses.replace(window, lookback=lookback)
+    prep = prepare_series(series, model_values, data, window, split_series(len(series), data, window))
+    return dataclasses.replace(prep, lookback_reason=why)
 
 
 def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, window: WindowConfig,
@@ -102,7 +111,8 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
     series = dataclasses.replace(series, notes=tuple(notes))
     return Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=why,
                     split=split, scaler=scaler, scaled=scaled,
-                    windows=windows, season=season, scale=naive_scale(series.values[:split.train_end, 0], season))
+                    windows=windows, season=season, scale=naive_scale(series.values[:split.train_end, 0], season),
+                    window=window)
 
 
 def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: str,

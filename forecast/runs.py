@@ -17,6 +17,7 @@ import numpy as np
 
 from forecast import __version__, artifacts, plots
 from forecast.backend import Device, versions
+from forecast.baselines import REFERENCES
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.errors import ForecastError, shorten
 from forecast.ensemble import group_scores, mean_forecast
@@ -189,6 +190,7 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
         "normalize": {"asked": cfg.data.normalize.value, "used": prep.normalize.value,
                       "reason": prep.normalize_reason},
         "anchor": {"asked": cfg.model.anchor.value, "used": result.anchor.value, "reason": result.anchor_reason},
+        "lookback": {"used": cfg.window.lookback, "reason": prep.lookback_reason},
         "versions": versions(),
         "device": job.device.label,
         "compute": result.compute.record(),
@@ -220,7 +222,8 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
     start = split.val_end - 1
     fig, (ax, ax_step) = plots.new_figure(2, width=14)
     plots.plot_forecast(ax, time[start:], target[start:], first["timestamp"], first["forecast"],
-                        naive=first["naive"], ylabel=series.target, bands=interval_bands(first, result.intervals),
+                        references={name: first[name] for name in REFERENCES}, season=prep.season,
+                        ylabel=series.target, bands=interval_bands(first, result.intervals),
                         title=f"{cfg.model.cell.value} on the test part of {Path(series.path).name}: MSE "
                               f"{scores['model']['mse']:.4g} (naive {scores['baselines']['naive']['mse']:.4g})")
     plots.plot_by_step(ax_step, scores["by_step"], "mae", season=prep.season)

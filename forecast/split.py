@@ -39,6 +39,26 @@ def _split_ok(split: Split, window: WindowConfig) -> bool:
             and sizes["val"] >= window.horizon and sizes["test"] >= window.horizon)
 
 
+NO_SEASON_LOOKBACK = 48  # the fixed default before, kept for series without a season
+
+
+def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig) -> tuple[int, str]:
+    """The default lookback, and why: two seasons (or the m*ceil(h/m) + 1 rows the seasonal difference reads, when
+    the horizon is longer), 48 without a season; at most half the training rows, so most of them give windows."""
+    if season > 1:
+        seasons = 2 * season
+        want = max(seasons, season * -(-horizon // season) + 1)
+        why = (f"two seasons of {season}" if want == seasons else
+               f"the {want} rows the seasonal difference reads at horizon {horizon}")
+    else:
+        want, why = NO_SEASON_LOOKBACK, "no season"
+    train = _split_rows(n, cfg.val_frac, cfg.test_frac).train_end
+    cap = max(1, train // 2)
+    if want > cap:
+        return cap, f"{why} would be {want}, cut to half the {train} training rows"
+    return want, why
+
+
 def split_series(n: int, cfg: DataConfig, window: WindowConfig) -> Split:
     """Chronological train/val/test bounds; an error says how many rows lookback + horizon need."""
     split = _split_rows(n, cfg.val_frac, cfg.test_frac)

@@ -79,15 +79,16 @@ def test_a_shifted_copy_is_forecast_with_the_same_error(tmp_path):
     assert json.loads((run / "scaler.json").read_text())["normalize"] == "window"
 
 
-@pytest.mark.parametrize("name, target, used, ratio, outside", [
-    ("sine", None, "global", "0.00", "0%"), ("electricity_demand_halfhourly", None, "global", "0.23", "0%"),
-    ("msft_daily", "Close", "window", "0.76", "0%"), ("randomwalk", None, "window", "1.07", "85%"),
-    ("trend_seasonal", None, "window", "0.01", "43%"),
+@pytest.mark.parametrize("name, target, used, ratio, lag, outside", [
+    ("sine", None, "global", "0.00", 48, "0%"), ("electricity_demand_halfhourly", None, "global", "0.24", 96, "0%"),
+    ("msft_daily", "Close", "window", "0.99", 10, "0%"), ("randomwalk", None, "window", "1.07", 48, "85%"),
+    ("trend_seasonal", None, "window", "0.01", 48, "43%"),
 ])
-def test_auto_picks_window_for_random_walks_and_series_that_leave_their_range(name, target, used, ratio, outside):
-    prep = prepare(DataConfig(f"datasets/{name}.csv", target=target), WindowConfig())
-    assert prep.normalize.value == used
-    assert prep.normalize_reason == (f"variance ratio {ratio} at lag 48 on the training part, {outside} of the "
+def test_auto_picks_window_for_random_walks_and_series_that_leave_their_range(name, target, used, ratio, lag,
+                                                                              outside):
+    prep = prepare(DataConfig(f"datasets/{name}.csv", target=target), WindowConfig())  # the default lookback
+    assert prep.normalize.value == used and prep.window.lookback == lag
+    assert prep.normalize_reason == (f"variance ratio {ratio} at lag {lag} on the training part, {outside} of the "
                                      "validation part outside the training range")
 
 

@@ -237,3 +237,23 @@ def test_an_anchored_run_records_its_reference_and_predicts_from_its_saved_model
     same = preds.merge(test, on=["origin", "step"], suffixes=("", "_test"))
     assert len(same) == len(test)  # every test window, forecast again from the saved model
     np.testing.assert_allclose(same["forecast"], same["forecast_test"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("n, season, horizon, lookback, why", [
+    (108, 4, 4, 8, "two seasons of 4"),
+    (240, 12, 18, 25, "the 25 rows the seasonal difference reads at horizon 18"),
+    (2000, 1, 1, 48, "no season"),
+    (60, 24, 1, 21, "two seasons of 24 would be 48, cut to half the 42 training rows"),
+    (8000, 48, 48, 96, "two seasons of 48"),
+])
+def test_the_default_lookback_follows_the_season_and_the_length(n, season, horizon, lookback, why):
+    from forecast.split import choose_lookback
+
+    assert choose_lookback(n, season, horizon, DataConfig("s.csv")) == (lookback, why)
+
+
+def test_an_explicit_lookback_is_kept_and_the_default_is_printed(tmp_path):
+    csv = noisy_sine(tmp_path / "s.csv", n=300)
+    assert prepare(DataConfig(str(csv)), WindowConfig(30, 2)).window == WindowConfig(30, 2)
+    prep = prepare(DataConfig(str(csv)), WindowConfig(None, 2))
+    assert (prep.window, prep.lookback_reason) == (WindowConfig(48, 2), "two seasons of 24")
