@@ -225,6 +225,11 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
         for level, iv in result.scores["intervals"].items():
             out.print(f"{float(level):.0%} interval covers {iv['coverage']:.1%} of the {iv['n']} actuals within the "
                       f"trained horizon (split-conformal, from the run's validation part)")
+    for info in infos:
+        chosen = info.metrics.get("recommended", {}).get("model")
+        if chosen in REFERENCES:
+            out.print(f"note: on its validation part the {LABELS[chosen]} reference beat {info.name} (lower MAE, "
+                      f"see its metrics.json); its forecasts are the {chosen} column")
     if len(infos) > 1 and any(info.intervals for info in infos):
         out.print("the mean of several runs has no interval bounds: each run's were calibrated for its own forecasts")
     if intervals and steps is not None and steps > horizon:

@@ -280,3 +280,19 @@ def test_train_all_scores_the_ensemble_and_marks_the_model_validation_recommends
     assert (f"* recommended: {label}, the lowest validation MAE among the cells, their ensemble and the references"
             in trained.stdout)
     assert f"{label} *" in trained.stdout
+
+
+@pytest.mark.slow
+def test_predict_says_when_validation_preferred_a_reference(trained, tmp_path):
+    from tests.conftest import copy_run
+
+    run = copy_run(trained.runs / "sine-lstm", tmp_path / "copy")
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["recommended"]["model"] = "seasonal_diff"
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    result = run_ok("predict", run, trained.csv, "--out", tmp_path / "p.csv")
+    assert ("note: on its validation part the seasonal diff reference beat copy (lower MAE, see its metrics.json); "
+            "its forecasts are the seasonal_diff column") in result.stdout
+    plain = run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--out", tmp_path / "q.csv")
+    chosen = json.loads((trained.runs / "sine-lstm" / "metrics.json").read_text())["recommended"]["model"]
+    assert ("note:" in plain.stdout) == (chosen in ("naive", "seasonal_naive", "seasonal_diff"))
