@@ -252,8 +252,10 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
                 notes.append(f"{label}: recommended {vb['cell']} {vb['mase']:.3f} ({m[f'{label} seconds']} s)")
         if r.get("anchor"):
             notes.append(f"auto anchor: {r['anchor']}")
-        if r.get("coverage_90"):
+        if any(c is not None for c in r.get("coverage_90") or []):
             notes.append("90% interval coverage of the cells: " + ", ".join(f"{c:.1%}" for c in r["coverage_90"]))
+        elif r.get("coverage_90"):
+            notes.append("no 90% intervals: fewer than 9 validation windows")
         notes += [f"{k}: {v}" for k, v in m.items() if isinstance(v, str)]
         lines.append(f"- {r['case']}: " + "; ".join(notes))
     lines += ["", "## Targets (the default's recommended model, MASE)", "", *targets(results)]
@@ -299,7 +301,7 @@ def targets(results: list[dict]) -> list[str]:
             out.append(f"- {r['case']} (random walk): {gap:+.2%} against the naive")
     cov = [c for r in ok for c in r.get("coverage_90") or [] if c is not None]
     if cov:
-        per_series = [float(np.mean([c for c in r["coverage_90"] if c is not None])) for r in ok if r.get("coverage_90")]
+        per_series = [float(np.mean(c)) for r in ok if (c := [c for c in r.get("coverage_90") or [] if c is not None])]
         out.append(f"- 90% intervals: mean coverage {np.mean(per_series):.1%} over the series (each series the mean "
                    f"of its cells), lowest series {min(per_series):.1%}")
     return out
@@ -310,14 +312,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the four small seasonal series only")
     parser.add_argument("--only", help="comma-separated case names")
     parser.add_argument("--out", type=Path, default=OUT, help="markdown file to write")
+    parser.add_argument("--from-json", type=Path, help="write the markdown from a saved accuracy.json, training nothing")
     args = parser.parse_args()
+    if args.from_json:
+        results = json.loads(args.from_json.read_text())
+        seconds = sum(r.get("seconds", 0) for r in results)
+        args.out.write_text(report(results, seconds, args.quick))
+        return
     cases = [c for c in CASES if (not args.quick or c.quick) and (not args.only or c.name in args.only.split(","))]
     began = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory(prefix="forecast-accuracy-") as tmp:
         for case in cases:
             print(f"{case.name}", flush=True)
-            results.append(evaluate(case, Path(tmp)))
+            case_began = time.perf_counter()
+            results.append({**evaluate(case, Path(tmp)), "seconds": round(time.perf_counter() - case_began, 1)})
             args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
     text = report(results, time.perf_counter() - began, args.quick)
     args.out.write_text(text)

@@ -10,7 +10,8 @@ import pandas as pd
 
 from forecast.backend import Device
 from forecast.config import RunConfig
-from forecast.ensemble import ENSEMBLE, group_scores, mean_forecast
+from forecast.baselines import REFERENCES
+from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.evaluate import actual_targets, baselines_on_test, forecast_table, interval_bounds, level_pct
 from forecast.metrics import score
 from forecast.prepare import Folds, Prepared, prepare_series
@@ -50,28 +51,26 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
                 "windows": len(prep.windows["test"]), "normalize": prep.normalize.value}
         test, target = prep.windows["test"], prep.raw_target()
         references = baselines_on_test(prep)
-        scores, val, by_model = {}, {}, {}
+        scores, by_model = {}, {}
         for cfg in configs:
             cell = cfg.model.cell.value
             with tracker.cell(f"{cell} {k}/{folds}") as on_epoch:
                 result = train_cell(prep, cfg, device, on_epoch)
-            scores[cell], val[cell] = result.metrics["test"], result.metrics["val"]["model"]
+            scores[cell] = result.metrics["test"]
             by_model[cell] = (result.val_forecast, result.test_forecast, result.intervals)
-        ensemble = None
         if len(configs) > 1:  # the mean of the cells' forecasts, scored as one more model
             means = [mean_forecast([f[part] for f in by_model.values()]) for part in (0, 1)]
             by_model[ENSEMBLE] = (*means, {})
-            ensemble = {part: score(actual_targets(prep, part), f, prep.scale)
-                        for part, f in zip(("val", "test"), means, strict=True)}
-            scores[ENSEMBLE] = {"model": ensemble["test"]}
+            scores[ENSEMBLE] = {"model": score(actual_targets(prep, "test"), means[1], prep.scale)}
         for model, (_, test_forecast, intervals) in by_model.items():
             table = forecast_table(series.time, target, test.origins, test_forecast,
                                    {**references, **interval_bounds(test_forecast, intervals)})
             tables.append(table.assign(fold=k, model=model))
         for name, s in result.metrics["test"]["baselines"].items():  # the same windows for every cell
             scores[name] = {"model": s}
-        val.update(result.metrics["val"]["baselines"])
-        picked = group_scores(val, ensemble)["recommended"]["model"]
+        val_references = baselines_on_test(prep, "val")
+        picked = recommend(actual_targets(prep, "val"), {
+            **{name: f[0] for name, f in by_model.items()}, **{r: val_references[r] for r in REFERENCES}})["model"]
         scores[RECOMMENDED] = {"model": scores[picked]["model"]}
         for model, s in scores.items():
             coverage = {f"coverage_{level_pct(level)}": iv["coverage"]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from forecast.baselines import LABELS, REFERENCES, baseline_label
-from forecast.ensemble import CRITERION, ENSEMBLE
+from forecast.ensemble import ENSEMBLE, recommendation_note
 
 
 def console(stderr: bool = False):
@@ -102,9 +102,8 @@ def train_summary(out, results) -> bool:
                   opt(m["mase"]), opt(m["mape"], "{:.2f}"), ratio(m["mse"], naive_mse), opt(v and v["mase"]))
     out.print(t)
     if chosen is not None:
-        label = next(label for name, label, _, _ in rows if name == chosen)
-        out.print(f"* recommended: {label}, the lowest {CRITERION} among the cells"
-                  + (", their ensemble" if "ensemble" in first else "") + " and the references")
+        labels = {name: label for name, label, _, _ in rows}
+        out.print("* recommended: " + recommendation_note(first["recommended"], labels.get))
     for r in results:
         for level, iv in r.metrics["test"].get("intervals", {}).items():
             out.print(f"{r.cell}: {float(level):.0%} interval covers {iv['coverage']:.1%} of the test values "

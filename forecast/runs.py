@@ -20,7 +20,7 @@ from forecast.backend import Device, versions
 from forecast.baselines import REFERENCES
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.errors import ForecastError, shorten
-from forecast.ensemble import group_scores, mean_forecast
+from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.evaluate import actual_targets, baselines_on_test, forecast_table, interval_bands, interval_bounds
 from forecast.files import NAME_MAX, TMP_EXTRA, write_csv, write_json
 from forecast.metrics import score
@@ -233,18 +233,19 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
 def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
     """The ensemble of several cells (the mean of their forecasts) and the model validation recommends among the
     cells, the ensemble and the references, added to each run's metrics.json once every cell is published.
-    Runs from an older version, without validation scores, are left as they are."""
+    Runs from an older version, without validation forecasts, are left as they are."""
     if not saved or any("val" not in r.metrics for r in saved):
         return saved
-    val = {r.cell: r.metrics["val"]["model"] for r in saved}
-    val.update(saved[0].metrics["val"]["baselines"])
-    ensemble = None
+    val = {r.cell: read_forecasts(r.path / "val_predictions.csv") for r in saved}
+    actual = actual_targets(prep, "val")
+    group = {}
     if len(saved) > 1:
-        ensemble = {}
-        for part in ("val", "test"):
-            members = [read_forecasts(r.path / f"{part}_predictions.csv") for r in saved]
-            ensemble[part] = score(actual_targets(prep, part), mean_forecast(members), prep.scale)
-    group = group_scores(val, ensemble)
+        val[ENSEMBLE] = mean_forecast(list(val.values()))
+        test = mean_forecast([read_forecasts(r.path / "test_predictions.csv") for r in saved])
+        group["ensemble"] = {"members": [r.cell for r in saved], "val": score(actual, val[ENSEMBLE], prep.scale),
+                             "test": score(actual_targets(prep, "test"), test, prep.scale)}
+    references = baselines_on_test(prep, "val")
+    group["recommended"] = recommend(actual, {**val, **{name: references[name] for name in REFERENCES}})
     out = []
     for r in saved:
         metrics = {**r.metrics, **group}

@@ -271,15 +271,20 @@ def test_train_all_scores_the_ensemble_and_marks_the_model_validation_recommends
         assert metrics["ensemble"][part]["mse"] == pytest.approx(np.mean((tables[0]["actual"] - mean) ** 2))
         for cell, table in zip(runs, tables, strict=True):
             assert runs[cell][part]["model"]["mse"] == pytest.approx(np.mean(table["error"] ** 2))
-    val_mae = metrics["recommended"]["val_mae"]
+    chosen = metrics["recommended"]
+    val_mae = chosen["val_mae"]
     assert set(val_mae) == {"rnn", "lstm", "gru", "ensemble", *REFERENCES}
-    assert metrics["recommended"]["model"] == min(val_mae, key=val_mae.get)
     assert val_mae["naive"] == pytest.approx(metrics["val"]["baselines"]["naive"]["mae"])
-    label = {"seasonal_naive": "seasonal m=20", "seasonal_diff": "seasonal diff m=20"}.get(
-        metrics["recommended"]["model"], metrics["recommended"]["model"])
-    assert (f"* recommended: {label}, the lowest validation MAE among the cells, their ensemble and the references"
-            in trained.stdout)
-    assert f"{label} *" in trained.stdout
+    assert val_mae["lstm"] == pytest.approx(runs["lstm"]["val"]["model"]["mae"])
+    best = min(val_mae, key=val_mae.get)
+    # a clean sine: the cells beat every reference by far, and the test says so
+    assert best not in REFERENCES and chosen["model"] == best == chosen["best_model"]
+    assert chosen["diebold_mariano"] < -1.645 and chosen["best_reference"] == min(REFERENCES, key=val_mae.get)
+    ref = {"naive": "naive", "seasonal_naive": "seasonal m=24", "seasonal_diff": "seasonal diff m=24"}[
+        chosen["best_reference"]]
+    assert (f"* recommended: {best}, the lowest validation MAE, better than the best reference ({ref}) by a "
+            f"Diebold-Mariano test (statistic {chosen['diebold_mariano']:.2f}, below -1.645)") in trained.stdout
+    assert f"{best} *" in trained.stdout
 
 
 @pytest.mark.slow

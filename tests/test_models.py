@@ -175,19 +175,37 @@ def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
 
 
 def test_validation_recommends_the_lowest_error_and_the_simpler_model_in_a_tie():
-    from forecast.ensemble import group_scores, mean_forecast, recommend
+    from forecast.ensemble import mean_forecast, recommend
 
-    assert recommend({"lstm": 0.5, "ensemble": 0.4, "naive": 0.6}) == "ensemble"
-    assert recommend({"lstm": 0.4, "ensemble": 0.4 + 1e-16, "seasonal_naive": 0.4}) == "seasonal_naive"
-    assert recommend({"gru": 0.3, "ensemble": 0.3}) == "ensemble"
+    actual = np.zeros((4, 2))
+    same = np.ones((4, 2))
+    tie = recommend(actual, {"lstm": same, "ensemble": same + 1e-16, "seasonal_naive": same})
+    assert tie == {"model": "seasonal_naive", "by": tie["by"], "val_mae": {"lstm": 1.0, "ensemble": 1.0,
+                                                                          "seasonal_naive": 1.0}}
+    assert recommend(actual, {"gru": same, "ensemble": same})["model"] == "ensemble"  # no reference to test against
     np.testing.assert_array_equal(mean_forecast([np.ones((2, 3)), 3 * np.ones((2, 3))]), 2 * np.ones((2, 3)))
     with pytest.raises(ValueError, match="different windows"):
         mean_forecast([np.ones((2, 3)), np.ones((3, 3))])
-    score = {"mae": 1.0}
-    group = group_scores({"rnn": {"mae": 2.0}, "gru": {"mae": 3.0}, "naive": score},
-                         {"val": {"mae": 0.5}, "test": {"mae": 0.7}})
-    assert group["recommended"] == {"model": "ensemble", "by": "validation MAE",
-                                    "val_mae": {"rnn": 2.0, "gru": 3.0, "naive": 1.0, "ensemble": 0.5}}
-    assert group["ensemble"] == {"members": ["rnn", "gru"], "val": {"mae": 0.5}, "test": {"mae": 0.7}}
-    assert group_scores({"rnn": {"mae": 2.0}, "naive": score}, None) == {
-        "recommended": {"model": "naive", "by": "validation MAE", "val_mae": {"rnn": 2.0, "naive": 1.0}}}
+
+
+def test_a_model_replaces_the_best_reference_only_when_diebold_mariano_finds_it_better():
+    from forecast.ensemble import SIGNIFICANCE, diebold_mariano, recommend
+
+    rng = np.random.default_rng(0)
+    actual = rng.standard_normal((200, 1))
+    naive = actual + rng.standard_normal((200, 1))  # errors of size ~0.8
+    lucky = actual + 0.99 * rng.standard_normal((200, 1))  # a little lower MAE on this sample, by chance
+    good = actual + 0.3 * rng.standard_normal((200, 1))
+    close = recommend(actual, {"rnn": lucky, "naive": naive, "seasonal_naive": naive + 1})
+    assert close["val_mae"]["rnn"] < close["val_mae"]["naive"]
+    assert close["model"] == "naive" and close["best_model"] == "rnn" and close["best_reference"] == "naive"
+    assert -SIGNIFICANCE < close["diebold_mariano"] < 0
+    clear = recommend(actual, {"rnn": lucky, "gru": good, "naive": naive})
+    assert clear["model"] == "gru" and clear["diebold_mariano"] < -SIGNIFICANCE
+    # the statistic by hand: mean difference over its standard error, with one Bartlett-weighted lag at horizon 2
+    d = np.array([1.0, -1.0, 2.0, 0.0, -3.0, -2.0])
+    x = d - d.mean()
+    gamma0, gamma1 = x @ x / 6, x[1:] @ x[:-1] / 6
+    assert diebold_mariano(d, 1) == pytest.approx(d.mean() / np.sqrt(gamma0 / 6))
+    assert diebold_mariano(d, 2) == pytest.approx(d.mean() / np.sqrt((gamma0 + 2 * 0.5 * gamma1) / 6))
+    assert diebold_mariano(np.zeros(1), 1) == 0.0
