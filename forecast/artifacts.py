@@ -145,6 +145,7 @@ class RunInfo:
     metrics: dict
     history: pd.DataFrame
     intervals: dict[str, list[float]]  # level ("0.9") -> half-width per step; empty without --interval
+    interval_scale: dict | None = None  # widths in units of each window's spread (evaluate.interval_scale)
 
     @property
     def name(self) -> str:
@@ -180,13 +181,14 @@ def read_run(path: str | Path) -> RunInfo:
         scaler = Scaler.from_dict(schema.obj(_read_json(path / "scaler.json"), "scaler.json"), columns)
         history = schema.check_history(_read_csv(path / "history.csv"))
         metrics = schema.check_metrics(_read_json(path / "metrics.json"), config.window.horizon)
-        intervals = (schema.check_intervals(_read_json(path / "intervals.json"), config.window.horizon)
-                     if (path / "intervals.json").exists() else {})
+        raw_intervals = _read_json(path / "intervals.json") if (path / "intervals.json").exists() else None
+        intervals = schema.check_intervals(raw_intervals, config.window.horizon) if raw_intervals is not None else {}
+        interval_scale = schema.check_interval_scale(raw_intervals) if raw_intervals is not None else None
     except (KeyError, TypeError, ValueError) as exc:
         detail = str(exc) if isinstance(exc, schema.Malformed) else f"{type(exc).__name__}: {exc}"
         raise RunError(f"run folder {path} has a malformed file ({shorten(detail, 200)}); train it again") from None
     return RunInfo(path=path, meta=meta, config=config, scaler=scaler, metrics=metrics, history=history,
-                   intervals=intervals)
+                   intervals=intervals, interval_scale=interval_scale)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

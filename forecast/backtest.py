@@ -12,7 +12,8 @@ from forecast.backend import Device
 from forecast.config import RunConfig
 from forecast.baselines import REFERENCES
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
-from forecast.evaluate import actual_targets, baselines_on_test, forecast_table, interval_bounds, level_pct
+from forecast.evaluate import (actual_targets, baselines_on_test, forecast_table, interval_bounds, level_pct,
+                               part_spread)
 from forecast.metrics import score
 from forecast.prepare import Folds, Prepared, prepare_series
 from forecast.train import train_cell
@@ -62,9 +63,10 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
             means = [mean_forecast([f[part] for f in by_model.values()]) for part in (0, 1)]
             by_model[ENSEMBLE] = (*means, {})
             scores[ENSEMBLE] = {"model": score(actual_targets(prep, "test"), means[1], prep.scale)}
+        spread = part_spread(prep, "test")
         for model, (_, test_forecast, intervals) in by_model.items():
             table = forecast_table(series.time, target, test.origins, test_forecast,
-                                   {**references, **interval_bounds(test_forecast, intervals)})
+                                   {**references, **interval_bounds(test_forecast, intervals, spread)})
             tables.append(table.assign(fold=k, model=model))
         for name, s in result.metrics["test"]["baselines"].items():  # the same windows for every cell
             scores[name] = {"model": s}

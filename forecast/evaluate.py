@@ -54,15 +54,50 @@ def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[f
         "horizon": test.horizon,
     }
     if intervals:
-        out["intervals"] = {level: {"coverage": coverage(actual, forecast, q), "mean_width": 2 * float(np.mean(q))}
-                            for level, q in intervals.items()}
+        spread = part_spread(prep, "test")
+        out["intervals"] = {}
+        for level, q in intervals.items():
+            half = np.asarray(q)[None, :] * (spread[:, None] if spread is not None else 1.0)
+            out["intervals"][level] = {"coverage": coverage(actual, forecast, half), "mean_width": 2 * float(np.mean(half))}
     return out
 
 
+def interval_scale(prep: Prepared) -> dict | None:
+    """How a run's interval widths scale with each window, as intervals.json records it: under --normalize window
+    by the window's mean absolute one-step change (at least 1% of the training part's), so that a series whose
+    swings grow or shrink gets wider or narrower bounds; None (one width per step) otherwise."""
+    if not prep.scaler.per_window:
+        return None
+    changes = np.abs(np.diff(prep.raw_target()[:prep.split.train_end].astype(np.float64)))
+    floor = 0.01 * float(np.mean(changes)) if len(changes) else 0.0
+    return {"by": "mean absolute one-step change of the window", "lookback": prep.window.lookback,
+            "floor": floor if floor > 0 else float(np.finfo(np.float64).tiny)}
+
+
+def window_spread(target: np.ndarray, origins: np.ndarray, scale: dict | None) -> np.ndarray | None:
+    """Each origin's interval scale (see interval_scale): (n,), or None when the widths do not scale."""
+    if scale is None:
+        return None
+    y = np.asarray(target, dtype=np.float64)
+    total = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(y)))])  # total[k]: |changes| up to row k
+    first = np.maximum(origins - scale["lookback"] + 1, 0)
+    spread = (total[origins] - total[first]) / np.maximum(origins - first, 1)
+    return np.maximum(spread, scale["floor"])
+
+
 def interval_half_widths(prep: Prepared, val_forecast: np.ndarray, levels: tuple[float, ...]) -> dict[str, list[float]]:
-    """Split-conformal half-widths per step from the validation part's residuals, keyed by level ("0.9")."""
+    """Split-conformal half-widths per step from the validation part's residuals, keyed by level ("0.9"); in
+    units of each window's spread when the run's intervals scale (interval_scale)."""
     residuals = actual_targets(prep, "val") - val_forecast
+    spread = window_spread(prep.raw_target(), prep.windows["val"].origins, interval_scale(prep))
+    if spread is not None:
+        residuals = residuals / spread[:, None]
     return {f"{level:g}": conformal_quantiles(residuals, level) for level in levels}
+
+
+def part_spread(prep: Prepared, part: str) -> np.ndarray | None:
+    """The interval scale of each window of a part (None when the widths do not scale)."""
+    return window_spread(prep.raw_target(), prep.windows[part].origins, interval_scale(prep))
 
 
 def level_pct(level: str | float) -> str:
@@ -70,13 +105,17 @@ def level_pct(level: str | float) -> str:
     return f"{float(level) * 100:g}"
 
 
-def interval_bounds(forecast: np.ndarray, intervals: dict[str, list[float]]) -> dict[str, np.ndarray]:
-    """lower_90/upper_90 columns (n, steps) from half-widths per step; empty past the trained horizon."""
+def interval_bounds(forecast: np.ndarray, intervals: dict[str, list[float]],
+                    spread: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """lower_90/upper_90 columns (n, steps) from half-widths per step (times each origin's `spread` when the
+    run's intervals scale); empty past the trained horizon."""
     out = {}
     for level, half in intervals.items():
         width = np.full(forecast.shape[1], np.nan)
         k = min(len(half), forecast.shape[1])
         width[:k] = half[:k]
+        if spread is not None:
+            width = width[None, :] * spread[:, None]
         pct = level_pct(level)
         out[f"lower_{pct}"] = forecast - width
         out[f"upper_{pct}"] = forecast + width

@@ -86,9 +86,10 @@ def conformal_quantiles(residuals: np.ndarray, level: float) -> list[float]:
     return [float(q) for q in abs_res[k - 1]]
 
 
-def coverage(y_true: np.ndarray, y_pred: np.ndarray, half_widths: list[float]) -> float:
-    """Share of actuals inside forecast ± half-width of their step."""
-    inside = np.abs(_err(y_true, y_pred)) <= np.asarray(half_widths)[None, :]
+def coverage(y_true: np.ndarray, y_pred: np.ndarray, half_widths) -> float:
+    """Share of actuals inside forecast ± half-width: one per step, or (n, steps) of their own."""
+    half = np.asarray(half_widths)
+    inside = np.abs(_err(y_true, y_pred)) <= (half if half.ndim == 2 else half[None, :])
     return float(np.mean(inside))
 
 

@@ -15,7 +15,7 @@ from forecast.config import Strategy
 from forecast.data import Series
 from forecast.dates import extend_time
 from forecast.errors import ForecastError
-from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores
+from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores, window_spread
 from forecast.prepare import to_target
 from forecast.windows import Windows, forecast_origins
 
@@ -66,7 +66,8 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
     parts = [(origins[:-1], forecasts[:-1]), (origins[-1:], last[None, :])]
     table = pd.concat([forecast_table(time, target, o, f, {
         **baseline_forecasts(target, o, f.shape[1], lookback, season, PREDICT_BASELINES),
-        **interval_bounds(f, info.intervals)}) for o, f in parts if len(o)], ignore_index=True)
+        **interval_bounds(f, info.intervals, window_spread(target, o, info.interval_scale))})
+        for o, f in parts if len(o)], ignore_index=True)
     return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)))
 
 

@@ -21,7 +21,8 @@ from forecast.baselines import REFERENCES
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.errors import ForecastError, shorten
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
-from forecast.evaluate import actual_targets, baselines_on_test, forecast_table, interval_bands, interval_bounds
+from forecast.evaluate import (actual_targets, baselines_on_test, forecast_table, interval_bands, interval_bounds,
+                               interval_scale, part_spread)
 from forecast.files import NAME_MAX, TMP_EXTRA, write_csv, write_json
 from forecast.metrics import score
 from forecast.prepare import Prepared
@@ -207,11 +208,13 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
     write_json(folder / "metrics.json", result.metrics)
     write_csv(folder / "history.csv", result.fit.history)
     if result.intervals:
+        scale = interval_scale(prep)
         write_json(folder / "intervals.json", {"method": "split-conformal on the validation part",
-                                               "half_widths": result.intervals})
+                                               "half_widths": result.intervals, **({"scale": scale} if scale else {})})
 
     target = prep.raw_target()
-    extra = {**baselines_on_test(prep), **interval_bounds(result.test_forecast, result.intervals)}
+    extra = {**baselines_on_test(prep), **interval_bounds(result.test_forecast, result.intervals,
+                                                          part_spread(prep, "test"))}
     table = forecast_table(time, target, prep.windows["test"].origins, result.test_forecast, extra)
     write_csv(folder / "test_predictions.csv", table)
     write_csv(folder / "val_predictions.csv", forecast_table(time, target, prep.windows["val"].origins,

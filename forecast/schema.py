@@ -148,6 +148,17 @@ def check_metrics(raw: object, horizon: int) -> dict:
     return raw
 
 
+def check_interval_scale(raw: object) -> dict | None:
+    """intervals.json `scale` (widths in units of each window's spread), or None when the widths are absolute."""
+    if "scale" not in obj(raw, "intervals.json"):
+        return None
+    scale = obj(raw["scale"], "intervals.json scale")
+    integer(key(scale, "lookback", "intervals.json scale"), "intervals.json scale.lookback", low=1)
+    number(key(scale, "floor", "intervals.json scale"), "intervals.json scale.floor", low=0)
+    _need(scale["floor"] > 0, "intervals.json scale.floor", "must be above 0", scale["floor"])
+    return scale
+
+
 def check_intervals(raw: object, horizon: int) -> dict[str, list[float]]:
     """intervals.json: a half-width per horizon step for each level in (0, 1)."""
     half_widths = obj(key(obj(raw, "intervals.json"), "half_widths", "intervals.json"), "intervals.json half_widths")

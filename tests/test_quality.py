@@ -102,10 +102,23 @@ def test_recursive_strategy_with_intervals_end_to_end(tmp_path):
     preds = pd.read_csv(run / "test_predictions.csv")
     assert {"lower_90", "upper_90", "lower_50", "upper_50", "seasonal_naive"} <= set(preds.columns)
     assert (preds["lower_90"] <= preds["lower_50"]).all() and (preds["upper_50"] <= preds["upper_90"]).all()
+    # under window normalisation the widths scale with each window's mean absolute one-step change
+    scale = json.loads((run / "intervals.json").read_text())["scale"]
+    assert scale["lookback"] == 24 and scale["floor"] > 0
+    data = pd.read_csv(csv)
+    y = data["value"].to_numpy()
+    rows = pd.Index(data["timestamp"]).get_indexer(pd.to_datetime(preds["origin"]).dt.strftime("%Y-%m-%d %H:%M"))
+    spread = np.array([max(np.mean(np.abs(np.diff(y[o - 23:o + 1]))), scale["floor"]) for o in rows])
+    np.testing.assert_allclose(preds["upper_90"] - preds["forecast"],
+                               np.array(widths["0.9"])[preds["step"] - 1] * spread, rtol=1e-6)
+    test_preds = preds
     # predict: intervals for every step of the horizon, none past it
     out = tmp_path / "p.csv"
     result = ok("predict", run, csv, "--steps", "10", "--out", out, "--plot", tmp_path / "p.png")
     preds = pd.read_csv(out)
+    same = preds.merge(test_preds, on=["origin", "step"], suffixes=("", "_test"))
+    assert len(same) == len(test_preds)  # the same bounds for the same windows, from the saved run
+    np.testing.assert_allclose(same["lower_90"], same["lower_90_test"], rtol=1e-5)
     scored = preds[preds["actual"].notna() & preds["lower_90"].notna()]
     inside = ((scored["actual"] >= scored["lower_90"]) & (scored["actual"] <= scored["upper_90"])).mean()
     assert (f"90% interval covers {inside:.1%} of the {len(scored)} actuals within the trained horizon "
