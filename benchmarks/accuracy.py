@@ -7,7 +7,8 @@ AutoARIMA and AutoTheta, on the same test origins. Not part of the test suite.
     python benchmarks/accuracy.py --only ukgas,msft
 
 Every series is split 70/15/15 in time (the tool's --val-frac/--test-frac 0.15), and every model forecasts every
-test origin (each window whose `horizon` targets lie in the test part). The statistical models are fit once on
+test origin (each window whose `horizon` targets lie in the test part); the horizon is stated per series below, the
+lookback is the tool's default for each (the tables' L). The statistical models are fit once on
 the training and validation rows and then filtered forward (statsforecast's `forward`, no refit) to each origin.
 Scores are MSE and MASE in the series' own units; MASE divides by the in-sample seasonal-naive MAE of the
 training part, as the tool does. Writes benchmarks/accuracy.md (and accuracy.json) with the machine and versions.
@@ -44,7 +45,6 @@ class Case:
     name: str
     source: str  # a CSV in datasets/ or ../shared/datasets
     target: str
-    lookback: int
     horizon: int
     seasonal: bool  # judged against the seasonal references (random walks are judged against the naive)
     select: dict | None = None  # rows to keep: {"column": value}
@@ -53,17 +53,17 @@ class Case:
 
 
 CASES = [
-    Case("ukgas", "ukgas_quarterly.csv", "gas", 8, 4, True, quick=True),
-    Case("johnson_johnson", "johnson_johnson_quarterly.csv", "eps", 8, 4, True, quick=True),
-    Case("nottingham", "nottingham_temp_monthly.csv", "temp_f", 24, 12, True, quick=True),
-    Case("accidental_deaths", "us_accidental_deaths_monthly.csv", "deaths", 12, 6, True, quick=True),  # 72 rows
-    Case("seatbelts_drivers", "uk_seatbelts_monthly.csv", "drivers", 24, 12, True),
-    Case("electricity", "electricity_demand_halfhourly.csv", "demand_mw", 96, 48, True),
-    Case("victoria_electricity", "victoria_electricity_halfhourly.csv", "demand_gw", 96, 48, True, last=8760),
-    Case("jfk_temperature", "nyc_airport_weather_hourly.csv", "temp_f", 48, 24, True, select={"station": "JFK"}),
-    Case("sine", "sine.csv", "value", 48, 1, True),
-    Case("msft", "msft_daily.csv", "Close", 48, 1, False),
-    *[Case(f"eu_{name.lower()}", "eu_stock_indices_daily.csv", name, 48, 1, False) for name in ("DAX", "SMI", "CAC",
+    Case("ukgas", "ukgas_quarterly.csv", "gas", 4, True, quick=True),
+    Case("johnson_johnson", "johnson_johnson_quarterly.csv", "eps", 4, True, quick=True),
+    Case("nottingham", "nottingham_temp_monthly.csv", "temp_f", 12, True, quick=True),
+    Case("accidental_deaths", "us_accidental_deaths_monthly.csv", "deaths", 6, True, quick=True),  # 72 rows
+    Case("seatbelts_drivers", "uk_seatbelts_monthly.csv", "drivers", 12, True),
+    Case("electricity", "electricity_demand_halfhourly.csv", "demand_mw", 48, True),
+    Case("victoria_electricity", "victoria_electricity_halfhourly.csv", "demand_gw", 48, True, last=8760),
+    Case("jfk_temperature", "nyc_airport_weather_hourly.csv", "temp_f", 24, True, select={"station": "JFK"}),
+    Case("sine", "sine.csv", "value", 1, True),
+    Case("msft", "msft_daily.csv", "Close", 1, False),
+    *[Case(f"eu_{name.lower()}", "eu_stock_indices_daily.csv", name, 1, False) for name in ("DAX", "SMI", "CAC",
                                                                                                   "FTSE")],
 ]
 
@@ -88,13 +88,13 @@ def series_csv(case: Case, folder: Path) -> Path:
 
 
 def run_tool(case: Case, csv: Path, runs: Path, extra: list[str]) -> dict:
-    """`forecast train --cell all` with the case's lookback and horizon: each cell's test forecasts and scores."""
+    """`forecast train --cell all` with the case's horizon (the tool's default lookback): each cell's test forecasts
+    and scores."""
     began = time.perf_counter()
     n = len(pd.read_csv(csv))
     if "--interval" in extra and int(np.ceil(n * 0.15)) - case.horizon + 1 < 9:
         extra = [a for a in extra if a not in ("--interval", "0.9")]  # 90% needs 9 validation windows
-    proc = subprocess.run([*FORECAST, "train", str(csv), "--cell", "all", "--lookback", str(case.lookback),
-                           "--horizon", str(case.horizon), "--target", case.target, "--runs-dir", str(runs), *extra],
+    proc = subprocess.run([*FORECAST, "train", str(csv), "--cell", "all", "--horizon", str(case.horizon), "--target", case.target, "--runs-dir", str(runs), *extra],
                           capture_output=True, text=True, env=ENV)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
@@ -107,6 +107,7 @@ def run_tool(case: Case, csv: Path, runs: Path, extra: list[str]) -> dict:
                               "season": metrics["test"]["season"], "anchor": config.get("anchor", {}).get("used"),
                               "coverage": metrics["test"].get("intervals", {}).get("0.9", {}).get("coverage")}
         out["recommended"] = metrics["recommended"]["model"]
+        out["lookback"] = config["options"]["window"]["lookback"]
     return out
 
 
@@ -151,7 +152,7 @@ def _stats_worker(name: str, tmp: str, season: int, horizon: int, fit_end: int) 
 
 def evaluate(case: Case, folder: Path) -> dict:
     csv = series_csv(case, folder)
-    result = {"case": case.name, "lookback": case.lookback, "horizon": case.horizon, "seasonal": case.seasonal}
+    result = {"case": case.name, "horizon": case.horizon, "seasonal": case.seasonal}
     tools = {}
     for label, extra in CONFIGS.items():
         print(f"  {case.name}: forecast train --cell all {' '.join(extra)}", flush=True)
@@ -168,7 +169,7 @@ def evaluate(case: Case, folder: Path) -> dict:
     n = len(y)
     train_end = n - 2 * int(np.ceil(n * 0.15))
     scale = float(np.mean(np.abs(y[season:train_end] - y[:train_end - season])))
-    result.update(season=season, rows=n, test_windows=int((steps == 1).sum()))
+    result.update(season=season, rows=n, test_windows=int((steps == 1).sum()), lookback=base["lookback"])
     models = {ref: scores(actual, first[ref].to_numpy(), scale) for ref in ("naive", "seasonal_naive",
                                                                             "seasonal_diff")}
     for label, tool in tools.items():

@@ -188,7 +188,7 @@ def test_validation_recommends_the_lowest_error_and_the_simpler_model_in_a_tie()
         mean_forecast([np.ones((2, 3)), np.ones((3, 3))])
 
 
-def test_a_model_replaces_the_best_reference_only_when_diebold_mariano_finds_it_better():
+def test_a_model_replaces_the_best_reference_only_when_better_by_more_than_a_standard_error():
     from forecast.ensemble import SIGNIFICANCE, diebold_mariano, recommend
 
     rng = np.random.default_rng(0)
