@@ -209,3 +209,29 @@ def test_a_model_replaces_the_best_reference_only_when_better_by_more_than_a_sta
     assert diebold_mariano(d, 1) == pytest.approx(d.mean() / np.sqrt(gamma0 / 6))
     assert diebold_mariano(d, 2) == pytest.approx(d.mean() / np.sqrt((gamma0 + 2 * 0.5 * gamma1) / 6))
     assert diebold_mariano(np.zeros(1), 1) == 0.0
+
+
+def test_a_linear_fit_that_gains_less_than_one_percent_on_validation_keeps_the_zero_start(monkeypatch):
+    import forecast.train
+    from forecast.models import build_model
+    from forecast.windows import Windows, part_origins
+
+    # a weak dependence (AR(1), phi 0.05): the fit is real but gains about phi^2 = 0.25% of the MSE
+    rng, y = np.random.default_rng(3), np.zeros(40_000)
+    noise = rng.standard_normal(40_000)
+    for t in range(1, 40_000):
+        y[t] = 0.05 * y[t - 1] + noise[t]
+    values = y.astype(np.float32)[:, None]
+    train = Windows(values, 8, 1, part_origins((0, 20_000), 8, 1))
+    val = Windows(values, 8, 1, part_origins((20_000, 40_000), 8, 1))
+
+    def start(min_gain: float) -> dict:
+        monkeypatch.setattr(forecast.train, "MIN_GAIN", min_gain)
+        model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(8, 1), 1, 1e-3)
+        return forecast.train.fit_linear_path(model, train, val), model
+
+    free, _ = start(0.0)
+    assert free["ridge"] is not None and 0.99 * free["val_mse_zero"] < free["val_mse"] < free["val_mse_zero"]
+    kept, model = start(0.01)
+    assert kept["ridge"] is None and kept["val_mse"] == kept["val_mse_zero"]
+    assert all(not w.any() for w in model.get_layer("linear").get_weights())
