@@ -88,7 +88,7 @@ def run_options(
     target: Annotated[str | None, typer.Option(help="Column to forecast; needed only when the CSV has several numeric columns.")] = None,
     time_col: Annotated[str | None, typer.Option(help="Time column; default: the first column that parses as dates (none is fine).")] = None,
     features: Annotated[list[str] | None, typer.Option(help="Extra input columns (repeat, or comma-separated); default none, univariate.")] = None,
-    lookback: Annotated[int | None, typer.Option(help="Past steps the model reads for each forecast. Default: two seasons (more when the seasonal difference at --horizon needs it), 48 without a season, at most half the training rows; printed and recorded.", show_default=False)] = WindowConfig.lookback,
+    lookback: Annotated[int | None, typer.Option(help="Past steps the model reads for each forecast. Default: two seasons (more when the seasonal difference at --horizon needs it), 48 without a season, at most half the training rows and 336; printed and recorded.", show_default=False)] = WindowConfig.lookback,
     horizon: Annotated[int, typer.Option(help="Steps ahead forecast from each origin.")] = WindowConfig.horizon,
     units: Annotated[int, typer.Option(help="Units in each recurrent layer (at most 4,096).")] = ModelConfig.units,
     layers: Annotated[int, typer.Option(help="Stacked recurrent layers (at most 32).")] = ModelConfig.layers,

@@ -40,11 +40,13 @@ def _split_ok(split: Split, window: WindowConfig) -> bool:
 
 
 NO_SEASON_LOOKBACK = 48  # the fixed default before, kept for series without a season
+MAX_DEFAULT_LOOKBACK = 336  # a week of half-hours: the longest window the default reads
 
 
 def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig) -> tuple[int, str]:
     """The default lookback, and why: two seasons (or the m*ceil(h/m) + 1 rows the seasonal difference reads, when
-    the horizon is longer), 48 without a season; at most half the training rows, so most of them give windows."""
+    the horizon is longer), 48 without a season; at most half the training rows, so most of them give windows, and
+    at most MAX_DEFAULT_LOOKBACK."""
     if season > 1:
         seasons = 2 * season
         want = max(seasons, season * -(-horizon // season) + 1)
@@ -56,6 +58,8 @@ def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig) -> tuple
     cap = max(1, train // 2)
     if want > cap:
         return cap, f"{why} would be {want}, cut to half the {train} training rows"
+    if want > MAX_DEFAULT_LOOKBACK:  # minute data: two days are 2,880 steps of a recurrent cell per window
+        return MAX_DEFAULT_LOOKBACK, f"{why} would be {want}, cut to {MAX_DEFAULT_LOOKBACK}"
     return want, why
 
 

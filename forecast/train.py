@@ -123,7 +123,7 @@ RIDGE = (1e-6, 1e-4, 1e-2, 1.0)  # strengths tried, relative to the mean varianc
 # A start other than the reference (a linear fit, a trained epoch) must lower the validation MSE by this share: on
 # random walks the gains a fit finds on validation are noise (1-2% worse than the naive on test without it).
 MIN_GAIN = 0.01
-MAX_LINEAR_INPUTS = 4096  # a larger window (lookback x columns) keeps the linear path's zero start
+MAX_LINEAR_INPUTS = 1024  # a larger window (lookback x columns) keeps the zero start (a solve grows as its cube)
 
 
 def fit_linear_path(model: keras.Model, train: Windows, val: Windows, batch: int = 4096) -> dict:

@@ -258,6 +258,7 @@ def test_an_anchored_run_records_its_reference_and_predicts_from_its_saved_model
     (2000, 1, 1, 48, "no season"),
     (60, 24, 1, 21, "two seasons of 24 would be 48, cut to half the 42 training rows"),
     (8000, 48, 48, 96, "two seasons of 48"),
+    (100_000, 1440, 1, 336, "two seasons of 1440 would be 2880, cut to 336"),
 ])
 def test_the_default_lookback_follows_the_season_and_the_length(n, season, horizon, lookback, why):
     from forecast.split import choose_lookback
