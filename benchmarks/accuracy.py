@@ -224,8 +224,9 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
              f"{time.strftime('%Y-%m-%d')}, {seconds / 60:.0f} minutes, seed 0, CPU. Test MASE (MSE below); "
              "70/15/15 split, every test origin; `default` is `forecast train --cell all` as it ships (anchored on the "
              "reference `auto` chooses, with the linear path), `plain` the networks alone (`--anchor none "
-             "--no-linear`, the default before); `recommended` is the model the tool's table marks (lowest validation "
-             "MAE among the cells, their ensemble and the references).", ""]
+             "--no-linear`, the default before); `recommended` is the model the tool's table marks (the lowest validation "
+             "MAE among the cells, their ensemble and the references, where a cell or the ensemble replaces the best "
+             "reference only when better by more than one standard error).", ""]
     for key in ("mase", "mse"):
         lines += [f"## {key.upper()}", "", "| series | L / H / m | " + " | ".join(columns) + " |",
                   "|---|---|" + "---:|" * len(columns)]
