@@ -231,15 +231,15 @@ def test_train_and_backtest_share_every_data_model_and_training_option():
 
 def test_run_options_become_configs_explicitly():
     from forecast.cli import CellChoice, run_options
-    from forecast.config import DeviceChoice, Fill, Normalize
+    from forecast.config import Dedupe, DeviceChoice, Fill, Normalize
 
     configs = run_options(Path("x.csv"), cell=[CellChoice.gru, CellChoice.all], features=["a,b", " c"],
-                          delimiter="tab", lookback=7, units=5, dedupe=True, normalize=Normalize.window,
+                          delimiter="tab", lookback=7, units=5, dedupe=Dedupe.sum, normalize=Normalize.window,
                           fill=Fill.drop, device=DeviceChoice.cpu, steps_per_epoch=3)
     assert [c.model.cell.value for c in configs] == ["gru", "rnn", "lstm"]
     data = configs[0].data
     assert (data.path, data.features, data.delimiter, data.dedupe, data.normalize, data.fill) == (
-        "x.csv", ("a", "b", "c"), "\t", True, Normalize.window, Fill.drop)
+        "x.csv", ("a", "b", "c"), "\t", Dedupe.sum, Normalize.window, Fill.drop)
     assert configs[0].window.lookback == 7 and configs[0].model.units == 5
     assert configs[0].train.device is DeviceChoice.cpu and configs[0].train.steps_per_epoch == 3
     assert len({(c.data, c.window, c.train) for c in configs}) == 1  # every cell sees the same options
@@ -248,7 +248,7 @@ def test_run_options_become_configs_explicitly():
 @pytest.mark.parametrize("command", ["train", "backtest", "compare", "predict", "info", "datasets"])
 def test_flags_show_no_value_and_normalize_states_its_rule(command):
     help_text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "300"}).stdout
-    assert "<bool>" not in help_text  # `--dedupe true` does not work: flags take no value
+    assert "<bool>" not in help_text  # `--resume true` does not work: flags take no value
     if command in ("train", "backtest"):
         assert ("auto (chosen by measurement): window when the training part wanders like a random walk (variance "
                 "ratio above 0.5 at the lookback lag) or over 25% of the validation part lies outside the training "
