@@ -213,6 +213,7 @@ def predict(
     data: Annotated[Path, typer.Argument(help="CSV with the runs' columns (it may be another series).", show_default=False)],
     out: Annotated[Path, typer.Option(help="Predictions CSV (long form: origin, step, timestamp, forecast, actual, error, baselines, interval bounds).")] = Path("predictions.csv"),
     steps: Annotated[int | None, typer.Option(help="Forecast N steps beyond the last row, at most 10,000 (recursively past the trained horizon; univariate runs).")] = None,
+    last: Annotated[int | None, typer.Option(help="Forecast only the K latest origins (the last one with --steps); default: every origin with a full lookback.", metavar="K")] = None,
     target: Annotated[str | None, typer.Option(help="Column of DATA to use as the run's target, when its name differs.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw history, forecasts, intervals and the future part to this PNG.")] = None,
     device: DeviceOpt = DeviceChoice.auto,
@@ -225,7 +226,7 @@ def predict(
     with boundary.user_errors():
         from forecast import commands
 
-        commands.predict(run, data, out, steps, target, plot, device)
+        commands.predict(run, data, out, steps, target, plot, device, last)
 
 
 @app.command(cls=_Command)

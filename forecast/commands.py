@@ -169,7 +169,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
 
 
 def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, target: str | None, plot: Path | None,
-            device: DeviceChoice) -> None:
+            device: DeviceChoice, last: int | None = None) -> None:
     """Forecast every origin of a series with a run, or the mean of several runs (and --steps past its end);
     scores where it has actuals."""
     from forecast import artifacts
@@ -187,6 +187,8 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
         shown = ", ".join(f"{info.name} {info.config.window.horizon}" for info in infos)
         raise ForecastError(f"the runs forecast different horizons ({shown}); average only runs trained with the "
                             "same --horizon")
+    if last is not None and last < 1:
+        raise ForecastError(f"--last must be at least 1 (got {last}); it is the number of latest origins to forecast")
     if steps is not None and not 1 <= steps <= MAX_STEPS:
         raise ForecastError(f"--steps must lie between 1 and {MAX_STEPS:,} (got {steps:,}); a forecast fed on its own "
                             "output that far ahead has no skill left, and computing it would take hours")
@@ -205,8 +207,8 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
     from forecast.baselines import LABELS, REFERENCES
     from forecast.files import write_csv
 
-    predictions = [forecasting.predict_series(info, s, scaled, steps) for info, (s, scaled) in zip(infos, loaded,
-                                                                                                    strict=True)]
+    predictions = [forecasting.predict_series(info, s, scaled, steps, last)
+                   for info, (s, scaled) in zip(infos, loaded, strict=True)]
     names = [info.name if [i.name for i in infos].count(info.name) == 1 else str(info.path) for info in infos]
     result = predictions[0] if len(infos) == 1 else forecasting.average(predictions, names)
     intervals = infos[0].intervals if len(infos) == 1 else {}
@@ -222,6 +224,10 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
                  for label, m in (("model", result.scores["model"]),
                                   *((LABELS[r], result.scores[r]) for r in REFERENCES)) if m is not None]
         out.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
+        for info in infos:
+            note = forecasting.in_sample_note(info, data, series, result.table)
+            if note:
+                out.print(note)
         for level, iv in result.scores["intervals"].items():
             out.print(f"{float(level):.0%} interval covers {iv['coverage']:.1%} of the {iv['n']} actuals within the "
                       f"trained horizon (split-conformal, from the run's validation part)")

@@ -301,3 +301,28 @@ def test_predict_says_when_validation_preferred_a_reference(trained, tmp_path):
     plain = run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--out", tmp_path / "q.csv")
     chosen = json.loads((trained.runs / "sine-lstm" / "metrics.json").read_text())["recommended"]["model"]
     assert ("note:" in plain.stdout) == (chosen in ("naive", "seasonal_naive", "seasonal_diff"))
+
+
+@pytest.mark.slow
+def test_predict_last_k_origins_and_the_in_sample_part_of_the_training_file(trained, tmp_path):
+    run = trained.runs / "sine-lstm"
+    full = run_ok("predict", run, trained.csv, "--out", tmp_path / "all.csv")
+    meta = json.loads((run / "config.json").read_text())["data"]
+    metrics = json.loads((run / "metrics.json").read_text())["test"]
+    test_rows = meta["split_rows"]["test"][1] - meta["split_rows"]["test"][0]
+    known = len(pd.read_csv(tmp_path / "all.csv").dropna(subset=["actual"]))
+    assert (f"sine.csv is the file sine-lstm was trained on: {known - test_rows} of the {known} scored values lie in "
+            f"its training and validation rows (in-sample, the model saw them); on its test part alone ({test_rows} "
+            f"values, from ") in full.stdout
+    import re
+
+    model_mse, naive_mse = map(float, re.search(r"test part alone .*: model MSE (\S+), naive MSE (\S+)\n",
+                                                full.stdout).groups())
+    assert model_mse == pytest.approx(metrics["model"]["mse"], rel=1e-3)  # the run's own test score, recomputed
+    assert naive_mse == pytest.approx(metrics["baselines"]["naive"]["mse"], rel=1e-3)
+    last = run_ok("predict", run, trained.csv, "--out", tmp_path / "last.csv", "--last", "3", "--steps", "2")
+    table, everything = pd.read_csv(tmp_path / "last.csv"), pd.read_csv(tmp_path / "all.csv")
+    assert table["origin"].nunique() == 3 and len(table) == 2 + 2  # two one-step origins, then two future steps
+    assert table["origin"].unique().tolist() == everything["origin"].unique()[-3:].tolist()
+    np.testing.assert_allclose(table["forecast"].iloc[:2], everything["forecast"].iloc[-3:-1], rtol=1e-6)
+    assert "in-sample" not in last.stdout  # the three latest origins are all in the test part

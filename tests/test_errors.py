@@ -281,6 +281,8 @@ PREDICT = [
     ("--steps a billion", lambda run, tmp: [str(run), "{csv}", "--steps", "1000000000"],
      "--steps must lie between 1 and 10,000 (got 1,000,000,000); a forecast fed on its own output that far ahead has "
      "no skill left, and computing it would take hours"),
+    ("--last 0", lambda run, tmp: [str(run), "{csv}", "--last", "0"],
+     "--last must be at least 1 (got 0); it is the number of latest origins to forecast"),
     ("--out is the input data", lambda run, tmp: [str(run), "{csv}", "--out", "{csv}"],
      "--out {csv} is the input data; write to another file"),
     ("--out inside the run folder", lambda run, tmp: [str(run), "{csv}", "--out", str(run / "p.csv")],
