@@ -49,8 +49,9 @@ def describe_data(cfg: RunConfig, per_fold: bool = False):
     return out, prep
 
 
-def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> None:
-    """Train every config (one per cell) on the same data and publish a run folder for each."""
+def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> dict:
+    """Train every config (one per cell) on the same data and publish a run folder for each; returns what --json
+    prints."""
     from forecast import report, runs
     from forecast.backend import check_backend, choose_device, compute_notes, training_work
     from forecast.evaluate import choose_anchor
@@ -78,10 +79,16 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     if report.train_summary(out, results):
         warn(("MAPE is undefined because the test part has actual values of zero; it is reported as missing",))
     out.print("runs: " + ", ".join(str(r.path) for r in results))
+    first = results[0].metrics
+    return {"command": "train", "data": configs[0].data.path, "lookback": prep.window.lookback,
+            "horizon": prep.window.horizon, "season": prep.season,
+            "runs": [{"cell": r.cell, "path": r.path, "metrics": r.metrics} for r in results],
+            "ensemble": first.get("ensemble"), "recommended": first.get("recommended")}
 
 
-def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, forecasts: Path) -> None:
-    """Retrain every config on each fold of a rolling-origin backtest; write the scores, forecasts and figure."""
+def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, forecasts: Path) -> dict:
+    """Retrain every config on each fold of a rolling-origin backtest; write the scores, forecasts and figure;
+    returns what --json prints."""
     from forecast.backend import check_backend
     from forecast.files import check_output
 
@@ -129,10 +136,13 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
         out.print(f"{level:.0%} intervals cover {covered.mean():.1%} of the test values on average over folds and "
                   f"cells (lowest {covered.min():.1%})")
     out.print(f"scores: {out_csv}; forecasts: {forecasts}; figure: {plot}")
+    return {"command": "backtest", "data": configs[0].data.path, "folds": folds, "season": result.season,
+            "summary": result.summary.to_dict("records"), "per_fold": result.per_fold.to_dict("records"),
+            "out": out_csv, "forecasts": forecasts, "figure": plot}
 
 
-def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
-    """Loss curves and test MSE of runs side by side; the table sorted by test MSE."""
+def compare(paths: list[Path], runs_dir: Path, figure: Path) -> dict:
+    """Loss curves and test MSE of runs side by side; the table sorted by test MSE; returns what --json prints."""
     from forecast import artifacts
     from forecast.baselines import REFERENCES
     from forecast.files import check_output
@@ -166,10 +176,15 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
     out = report.console()
     report.compare_table(out, names, infos)
     out.print(f"figure: {figure}")
+    rows = [{"run": n, "path": i.path, "cell": i.config.model.cell.value, "data": i.meta["data"]["path"],
+             "epochs": i.metrics["epochs_run"], "test": i.metrics["test"]["model"],
+             "baselines": {b: i.metrics["test"]["baselines"][b] for b in REFERENCES}}
+            for n, i in sorted(zip(names, infos, strict=True), key=lambda p: p[1].metrics["test"]["model"]["mse"])]
+    return {"command": "compare", "runs": rows, "figure": figure}
 
 
 def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, target: str | None, plot: Path | None,
-            device: DeviceChoice, last: int | None = None) -> None:
+            device: DeviceChoice, last: int | None = None) -> dict:
     """Forecast every origin of a series with a run, or the mean of several runs (and --steps past its end);
     scores where it has actuals."""
     from forecast import artifacts
@@ -246,9 +261,12 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
         forecasting.plot_predictions(result, series, f"{title} on {data.name}", max(lookbacks),
                                      infos[0].metrics["test"]["season"], intervals, plot)
         out.print(f"plot: {plot}")
+    return {"command": "predict", "runs": [info.path for info in infos], "data": data, "out": out_csv,
+            "forecasts": len(result.table), "origins": int(result.table["origin"].nunique()), "horizon": horizon,
+            "scores": result.scores, "plot": plot}
 
 
-def info() -> None:
+def info() -> dict:
     """Versions, the Keras backend and the devices it can use."""
     from forecast.backend import gpu_names, start_backend, versions
     from forecast.report import console
@@ -259,9 +277,10 @@ def info() -> None:
         out.print(f"{key:>11}: {value}")
     gpus = gpu_names()
     out.print(f"{'devices':>11}: {', '.join(gpus) if gpus else 'CPU only'}")
+    return {"command": "info", "versions": versions(), "devices": gpus}
 
 
-def list_datasets(folder: Path) -> None:
+def list_datasets(folder: Path) -> dict:
     from forecast import report
     from forecast.datasets import describe_csv
 
@@ -280,9 +299,10 @@ def list_datasets(folder: Path) -> None:
         raise ForecastError(f"none of the {len(files)} CSV files in {folder} can be read; the first: {skipped[0]}")
     warn([f"skipped a file that cannot be read: {exc}" for exc in skipped])
     report.datasets_table(report.console(), folder, rows)
+    return {"command": "datasets", "folder": folder, "files": [dataclasses.asdict(row) for row in rows]}
 
 
-def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int) -> None:
+def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int) -> dict:
     if rows < 2 or period < 2 or noise < 0:
         raise ForecastError("--rows and --period must be at least 2 and --noise at least 0")
     if rows > MAX_ROWS:
@@ -296,3 +316,4 @@ def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int,
 
     write_csv(out_csv, make_series(kind, rows, noise, seed, period, drift))
     console().print(f"wrote {rows} rows to {out_csv}")
+    return {"command": "datasets make", "kind": kind, "out": out_csv, "rows": rows}

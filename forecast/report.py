@@ -6,6 +6,9 @@ Rich only (no typer): the CLI passes the results in, this module lays them out f
 from __future__ import annotations
 
 import contextlib
+import json
+import math
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +16,45 @@ from forecast.baselines import LABELS, REFERENCES, baseline_label
 from forecast.ensemble import ENSEMBLE, recommendation_note
 
 
+_TO_STDERR = False  # under --json everything meant for people goes to stderr (json_mode)
+
+
+@contextlib.contextmanager
+def json_mode(enabled: bool) -> Iterator[None]:
+    """While on, every console() writes to stderr, keeping stdout for the one JSON document of --json."""
+    global _TO_STDERR
+    before = _TO_STDERR
+    _TO_STDERR = before or enabled
+    try:
+        yield
+    finally:
+        _TO_STDERR = before
+
+
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return Console(stderr=stderr or _TO_STDERR, highlight=False, soft_wrap=True)
+
+
+def plain(value):
+    """JSON-ready: NaN and infinities become null, paths and other objects text, numpy numbers Python ones."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) or hasattr(value, "item"):
+        number = value.item() if hasattr(value, "item") else value
+        return None if isinstance(number, float) and not math.isfinite(number) else number
+    return str(value)
+
+
+def emit_json(doc: dict) -> None:
+    """The one JSON document of --json, on stdout."""
+    sys.stdout.write(json.dumps(plain(doc), indent=1, allow_nan=False) + "\n")
+    sys.stdout.flush()
 
 
 def fmt(x: float | None) -> str:

@@ -326,3 +326,50 @@ def test_predict_last_k_origins_and_the_in_sample_part_of_the_training_file(trai
     assert table["origin"].unique().tolist() == everything["origin"].unique()[-3:].tolist()
     np.testing.assert_allclose(table["forecast"].iloc[:2], everything["forecast"].iloc[-3:-1], rtol=1e-6)
     assert "in-sample" not in last.stdout  # the three latest origins are all in the test part
+
+
+def test_datasets_json_is_one_document_on_stdout(tmp_path):
+    result = runner.invoke(app, ["datasets", "--json"])
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["command"] == "datasets" and doc["folder"] == "datasets"
+    sine = next(f for f in doc["files"] if f["file"] == "sine.csv")
+    assert sine == {"file": "sine.csv", "columns": "timestamp, value", "rows": 2000, "start": sine["start"],
+                    "end": sine["end"], "freq": "h"}
+    assert "Datasets in datasets" in result.stderr  # the table is for people: on stderr
+    made = runner.invoke(app, ["datasets", "make", "sine", "--rows", "50", "--out", str(tmp_path / "s.csv"), "--json"])
+    assert json.loads(made.stdout) == {"command": "datasets make", "kind": "sine", "out": str(tmp_path / "s.csv"),
+                                       "rows": 50}
+    bad = runner.invoke(app, ["datasets", "--dir", str(tmp_path / "none"), "--json"])
+    assert bad.exit_code == 1 and bad.stdout == "" and bad.stderr.startswith("Error: no CSV files in ")
+
+
+@pytest.mark.slow
+def test_json_of_train_backtest_compare_predict_and_info(trained, tmp_path):
+    from tests.conftest import TINY
+
+    result = run_ok("train", trained.csv, "--cell", "gru", "--runs-dir", tmp_path / "runs", "--json", *TINY)
+    doc = json.loads(result.stdout)
+    run = tmp_path / "runs" / "sine-gru"
+    assert doc["command"] == "train" and doc["lookback"] == 20 and doc["horizon"] == 1 and doc["season"] == 24
+    assert doc["runs"][0]["path"] == str(run) and doc["runs"][0]["cell"] == "gru"
+    assert doc["runs"][0]["metrics"] == json.loads((run / "metrics.json").read_text())
+    assert doc["recommended"]["model"] in ("gru", "naive", "seasonal_naive", "seasonal_diff") and doc["ensemble"] is None
+    assert "Test scores in original units" in result.stderr
+    bt = json.loads(run_ok("backtest", trained.csv, "--cell", "rnn", "--folds", "1", "--out", tmp_path / "b.csv",
+                           "--plot", tmp_path / "b.png", "--forecasts", tmp_path / "f.csv", "--json", *TINY).stdout)
+    assert bt["folds"] == 1 and {r["model"] for r in bt["summary"]} >= {"rnn", "recommended", "naive"}
+    assert len(bt["per_fold"]) == len(pd.read_csv(tmp_path / "b.csv")) - 2 * len(bt["summary"])
+    cmp = json.loads(run_ok("compare", "--runs-dir", trained.runs, "--out", tmp_path / "c.png", "--json").stdout)
+    assert [r["run"] for r in cmp["runs"]] == sorted([r["run"] for r in cmp["runs"]],
+                                                     key=lambda n: next(r["test"]["mse"] for r in cmp["runs"]
+                                                                        if r["run"] == n))
+    assert {r["cell"] for r in cmp["runs"]} == {"rnn", "lstm", "gru"} and set(cmp["runs"][0]["baselines"]) == {
+        "naive", "seasonal_naive", "seasonal_diff"}
+    pred = json.loads(run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--out", tmp_path / "p.csv",
+                             "--json").stdout)
+    table = pd.read_csv(tmp_path / "p.csv")
+    assert pred["forecasts"] == len(table) and pred["scores"]["n"] == int(table["actual"].notna().sum())
+    assert pred["scores"]["model"]["mse"] == pytest.approx(float(np.mean(table["error"].dropna() ** 2)))
+    info = json.loads(run_ok("info", "--json").stdout)
+    assert info["command"] == "info" and info["versions"]["keras"].startswith("3.") and isinstance(info["devices"], list)
