@@ -143,38 +143,30 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
 
 def compare(paths: list[Path], runs_dir: Path, figure: Path) -> dict:
     """Loss curves and test MSE of runs side by side; the table sorted by test MSE; returns what --json prints."""
-    from forecast import artifacts
     from forecast.baselines import REFERENCES
+    from forecast.comparison import group_runs, read_runs
     from forecast.files import check_output
 
     check_output(figure, "--out", suffix=".png")
-
-    paths = paths or artifacts.list_runs(runs_dir)
-    if not paths:
-        raise ForecastError(f"no runs in {runs_dir}; train some with `forecast train DATA.csv --cell all` "
-                            "or name run folders")
-    infos, skipped = [], []
-    for path in paths:  # one damaged run does not hide the others
-        try:
-            infos.append(artifacts.read_run(path))
-        except ForecastError as exc:
-            skipped.append(exc)
-    if not infos:
-        raise skipped[0] if len(skipped) == 1 else ForecastError(
-            f"none of the {len(skipped)} runs can be read; the first: {skipped[0]}")
+    names, infos, skipped = read_runs(paths, runs_dir)
     warn([f"skipped a run that cannot be read: {exc}" for exc in skipped])
-    names = [i.name if [j.name for j in infos].count(i.name) == 1 else str(i.path) for i in infos]
     from forecast import plots, report
 
+    groups = group_runs(infos)  # scores compare only within a group: each gets its table and figure row
     colors = {n: plots.PALETTE[i % len(plots.PALETTE)] for i, n in enumerate(names)}
-    fig, (ax_loss, ax_bar) = plots.new_figure(2, width=13, height=5)
-    plots.plot_losses(ax_loss, {n: i.history for n, i in zip(names, infos, strict=True)}, colors)
-    plots.plot_test_mse(ax_bar, names, [i.metrics["test"]["model"]["mse"] for i in infos],
-                        {b: [i.metrics["test"]["baselines"][b]["mse"] for i in infos]
-                         for b in REFERENCES}, colors)
-    plots.save_figure(fig, figure)
+    fig, rows = plots.new_grid(len(groups), 2, width=13, height=5)
     out = report.console()
-    report.compare_table(out, names, infos)
+    for (ax_loss, ax_bar), members in zip(rows, groups, strict=True):
+        group_names, group = [names[k] for k in members], [infos[k] for k in members]
+        plots.plot_losses(ax_loss, {n: i.history for n, i in zip(group_names, group, strict=True)}, colors)
+        plots.plot_test_mse(ax_bar, group_names, [i.metrics["test"]["model"]["mse"] for i in group],
+                            {b: [i.metrics["test"]["baselines"][b]["mse"] for i in group] for b in REFERENCES}, colors)
+        ax_bar.set_title(f"Test MSE: {Path(group[0].meta['data']['path']).name}, horizon "
+                         f"{group[0].config.window.horizon}")
+        report.compare_table(out, group_names, group)
+    plots.save_figure(fig, figure)
+    if len(groups) > 1:
+        out.print(f"{len(groups)} groups of runs (data file, target, horizon): scores compare only within a group")
     out.print(f"figure: {figure}")
     rows = [{"run": n, "path": i.path, "cell": i.config.model.cell.value, "data": i.meta["data"]["path"],
              "epochs": i.metrics["epochs_run"], "test": i.metrics["test"]["model"],

@@ -26,6 +26,12 @@ def new_figure(ncols: int = 1, width: float = 10, height: float = 4.5) -> tuple[
     return fig, list(axes)
 
 
+def new_grid(nrows: int, ncols: int, width: float = 10, height: float = 4.5) -> tuple[Figure, list]:
+    """A figure of `nrows` rows of `ncols` panels, `height` per row: the rows as lists of axes."""
+    fig = Figure(figsize=(width, height * nrows), layout="constrained")
+    return fig, [list(row) for row in fig.subplots(nrows, ncols, squeeze=False)]
+
+
 def save_figure(fig: Figure, path: str | Path) -> None:
     """Write a PNG atomically (a temporary file renamed into place)."""
     with atomic_path(path) as tmp:

@@ -150,17 +150,20 @@ def train_summary(out, results) -> bool:
 
 
 def compare_table(out, names: list[str], infos) -> None:
-    files = {Path(i.meta["data"]["path"]).name for i in infos}
-    one_file = len(files) == 1
-    title = "Runs by test MSE (original units; ratio = MSE / naive MSE)" + (f" on {files.pop()}" if one_file else "")
-    columns = ("run", "cell") + (() if one_file else ("data",))
+    """One table of runs that forecast the same thing (data, target, horizon: see commands.compare's groups),
+    sorted by test MSE, with each run's lookback and automatic choices."""
+    first = infos[0]
+    title = (f"Runs by test MSE on {Path(first.meta['data']['path']).name}, target {first.config.data.target}, "
+             f"horizon {first.config.window.horizon} (original units; ratio = MSE / naive MSE)")
     references = tuple(LABELS[r] for r in REFERENCES)
-    t = table(title, columns + ("epochs", "test MSE", *references, "ratio", "MASE"), len(columns))
+    t = table(title, ("run", "cell", "choices", "lookback", "epochs", "test MSE", *references, "ratio", "MASE"), 3)
     for name, info in sorted(zip(names, infos), key=lambda pair: pair[1].metrics["test"]["model"]["mse"]):
         m, base = info.metrics["test"]["model"], info.metrics["test"]["baselines"]
-        data_col = () if one_file else (Path(info.meta["data"]["path"]).name,)
-        t.add_row(name, info.config.model.cell.value, *data_col, str(info.metrics["epochs_run"]), fmt(m["mse"]),
-                  *(fmt(base[r]["mse"]) for r in REFERENCES), ratio(m["mse"], base["naive"]["mse"]), opt(m["mase"]))
+        choices = [info.meta.get("normalize", {}).get("used", info.config.data.normalize.value),
+                   f"anchor {info.config.model.anchor.value}" + (" + linear" if info.config.model.linear else "")]
+        t.add_row(name, info.config.model.cell.value, ", ".join(choices), str(info.config.window.lookback),
+                  str(info.metrics["epochs_run"]), fmt(m["mse"]), *(fmt(base[r]["mse"]) for r in REFERENCES),
+                  ratio(m["mse"], base["naive"]["mse"]), opt(m["mase"]))
     out.print(t)
 
 

@@ -81,6 +81,26 @@ def test_compare_plots_and_sorts_by_test_mse(trained, tmp_path):
 
 
 @pytest.mark.slow
+def test_compare_groups_runs_by_data_target_and_horizon(trained, tmp_path):
+    from tests.conftest import copy_run
+
+    other = copy_run(trained.runs / "sine-gru", tmp_path / "runs" / "sine-gru-h2")
+    for name in ("config.json", "metrics.json"):  # the same data, another horizon: not comparable
+        (other / name).write_text((other / name).read_text().replace('"horizon": 1', '"horizon": 2'))
+    out = tmp_path / "compare.png"
+    result = run_ok("compare", trained.runs / "sine-lstm", trained.runs / "sine-rnn", other, "--out", out)
+    text = " ".join(result.stdout.split())
+    assert text.count("Runs by test MSE on sine.csv, target value, horizon 1") == 1
+    assert text.count("Runs by test MSE on sine.csv, target value, horizon 2") == 1
+    assert "2 groups of runs (data file, target, horizon): scores compare only within a group" in text
+    rows = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ sine-")]
+    assert sorted(rows[:2]) == ["sine-lstm", "sine-rnn"] and rows[2] == "sine-gru-h2"
+    # the automatic choices and the lookback of each run
+    assert "│ sine-lstm │ lstm │ global, anchor naive + linear │       20 │" in result.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
 def test_predict_every_origin_and_steps_beyond_the_end(trained, tmp_path):
     out, plot = tmp_path / "pred.csv", tmp_path / "pred.png"
     result = run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--steps", "30", "--out", out, "--plot", plot)
