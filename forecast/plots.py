@@ -38,6 +38,9 @@ def save_figure(fig: Figure, path: str | Path) -> None:
         fig.savefig(tmp, format="png", dpi=110)
 
 
+REFERENCE_COLORS = {"naive": "tab:orange", "seasonal_naive": "tab:green", "seasonal_diff": "tab:purple"}
+
+
 def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndarray, *,
                   references: dict | None = None, season: int = 1, future_time=None,
                   future: np.ndarray | None = None, bands=(), future_bands=(), title: str = "",
@@ -53,9 +56,8 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
         ax.fill_between(future_time, lower, upper, color="tab:red", alpha=0.12 + 0.08 * i, lw=0)
     ax.plot(time, actual, color="black", lw=1.2, label="actual")
     ax.plot(forecast_time, forecast, color="tab:blue", lw=1.0, label="forecast (step 1)")
-    for name, values in (references or {}).items():
-        color, _ = BASELINE_STYLES[name]
-        ax.plot(forecast_time, values, color=color, lw=0.7, ls=":", label=baseline_label(name, season))
+    for name, values in (references or {}).items():  # colours apart from the actual series' black
+        ax.plot(forecast_time, values, color=REFERENCE_COLORS[name], lw=0.8, ls=":", label=baseline_label(name, season))
     if future is not None and len(future):
         ax.plot(future_time, future, color="tab:red", lw=1.4, label=f"future ({len(future)} steps)")
     ax.set_title(printable(title))  # names may hold bytes that are not UTF-8: matplotlib cannot draw them
