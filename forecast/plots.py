@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -60,6 +61,10 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
         ax.plot(forecast_time, values, color=REFERENCE_COLORS[name], lw=0.8, ls=":", label=baseline_label(name, season))
     if future is not None and len(future):
         ax.plot(future_time, future, color="tab:red", lw=1.4, label=f"future ({len(future)} steps)")
+    if isinstance(time, pd.DatetimeIndex):  # short labels that do not collide, even on hourly data
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.set_title(printable(title))  # names may hold bytes that are not UTF-8: matplotlib cannot draw them
     ax.set_ylabel(printable(ylabel))
     ax.grid(alpha=0.3)
