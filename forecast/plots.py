@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from forecast.baselines import LABELS, baseline_label
 from forecast.errors import printable
@@ -77,12 +77,13 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) 
         ax.plot(hist["epoch"], hist["loss"], color=colors[name], lw=1.5, label=printable(f"{name} train"))
         ax.plot(hist["epoch"], hist["val_loss"], color=colors[name], lw=1.5, ls="--", label=printable(f"{name} val"))
     ax.set_yscale("log")
+    ax.yaxis.set_minor_formatter(NullFormatter())  # no "4x10^0" labels between the decades
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE (scaled target)")
     ax.set_title("Loss per epoch: train solid, validation dashed")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False)  # below the curves
 
 
 BASELINE_STYLES = {"naive": ("black", "-"), "seasonal_naive": ("tab:gray", "--"), "seasonal_diff": ("tab:purple", "--"),
