@@ -20,6 +20,7 @@ from forecast.config import (
     Anchor,
     Cell,
     DataConfig,
+    Dedupe,
     DeviceChoice,
     Fill,
     Jit,
@@ -74,6 +75,7 @@ def _cells(choices: list[CellChoice]) -> list[Cell]:
 
 
 DataArg = Annotated[Path, typer.Argument(help="CSV file with one row per time step (plain, or gzip/bz2/xz/zip-compressed).", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print one JSON document on stdout (schemas in docs/options.md); progress, tables and warnings go to stderr.")]
 DeviceOpt = Annotated[DeviceChoice, typer.Option(help="auto: a GPU when Keras sees one; cpu; gpu (an error without one).")]
 NORMALIZE_HELP = (
     "global: one scaler fit on the training part; window: each window relative to its last target value, so models "
@@ -109,7 +111,7 @@ def run_options(
     normalize: Annotated[Normalize, typer.Option(help=NORMALIZE_HELP)] = DataConfig.normalize,
     season: Annotated[int | None, typer.Option(help="Season length in steps for the seasonal naive baseline and MASE; default: from the time column's frequency (24 hourly, 48 half-hourly, 7 daily, 5 business days, 12 monthly).")] = None,
     fill: Annotated[Fill, typer.Option(help="Missing values: interpolate (linear), ffill, drop the rows, or error.")] = DataConfig.fill,
-    dedupe: Annotated[bool, typer.Option("--dedupe", metavar="", help="Keep the last row of each duplicated timestamp instead of stopping.")] = False,
+    dedupe: Annotated[Dedupe, typer.Option(help="Rows sharing a timestamp: none (stop with an error), keep the last or first, or combine them by sum or mean.")] = DataConfig.dedupe,
     encoding: Annotated[str, typer.Option(help="Text encoding of the CSV, e.g. latin-1 (a UTF-8 byte-order mark is handled).")] = DataConfig.encoding,
     delimiter: Annotated[str | None, typer.Option(help="Field delimiter; default: detected among , ; tab |.")] = None,
     decimal: Annotated[str | None, typer.Option(help="Decimal mark, . or ,; default: , when fields are not comma-separated and numbers use commas.")] = None,
@@ -160,15 +162,15 @@ def train(
     runs_dir: Annotated[Path, typer.Option(help="Folder that receives the run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option(help="Run name (with several cells: NAME-CELL); default DATA-CELL, made unique.")] = None,
     resume: Annotated[bool, typer.Option("--resume", metavar="", help="Continue an interrupted training of the same command from its last completed epoch; cells whose run folder exists are skipped.")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Train forecasters on a CSV and write one run folder per cell.
 
     Example: forecast train datasets/sine.csv --cell all
     """
-    with boundary.user_errors(resumable=True):
-        from forecast import commands
+    from forecast import commands
 
-        commands.train(configs, runs_dir, name, resume, parallel)
+    _run(json_out, lambda: commands.train(configs, runs_dir, name, resume, parallel), resumable=True)
 
 
 @app.command(cls=_Command)
@@ -179,15 +181,15 @@ def backtest(
     out: Annotated[Path, typer.Option(help="CSV of scores per fold and model, then mean and std rows.")] = Path("backtest.csv"),
     plot: Annotated[Path, typer.Option(help="Figure of scores by fold.")] = Path("plots/backtest.png"),
     forecasts: Annotated[Path, typer.Option(help="Every fold's test forecasts in the long form of `predict`, with a fold and a model column.")] = Path("backtest_forecasts.csv"),
+    json_out: JsonOpt = False,
 ) -> None:
     """Rolling-origin backtest: retrain on an expanding window and score every origin of each test block.
 
     Example: forecast backtest datasets/electricity_demand_halfhourly.csv --cell all --folds 5
     """
-    with boundary.user_errors():
-        from forecast import commands
+    from forecast import commands
 
-        commands.backtest(configs, folds, out, plot, forecasts)
+    _run(json_out, lambda: commands.backtest(configs, folds, out, plot, forecasts))
 
 
 @app.command(cls=_Command)
@@ -195,15 +197,15 @@ def compare(
     runs: Annotated[list[Path] | None, typer.Argument(help="Run folders; default: every run in --runs-dir.", show_default=False)] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where to look for runs when none are named.")] = Path("runs"),
     out: Annotated[Path, typer.Option(help="Where to save the figure.")] = Path("plots/compare.png"),
+    json_out: JsonOpt = False,
 ) -> None:
     """Plot the loss curves of runs side by side with their test MSE, and print them sorted by test MSE.
 
     Example: forecast compare runs/sine-rnn runs/sine-lstm runs/sine-gru
     """
-    with boundary.user_errors():
-        from forecast import commands
+    from forecast import commands
 
-        commands.compare(list(runs or []), runs_dir, out)
+    _run(json_out, lambda: commands.compare(list(runs or []), runs_dir, out))
 
 
 @app.command(cls=_Command)
@@ -212,37 +214,38 @@ def predict(
     data: Annotated[Path, typer.Argument(help="CSV with the runs' columns (it may be another series).", show_default=False)],
     out: Annotated[Path, typer.Option(help="Predictions CSV (long form: origin, step, timestamp, forecast, actual, error, baselines, interval bounds).")] = Path("predictions.csv"),
     steps: Annotated[int | None, typer.Option(help="Forecast N steps beyond the last row, at most 10,000 (recursively past the trained horizon; univariate runs).")] = None,
+    last: Annotated[int | None, typer.Option(help="Forecast only the K latest origins (the last one with --steps); default: every origin with a full lookback.", metavar="K")] = None,
     target: Annotated[str | None, typer.Option(help="Column of DATA to use as the run's target, when its name differs.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw history, forecasts, intervals and the future part to this PNG.")] = None,
     device: DeviceOpt = DeviceChoice.auto,
+    json_out: JsonOpt = False,
 ) -> None:
     """Forecast a series with a trained run (or the mean of several): every origin with a full lookback, plus
     --steps into the future.
 
     Example: forecast predict runs/sine-lstm datasets/sine.csv --steps 50 --plot plots/sine_forecast.png
     """
-    with boundary.user_errors():
-        from forecast import commands
+    from forecast import commands
 
-        commands.predict(run, data, out, steps, target, plot, device)
+    _run(json_out, lambda: commands.predict(run, data, out, steps, target, plot, device, last))
 
 
 @app.command(cls=_Command)
-def info() -> None:
+def info(json_out: JsonOpt = False) -> None:
     """Show the versions of Python, Keras, its backend and TensorFlow, and the devices Keras can use.
 
     Example: forecast info
     """
-    with boundary.user_errors():
-        from forecast import commands
+    from forecast import commands
 
-        commands.info()
+    _run(json_out, commands.info)
 
 
 @datasets_app.callback()
 def datasets(
     ctx: typer.Context,
     folder: Annotated[Path, typer.Option("--dir", help="Folder of CSV files to list.")] = Path("datasets"),
+    json_out: JsonOpt = False,
 ) -> None:
     """List the shipped CSV files with rows, columns, time span and frequency; `make` writes a synthetic one.
 
@@ -250,10 +253,9 @@ def datasets(
     """
     if ctx.invoked_subcommand is not None:
         return
-    with boundary.user_errors():
-        from forecast import commands
+    from forecast import commands
 
-        commands.list_datasets(folder)
+    _run(json_out, lambda: commands.list_datasets(folder))
 
 
 @datasets_app.command("make", cls=_Command)
@@ -265,16 +267,28 @@ def datasets_make(
     period: Annotated[int, typer.Option(help="Period of the seasonal cycle, in rows (sine, trend).")] = 24,
     drift: Annotated[float, typer.Option(help="Change per row: the walk's drift, or the trend's slope.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed of the noise.")] = 0,
+    json_out: JsonOpt = False,
 ) -> None:
     """Write a synthetic series (hourly timestamps and a `value` column): sine, randomwalk (with --drift), or
     trend (a linear trend of slope --drift plus a seasonal cycle plus noise).
 
     Example: forecast datasets make sine --rows 2000 --noise 0.05 --seed 0 --out datasets/sine.csv
     """
-    with boundary.user_errors():
-        from forecast import commands
+    from forecast import commands
 
-        commands.make_dataset(kind.value, out, rows, noise, period, drift, seed)
+    _run(json_out, lambda: commands.make_dataset(kind.value, out, rows, noise, period, drift, seed))
+
+
+def _run(as_json: bool, work, resumable: bool = False) -> None:
+    """Run a command's work with user mistakes as one `Error:` line; with --json, print the document it returns
+    on stdout and send everything else to stderr."""
+    with boundary.user_errors(resumable=resumable):
+        from forecast import report
+
+        with report.json_mode(as_json):
+            doc = work()
+        if as_json:
+            report.emit_json(doc)
 
 
 def main() -> None:

@@ -49,8 +49,9 @@ def describe_data(cfg: RunConfig, per_fold: bool = False):
     return out, prep
 
 
-def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> None:
-    """Train every config (one per cell) on the same data and publish a run folder for each."""
+def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> dict:
+    """Train every config (one per cell) on the same data and publish a run folder for each; returns what --json
+    prints."""
     from forecast import report, runs
     from forecast.backend import check_backend, choose_device, compute_notes, training_work
     from forecast.evaluate import choose_anchor
@@ -78,10 +79,16 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     if report.train_summary(out, results):
         warn(("MAPE is undefined because the test part has actual values of zero; it is reported as missing",))
     out.print("runs: " + ", ".join(str(r.path) for r in results))
+    first = results[0].metrics
+    return {"command": "train", "data": configs[0].data.path, "lookback": prep.window.lookback,
+            "horizon": prep.window.horizon, "season": prep.season,
+            "runs": [{"cell": r.cell, "path": r.path, "metrics": r.metrics} for r in results],
+            "ensemble": first.get("ensemble"), "recommended": first.get("recommended")}
 
 
-def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, forecasts: Path) -> None:
-    """Retrain every config on each fold of a rolling-origin backtest; write the scores, forecasts and figure."""
+def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, forecasts: Path) -> dict:
+    """Retrain every config on each fold of a rolling-origin backtest; write the scores, forecasts and figure;
+    returns what --json prints."""
     from forecast.backend import check_backend
     from forecast.files import check_output
 
@@ -129,47 +136,47 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
         out.print(f"{level:.0%} intervals cover {covered.mean():.1%} of the test values on average over folds and "
                   f"cells (lowest {covered.min():.1%})")
     out.print(f"scores: {out_csv}; forecasts: {forecasts}; figure: {plot}")
+    return {"command": "backtest", "data": configs[0].data.path, "folds": folds, "season": result.season,
+            "summary": result.summary.to_dict("records"), "per_fold": result.per_fold.to_dict("records"),
+            "out": out_csv, "forecasts": forecasts, "figure": plot}
 
 
-def compare(paths: list[Path], runs_dir: Path, figure: Path) -> None:
-    """Loss curves and test MSE of runs side by side; the table sorted by test MSE."""
-    from forecast import artifacts
+def compare(paths: list[Path], runs_dir: Path, figure: Path) -> dict:
+    """Loss curves and test MSE of runs side by side; the table sorted by test MSE; returns what --json prints."""
     from forecast.baselines import REFERENCES
+    from forecast.comparison import group_runs, read_runs
     from forecast.files import check_output
 
     check_output(figure, "--out", suffix=".png")
-
-    paths = paths or artifacts.list_runs(runs_dir)
-    if not paths:
-        raise ForecastError(f"no runs in {runs_dir}; train some with `forecast train DATA.csv --cell all` "
-                            "or name run folders")
-    infos, skipped = [], []
-    for path in paths:  # one damaged run does not hide the others
-        try:
-            infos.append(artifacts.read_run(path))
-        except ForecastError as exc:
-            skipped.append(exc)
-    if not infos:
-        raise skipped[0] if len(skipped) == 1 else ForecastError(
-            f"none of the {len(skipped)} runs can be read; the first: {skipped[0]}")
+    names, infos, skipped = read_runs(paths, runs_dir)
     warn([f"skipped a run that cannot be read: {exc}" for exc in skipped])
-    names = [i.name if [j.name for j in infos].count(i.name) == 1 else str(i.path) for i in infos]
     from forecast import plots, report
 
+    groups = group_runs(infos)  # scores compare only within a group: each gets its table and figure row
     colors = {n: plots.PALETTE[i % len(plots.PALETTE)] for i, n in enumerate(names)}
-    fig, (ax_loss, ax_bar) = plots.new_figure(2, width=13, height=5)
-    plots.plot_losses(ax_loss, {n: i.history for n, i in zip(names, infos, strict=True)}, colors)
-    plots.plot_test_mse(ax_bar, names, [i.metrics["test"]["model"]["mse"] for i in infos],
-                        {b: [i.metrics["test"]["baselines"][b]["mse"] for i in infos]
-                         for b in REFERENCES}, colors)
-    plots.save_figure(fig, figure)
+    fig, rows = plots.new_grid(len(groups), 2, width=13, height=5)
     out = report.console()
-    report.compare_table(out, names, infos)
+    for (ax_loss, ax_bar), members in zip(rows, groups, strict=True):
+        group_names, group = [names[k] for k in members], [infos[k] for k in members]
+        plots.plot_losses(ax_loss, {n: i.history for n, i in zip(group_names, group, strict=True)}, colors)
+        plots.plot_test_mse(ax_bar, group_names, [i.metrics["test"]["model"]["mse"] for i in group],
+                            {b: [i.metrics["test"]["baselines"][b]["mse"] for i in group] for b in REFERENCES}, colors)
+        ax_bar.set_title(f"Test MSE: {Path(group[0].meta['data']['path']).name}, horizon "
+                         f"{group[0].config.window.horizon}")
+        report.compare_table(out, group_names, group)
+    plots.save_figure(fig, figure)
+    if len(groups) > 1:
+        out.print(f"{len(groups)} groups of runs (data file, target, horizon): scores compare only within a group")
     out.print(f"figure: {figure}")
+    rows = [{"run": n, "path": i.path, "cell": i.config.model.cell.value, "data": i.meta["data"]["path"],
+             "epochs": i.metrics["epochs_run"], "test": i.metrics["test"]["model"],
+             "baselines": {b: i.metrics["test"]["baselines"][b] for b in REFERENCES}}
+            for n, i in sorted(zip(names, infos, strict=True), key=lambda p: p[1].metrics["test"]["model"]["mse"])]
+    return {"command": "compare", "runs": rows, "figure": figure}
 
 
 def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, target: str | None, plot: Path | None,
-            device: DeviceChoice) -> None:
+            device: DeviceChoice, last: int | None = None) -> dict:
     """Forecast every origin of a series with a run, or the mean of several runs (and --steps past its end);
     scores where it has actuals."""
     from forecast import artifacts
@@ -187,6 +194,8 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
         shown = ", ".join(f"{info.name} {info.config.window.horizon}" for info in infos)
         raise ForecastError(f"the runs forecast different horizons ({shown}); average only runs trained with the "
                             "same --horizon")
+    if last is not None and last < 1:
+        raise ForecastError(f"--last must be at least 1 (got {last}); it is the number of latest origins to forecast")
     if steps is not None and not 1 <= steps <= MAX_STEPS:
         raise ForecastError(f"--steps must lie between 1 and {MAX_STEPS:,} (got {steps:,}); a forecast fed on its own "
                             "output that far ahead has no skill left, and computing it would take hours")
@@ -205,8 +214,8 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
     from forecast.baselines import LABELS, REFERENCES
     from forecast.files import write_csv
 
-    predictions = [forecasting.predict_series(info, s, scaled, steps) for info, (s, scaled) in zip(infos, loaded,
-                                                                                                    strict=True)]
+    predictions = [forecasting.predict_series(info, s, scaled, steps, last)
+                   for info, (s, scaled) in zip(infos, loaded, strict=True)]
     names = [info.name if [i.name for i in infos].count(info.name) == 1 else str(info.path) for info in infos]
     result = predictions[0] if len(infos) == 1 else forecasting.average(predictions, names)
     intervals = infos[0].intervals if len(infos) == 1 else {}
@@ -222,6 +231,10 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
                  for label, m in (("model", result.scores["model"]),
                                   *((LABELS[r], result.scores[r]) for r in REFERENCES)) if m is not None]
         out.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
+        for info in infos:
+            note = forecasting.in_sample_note(info, data, series, result.table)
+            if note:
+                out.print(note)
         for level, iv in result.scores["intervals"].items():
             out.print(f"{float(level):.0%} interval covers {iv['coverage']:.1%} of the {iv['n']} actuals within the "
                       f"trained horizon (split-conformal, from the run's validation part)")
@@ -240,9 +253,12 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
         forecasting.plot_predictions(result, series, f"{title} on {data.name}", max(lookbacks),
                                      infos[0].metrics["test"]["season"], intervals, plot)
         out.print(f"plot: {plot}")
+    return {"command": "predict", "runs": [info.path for info in infos], "data": data, "out": out_csv,
+            "forecasts": len(result.table), "origins": int(result.table["origin"].nunique()), "horizon": horizon,
+            "scores": result.scores, "plot": plot}
 
 
-def info() -> None:
+def info() -> dict:
     """Versions, the Keras backend and the devices it can use."""
     from forecast.backend import gpu_names, start_backend, versions
     from forecast.report import console
@@ -253,9 +269,10 @@ def info() -> None:
         out.print(f"{key:>11}: {value}")
     gpus = gpu_names()
     out.print(f"{'devices':>11}: {', '.join(gpus) if gpus else 'CPU only'}")
+    return {"command": "info", "versions": versions(), "devices": gpus}
 
 
-def list_datasets(folder: Path) -> None:
+def list_datasets(folder: Path) -> dict:
     from forecast import report
     from forecast.datasets import describe_csv
 
@@ -274,9 +291,10 @@ def list_datasets(folder: Path) -> None:
         raise ForecastError(f"none of the {len(files)} CSV files in {folder} can be read; the first: {skipped[0]}")
     warn([f"skipped a file that cannot be read: {exc}" for exc in skipped])
     report.datasets_table(report.console(), folder, rows)
+    return {"command": "datasets", "folder": folder, "files": [dataclasses.asdict(row) for row in rows]}
 
 
-def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int) -> None:
+def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int) -> dict:
     if rows < 2 or period < 2 or noise < 0:
         raise ForecastError("--rows and --period must be at least 2 and --noise at least 0")
     if rows > MAX_ROWS:
@@ -290,3 +308,4 @@ def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int,
 
     write_csv(out_csv, make_series(kind, rows, noise, seed, period, drift))
     console().print(f"wrote {rows} rows to {out_csv}")
+    return {"command": "datasets make", "kind": kind, "out": out_csv, "rows": rows}

@@ -34,6 +34,16 @@ class DeviceChoice(str, enum.Enum):
     gpu = "gpu"
 
 
+class Dedupe(str, enum.Enum):
+    """What to do with rows that share a timestamp: stop (none), or keep one, or combine them."""
+
+    none = "none"
+    last = "last"
+    first = "first"
+    sum = "sum"
+    mean = "mean"
+
+
 class Fill(str, enum.Enum):
     """What to do with missing values in the target and feature columns."""
 
@@ -114,7 +124,7 @@ class DataConfig:
     delimiter: str | None = None  # None: detect among , ; tab |
     decimal: str | None = None  # None: "," when the delimiter is not a comma and numbers use commas, else "."
     fill: Fill = Fill.interpolate
-    dedupe: bool = False
+    dedupe: Dedupe = Dedupe.none
     transform: Transform = Transform.none
     season: int | None = None  # None: inferred from the time column's frequency
     normalize: Normalize = Normalize.auto

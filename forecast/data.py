@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.config import DataConfig, Fill
+from forecast.config import DataConfig, Dedupe, Fill
 from forecast.csvfile import DECIMAL_COMMA, read_frame
 from forecast.dates import find_time_column, infer_freq, irregular_note, parse_dates
 from forecast.errors import DataError, listing, shorten
@@ -160,6 +160,8 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
         time: pd.Index = pd.RangeIndex(len(frame))
     else:
         time = _time_index(frame, time_col, path, notes)
+        if cfg.dedupe is Dedupe.none and time.has_duplicates:
+            _check_one_series(frame, time, time_col, path)  # rows still in file order, aligned with the frame
         if not time.is_monotonic_increasing:
             order = np.argsort(time.to_numpy(), kind="stable")
             time, values = time[order], values[order]
@@ -176,15 +178,40 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
                   notes=tuple(notes))
 
 
-def _dedupe(time: pd.DatetimeIndex, values: np.ndarray, col: str, path: str, dedupe: bool,
+def _check_one_series(frame: pd.DataFrame, time: pd.Index, time_col: str, path: str) -> None:
+    """A table of several series (long format: timestamps repeat once per value of a text column) is an error that
+    names that column: dropping or combining its duplicate timestamps would merge or lose whole series."""
+    for col in frame.columns:
+        if col == time_col or pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        keys = frame[col].astype("string")
+        distinct = keys.nunique(dropna=False)
+        if 2 <= distinct <= len(frame) // 2 and not pd.DataFrame({"t": np.asarray(time), "k": keys}).duplicated().any():
+            shown = listing([str(k) for k in keys.drop_duplicates().head(4)])
+            raise DataError(f"{path} holds {distinct} series in one table: its timestamps repeat once per value of "
+                            f"column `{shorten(col)}` ({shown}{', ...' if distinct > 4 else ''}); this tool forecasts "
+                            f"one series per file: keep the rows of one `{shorten(col)}` (e.g. pandas "
+                            f"`df[df[{shorten(repr(col))}] == ...]`), or combine them all with --dedupe sum or mean")
+
+
+def _dedupe(time: pd.DatetimeIndex, values: np.ndarray, col: str, path: str, dedupe: Dedupe,
             notes: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray]:
     dup = time.duplicated(keep="last")
     if not dup.any():
         return time, values
     first = time[int(np.argmax(dup))]
-    if not dedupe:
+    if dedupe is Dedupe.none:
         raise DataError(f"timestamp {first} appears {int((time == first).sum())} times in `{shorten(col)}` of {path} "
-                        f"({int(dup.sum())} duplicate rows in all); remove them, or pass --dedupe to keep the "
-                        "last row of each timestamp")
-    notes.append(f"dropped {int(dup.sum())} rows with duplicate timestamps (kept the last), the first at {first}")
-    return time[~dup], values[~dup]
+                        f"({int(dup.sum())} duplicate rows in all); remove them, or pass --dedupe last, first, sum "
+                        "or mean to keep one row of each timestamp or combine them")
+    extra = int(dup.sum())
+    if dedupe in (Dedupe.last, Dedupe.first):
+        keep = ~time.duplicated(keep=dedupe.value)
+        notes.append(f"dropped {extra} rows with duplicate timestamps (kept the {dedupe.value}), the first at {first}")
+        return time[keep], values[keep]
+    grouped = pd.DataFrame(values).groupby(np.asarray(time), sort=True)
+    # min_count=1: a timestamp whose rows are all missing stays missing (for --fill), instead of summing to 0
+    combined = grouped.sum(min_count=1) if dedupe is Dedupe.sum else grouped.mean()
+    notes.append(f"combined the rows of {int(time[time.duplicated(keep=False)].nunique())} duplicated timestamps by "
+                 f"their {dedupe.value} ({extra} rows fewer), the first at {first}")
+    return pd.DatetimeIndex(combined.index), combined.to_numpy(dtype=np.float64)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from forecast.baselines import LABELS, baseline_label
 from forecast.errors import printable
@@ -26,10 +27,19 @@ def new_figure(ncols: int = 1, width: float = 10, height: float = 4.5) -> tuple[
     return fig, list(axes)
 
 
+def new_grid(nrows: int, ncols: int, width: float = 10, height: float = 4.5) -> tuple[Figure, list]:
+    """A figure of `nrows` rows of `ncols` panels, `height` per row: the rows as lists of axes."""
+    fig = Figure(figsize=(width, height * nrows), layout="constrained")
+    return fig, [list(row) for row in fig.subplots(nrows, ncols, squeeze=False)]
+
+
 def save_figure(fig: Figure, path: str | Path) -> None:
     """Write a PNG atomically (a temporary file renamed into place)."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
+
+
+REFERENCE_COLORS = {"naive": "tab:orange", "seasonal_naive": "tab:green", "seasonal_diff": "tab:purple"}
 
 
 def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndarray, *,
@@ -47,11 +57,14 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
         ax.fill_between(future_time, lower, upper, color="tab:red", alpha=0.12 + 0.08 * i, lw=0)
     ax.plot(time, actual, color="black", lw=1.2, label="actual")
     ax.plot(forecast_time, forecast, color="tab:blue", lw=1.0, label="forecast (step 1)")
-    for name, values in (references or {}).items():
-        color, _ = BASELINE_STYLES[name]
-        ax.plot(forecast_time, values, color=color, lw=0.7, ls=":", label=baseline_label(name, season))
+    for name, values in (references or {}).items():  # colours apart from the actual series' black
+        ax.plot(forecast_time, values, color=REFERENCE_COLORS[name], lw=0.8, ls=":", label=baseline_label(name, season))
     if future is not None and len(future):
         ax.plot(future_time, future, color="tab:red", lw=1.4, label=f"future ({len(future)} steps)")
+    if isinstance(time, pd.DatetimeIndex):  # short labels that do not collide, even on hourly data
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.set_title(printable(title))  # names may hold bytes that are not UTF-8: matplotlib cannot draw them
     ax.set_ylabel(printable(ylabel))
     ax.grid(alpha=0.3)
@@ -64,12 +77,13 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) 
         ax.plot(hist["epoch"], hist["loss"], color=colors[name], lw=1.5, label=printable(f"{name} train"))
         ax.plot(hist["epoch"], hist["val_loss"], color=colors[name], lw=1.5, ls="--", label=printable(f"{name} val"))
     ax.set_yscale("log")
+    ax.yaxis.set_minor_formatter(NullFormatter())  # no "4x10^0" labels between the decades
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE (scaled target)")
     ax.set_title("Loss per epoch: train solid, validation dashed")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False)  # below the curves
 
 
 BASELINE_STYLES = {"naive": ("black", "-"), "seasonal_naive": ("tab:gray", "--"), "seasonal_diff": ("tab:purple", "--"),

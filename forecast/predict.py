@@ -29,8 +29,10 @@ class Prediction:
     scores: dict | None  # model and baseline scores where the data has actuals
 
 
-def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, steps: int | None) -> Prediction:
-    """Forecast every origin with a full lookback (horizon steps each); the last origin gets --steps."""
+def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, steps: int | None,
+                   last_origins: int | None = None) -> Prediction:
+    """Forecast every origin with a full lookback (horizon steps each), or only the `last_origins` latest; the
+    last origin gets --steps."""
     from forecast.inference import forecast_recursive, forecast_windows
 
     cfg = info.config
@@ -54,6 +56,8 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
         return to_target(scaled_forecast, origins, scaled, target, info.scaler, cfg.data.transform)
 
     origins = forecast_origins(len(series), lookback)
+    if last_origins is not None:
+        origins = origins[-last_origins:]  # only these are forecast, not computed and then dropped
     windows = Windows(scaled, lookback, horizon, origins, normalize)
     forecasts = in_units(forecast_windows(model, windows, strategy), origins)
     last = forecasts[-1]
@@ -69,6 +73,27 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
         **interval_bounds(f, info.intervals, window_spread(target, o, info.interval_scale))})
         for o, f in parts if len(o)], ignore_index=True)
     return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)))
+
+
+def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: pd.DataFrame) -> str:
+    """On the very file a run was trained on, which of the scored values the model saw in training or validation
+    (in-sample), and the scores of the test part alone; "" for any other file."""
+    meta = info.meta["data"]
+    if Path(data).resolve() != Path(meta["path"]) or len(series) != meta["rows"]:
+        return ""
+    test_start = series.time[meta["split_rows"]["test"][0]]
+    known = table["actual"].notna()
+    test = table[known & (table["timestamp"] >= test_start)]
+    seen = int(known.sum()) - len(test)
+    if seen == 0:
+        return ""
+    text = (f"{data.name} is the file {info.name} was trained on: {seen} of the {int(known.sum())} scored values lie "
+            f"in its training and validation rows (in-sample, the model saw them)")
+    if len(test):
+        scores = table_scores(test, PREDICT_BASELINES)
+        text += (f"; on its test part alone ({len(test)} values, from {test_start}): model MSE "
+                 f"{scores['model']['mse']:.4g}, naive MSE {scores['naive']['mse']:.4g}")
+    return text
 
 
 def average(predictions: list[Prediction], names: list[str]) -> Prediction:

@@ -6,6 +6,9 @@ Rich only (no typer): the CLI passes the results in, this module lays them out f
 from __future__ import annotations
 
 import contextlib
+import json
+import math
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +16,45 @@ from forecast.baselines import LABELS, REFERENCES, baseline_label
 from forecast.ensemble import ENSEMBLE, recommendation_note
 
 
+_TO_STDERR = False  # under --json everything meant for people goes to stderr (json_mode)
+
+
+@contextlib.contextmanager
+def json_mode(enabled: bool) -> Iterator[None]:
+    """While on, every console() writes to stderr, keeping stdout for the one JSON document of --json."""
+    global _TO_STDERR
+    before = _TO_STDERR
+    _TO_STDERR = before or enabled
+    try:
+        yield
+    finally:
+        _TO_STDERR = before
+
+
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return Console(stderr=stderr or _TO_STDERR, highlight=False, soft_wrap=True)
+
+
+def plain(value):
+    """JSON-ready: NaN and infinities become null, paths and other objects text, numpy numbers Python ones."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) or hasattr(value, "item"):
+        number = value.item() if hasattr(value, "item") else value
+        return None if isinstance(number, float) and not math.isfinite(number) else number
+    return str(value)
+
+
+def emit_json(doc: dict) -> None:
+    """The one JSON document of --json, on stdout."""
+    sys.stdout.write(json.dumps(plain(doc), indent=1, allow_nan=False) + "\n")
+    sys.stdout.flush()
 
 
 def fmt(x: float | None) -> str:
@@ -112,17 +150,20 @@ def train_summary(out, results) -> bool:
 
 
 def compare_table(out, names: list[str], infos) -> None:
-    files = {Path(i.meta["data"]["path"]).name for i in infos}
-    one_file = len(files) == 1
-    title = "Runs by test MSE (original units; ratio = MSE / naive MSE)" + (f" on {files.pop()}" if one_file else "")
-    columns = ("run", "cell") + (() if one_file else ("data",))
+    """One table of runs that forecast the same thing (data, target, horizon: see commands.compare's groups),
+    sorted by test MSE, with each run's lookback and automatic choices."""
+    first = infos[0]
+    title = (f"Runs by test MSE on {Path(first.meta['data']['path']).name}, target {first.config.data.target}, "
+             f"horizon {first.config.window.horizon} (original units; ratio = MSE / naive MSE)")
     references = tuple(LABELS[r] for r in REFERENCES)
-    t = table(title, columns + ("epochs", "test MSE", *references, "ratio", "MASE"), len(columns))
+    t = table(title, ("run", "cell", "choices", "lookback", "epochs", "test MSE", *references, "ratio", "MASE"), 3)
     for name, info in sorted(zip(names, infos), key=lambda pair: pair[1].metrics["test"]["model"]["mse"]):
         m, base = info.metrics["test"]["model"], info.metrics["test"]["baselines"]
-        data_col = () if one_file else (Path(info.meta["data"]["path"]).name,)
-        t.add_row(name, info.config.model.cell.value, *data_col, str(info.metrics["epochs_run"]), fmt(m["mse"]),
-                  *(fmt(base[r]["mse"]) for r in REFERENCES), ratio(m["mse"], base["naive"]["mse"]), opt(m["mase"]))
+        choices = [info.meta.get("normalize", {}).get("used", info.config.data.normalize.value),
+                   f"anchor {info.config.model.anchor.value}" + (" + linear" if info.config.model.linear else "")]
+        t.add_row(name, info.config.model.cell.value, ", ".join(choices), str(info.config.window.lookback),
+                  str(info.metrics["epochs_run"]), fmt(m["mse"]), *(fmt(base[r]["mse"]) for r in REFERENCES),
+                  ratio(m["mse"], base["naive"]["mse"]), opt(m["mase"]))
     out.print(t)
 
 

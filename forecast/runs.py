@@ -223,13 +223,16 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
     scores = result.metrics["test"]
     first = table[table["step"] == 1]
     start = split.val_end - 1
-    fig, (ax, ax_step) = plots.new_figure(2, width=14)
+    by_step = len(scores["by_step"]) > 1  # a one-step horizon has no curve to draw by step
+    fig, axes = plots.new_figure(2, width=14) if by_step else plots.new_figure(1, width=11)
+    ax = axes[0]
     plots.plot_forecast(ax, time[start:], target[start:], first["timestamp"], first["forecast"],
                         references={name: first[name] for name in REFERENCES}, season=prep.season,
                         ylabel=series.target, bands=interval_bands(first, result.intervals),
                         title=f"{cfg.model.cell.value} on the test part of {Path(series.path).name}: MSE "
                               f"{scores['model']['mse']:.4g} (naive {scores['baselines']['naive']['mse']:.4g})")
-    plots.plot_by_step(ax_step, scores["by_step"], "mae", season=prep.season)
+    if by_step:
+        plots.plot_by_step(axes[1], scores["by_step"], "mae", season=prep.season)
     plots.save_figure(fig, folder / "forecast.png")
 
 

@@ -100,8 +100,12 @@ def read_config(meta: object) -> RunConfig:
     meta = obj(meta, "config.json")
     data = obj(key(meta, "data", "config.json"), "config.json data")
     _need(isinstance(key(data, "path", "config.json data"), str), "config.json data.path", "must be text", data["path"])
+    options = obj(key(meta, "options", "config.json"), "config.json options")
+    raw_data = options.get("data")
+    if isinstance(raw_data, dict) and isinstance(raw_data.get("dedupe"), bool):  # a flag before --dedupe MODE
+        options = {**options, "data": {**raw_data, "dedupe": "last" if raw_data["dedupe"] else "none"}}
     try:
-        return typed(key(meta, "options", "config.json"), RunConfig, "config.json options")
+        return typed(options, RunConfig, "config.json options")
     except ForecastError as exc:  # a range the options themselves reject, e.g. a lookback of 0
         raise Malformed(f"config.json options: {exc}") from None
 

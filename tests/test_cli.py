@@ -81,6 +81,26 @@ def test_compare_plots_and_sorts_by_test_mse(trained, tmp_path):
 
 
 @pytest.mark.slow
+def test_compare_groups_runs_by_data_target_and_horizon(trained, tmp_path):
+    from tests.conftest import copy_run
+
+    other = copy_run(trained.runs / "sine-gru", tmp_path / "runs" / "sine-gru-h2")
+    for name in ("config.json", "metrics.json"):  # the same data, another horizon: not comparable
+        (other / name).write_text((other / name).read_text().replace('"horizon": 1', '"horizon": 2'))
+    out = tmp_path / "compare.png"
+    result = run_ok("compare", trained.runs / "sine-lstm", trained.runs / "sine-rnn", other, "--out", out)
+    text = " ".join(result.stdout.split())
+    assert text.count("Runs by test MSE on sine.csv, target value, horizon 1") == 1
+    assert text.count("Runs by test MSE on sine.csv, target value, horizon 2") == 1
+    assert "2 groups of runs (data file, target, horizon): scores compare only within a group" in text
+    rows = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ sine-")]
+    assert sorted(rows[:2]) == ["sine-lstm", "sine-rnn"] and rows[2] == "sine-gru-h2"
+    # the automatic choices and the lookback of each run
+    assert "│ sine-lstm │ lstm │ global, anchor naive + linear │       20 │" in result.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
 def test_predict_every_origin_and_steps_beyond_the_end(trained, tmp_path):
     out, plot = tmp_path / "pred.csv", tmp_path / "pred.png"
     result = run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--steps", "30", "--out", out, "--plot", plot)
@@ -231,15 +251,15 @@ def test_train_and_backtest_share_every_data_model_and_training_option():
 
 def test_run_options_become_configs_explicitly():
     from forecast.cli import CellChoice, run_options
-    from forecast.config import DeviceChoice, Fill, Normalize
+    from forecast.config import Dedupe, DeviceChoice, Fill, Normalize
 
     configs = run_options(Path("x.csv"), cell=[CellChoice.gru, CellChoice.all], features=["a,b", " c"],
-                          delimiter="tab", lookback=7, units=5, dedupe=True, normalize=Normalize.window,
+                          delimiter="tab", lookback=7, units=5, dedupe=Dedupe.sum, normalize=Normalize.window,
                           fill=Fill.drop, device=DeviceChoice.cpu, steps_per_epoch=3)
     assert [c.model.cell.value for c in configs] == ["gru", "rnn", "lstm"]
     data = configs[0].data
     assert (data.path, data.features, data.delimiter, data.dedupe, data.normalize, data.fill) == (
-        "x.csv", ("a", "b", "c"), "\t", True, Normalize.window, Fill.drop)
+        "x.csv", ("a", "b", "c"), "\t", Dedupe.sum, Normalize.window, Fill.drop)
     assert configs[0].window.lookback == 7 and configs[0].model.units == 5
     assert configs[0].train.device is DeviceChoice.cpu and configs[0].train.steps_per_epoch == 3
     assert len({(c.data, c.window, c.train) for c in configs}) == 1  # every cell sees the same options
@@ -248,7 +268,7 @@ def test_run_options_become_configs_explicitly():
 @pytest.mark.parametrize("command", ["train", "backtest", "compare", "predict", "info", "datasets"])
 def test_flags_show_no_value_and_normalize_states_its_rule(command):
     help_text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "300"}).stdout
-    assert "<bool>" not in help_text  # `--dedupe true` does not work: flags take no value
+    assert "<bool>" not in help_text  # `--resume true` does not work: flags take no value
     if command in ("train", "backtest"):
         assert ("auto (chosen by measurement): window when the training part wanders like a random walk (variance "
                 "ratio above 0.5 at the lookback lag) or over 25% of the validation part lies outside the training "
@@ -301,3 +321,75 @@ def test_predict_says_when_validation_preferred_a_reference(trained, tmp_path):
     plain = run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--out", tmp_path / "q.csv")
     chosen = json.loads((trained.runs / "sine-lstm" / "metrics.json").read_text())["recommended"]["model"]
     assert ("note:" in plain.stdout) == (chosen in ("naive", "seasonal_naive", "seasonal_diff"))
+
+
+@pytest.mark.slow
+def test_predict_last_k_origins_and_the_in_sample_part_of_the_training_file(trained, tmp_path):
+    run = trained.runs / "sine-lstm"
+    full = run_ok("predict", run, trained.csv, "--out", tmp_path / "all.csv")
+    meta = json.loads((run / "config.json").read_text())["data"]
+    metrics = json.loads((run / "metrics.json").read_text())["test"]
+    test_rows = meta["split_rows"]["test"][1] - meta["split_rows"]["test"][0]
+    known = len(pd.read_csv(tmp_path / "all.csv").dropna(subset=["actual"]))
+    assert (f"sine.csv is the file sine-lstm was trained on: {known - test_rows} of the {known} scored values lie in "
+            f"its training and validation rows (in-sample, the model saw them); on its test part alone ({test_rows} "
+            f"values, from ") in full.stdout
+    import re
+
+    model_mse, naive_mse = map(float, re.search(r"test part alone .*: model MSE (\S+), naive MSE (\S+)\n",
+                                                full.stdout).groups())
+    assert model_mse == pytest.approx(metrics["model"]["mse"], rel=1e-3)  # the run's own test score, recomputed
+    assert naive_mse == pytest.approx(metrics["baselines"]["naive"]["mse"], rel=1e-3)
+    last = run_ok("predict", run, trained.csv, "--out", tmp_path / "last.csv", "--last", "3", "--steps", "2")
+    table, everything = pd.read_csv(tmp_path / "last.csv"), pd.read_csv(tmp_path / "all.csv")
+    assert table["origin"].nunique() == 3 and len(table) == 2 + 2  # two one-step origins, then two future steps
+    assert table["origin"].unique().tolist() == everything["origin"].unique()[-3:].tolist()
+    np.testing.assert_allclose(table["forecast"].iloc[:2], everything["forecast"].iloc[-3:-1], rtol=1e-6)
+    assert "in-sample" not in last.stdout  # the three latest origins are all in the test part
+
+
+def test_datasets_json_is_one_document_on_stdout(tmp_path):
+    result = runner.invoke(app, ["datasets", "--json"])
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["command"] == "datasets" and doc["folder"] == "datasets"
+    sine = next(f for f in doc["files"] if f["file"] == "sine.csv")
+    assert sine == {"file": "sine.csv", "columns": "timestamp, value", "rows": 2000, "start": sine["start"],
+                    "end": sine["end"], "freq": "h"}
+    assert "Datasets in datasets" in result.stderr  # the table is for people: on stderr
+    made = runner.invoke(app, ["datasets", "make", "sine", "--rows", "50", "--out", str(tmp_path / "s.csv"), "--json"])
+    assert json.loads(made.stdout) == {"command": "datasets make", "kind": "sine", "out": str(tmp_path / "s.csv"),
+                                       "rows": 50}
+    bad = runner.invoke(app, ["datasets", "--dir", str(tmp_path / "none"), "--json"])
+    assert bad.exit_code == 1 and bad.stdout == "" and bad.stderr.startswith("Error: no CSV files in ")
+
+
+@pytest.mark.slow
+def test_json_of_train_backtest_compare_predict_and_info(trained, tmp_path):
+    from tests.conftest import TINY
+
+    result = run_ok("train", trained.csv, "--cell", "gru", "--runs-dir", tmp_path / "runs", "--json", *TINY)
+    doc = json.loads(result.stdout)
+    run = tmp_path / "runs" / "sine-gru"
+    assert doc["command"] == "train" and doc["lookback"] == 20 and doc["horizon"] == 1 and doc["season"] == 24
+    assert doc["runs"][0]["path"] == str(run) and doc["runs"][0]["cell"] == "gru"
+    assert doc["runs"][0]["metrics"] == json.loads((run / "metrics.json").read_text())
+    assert doc["recommended"]["model"] in ("gru", "naive", "seasonal_naive", "seasonal_diff") and doc["ensemble"] is None
+    assert "Test scores in original units" in result.stderr
+    bt = json.loads(run_ok("backtest", trained.csv, "--cell", "rnn", "--folds", "1", "--out", tmp_path / "b.csv",
+                           "--plot", tmp_path / "b.png", "--forecasts", tmp_path / "f.csv", "--json", *TINY).stdout)
+    assert bt["folds"] == 1 and {r["model"] for r in bt["summary"]} >= {"rnn", "recommended", "naive"}
+    assert len(bt["per_fold"]) == len(pd.read_csv(tmp_path / "b.csv")) - 2 * len(bt["summary"])
+    cmp = json.loads(run_ok("compare", "--runs-dir", trained.runs, "--out", tmp_path / "c.png", "--json").stdout)
+    assert [r["run"] for r in cmp["runs"]] == sorted([r["run"] for r in cmp["runs"]],
+                                                     key=lambda n: next(r["test"]["mse"] for r in cmp["runs"]
+                                                                        if r["run"] == n))
+    assert {r["cell"] for r in cmp["runs"]} == {"rnn", "lstm", "gru"} and set(cmp["runs"][0]["baselines"]) == {
+        "naive", "seasonal_naive", "seasonal_diff"}
+    pred = json.loads(run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--out", tmp_path / "p.csv",
+                             "--json").stdout)
+    table = pd.read_csv(tmp_path / "p.csv")
+    assert pred["forecasts"] == len(table) and pred["scores"]["n"] == int(table["actual"].notna().sum())
+    assert pred["scores"]["model"]["mse"] == pytest.approx(float(np.mean(table["error"].dropna() ** 2)))
+    info = json.loads(run_ok("info", "--json").stdout)
+    assert info["command"] == "info" and info["versions"]["keras"].startswith("3.") and isinstance(info["devices"], list)

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast.config import DataConfig, Fill, WindowConfig
+from forecast.config import DataConfig, Dedupe, Fill, WindowConfig
 from forecast.data import load_csv
 from forecast.datasets import make_series
 from forecast.dates import extend_time, infer_freq
@@ -134,7 +134,7 @@ CELLS = st.one_of(
     sep=st.sampled_from([",", ";", "\t", "|"]),
     encoding=st.sampled_from(["utf-8", "latin-1", "utf-16"]),
     fill=st.sampled_from(list(Fill)),
-    dedupe=st.booleans(),
+    dedupe=st.sampled_from(list(Dedupe)),
 )
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_messy_tables_load_or_raise_the_tools_error(tmp_path, header, rows, sep, encoding, fill, dedupe):
@@ -152,3 +152,13 @@ def test_messy_tables_load_or_raise_the_tools_error(tmp_path, header, rows, sep,
     assert np.isfinite(series.values).all()
     if series.time_col is not None:
         assert series.time.is_monotonic_increasing
+
+
+@pytest.mark.parametrize("flag, mode", [(False, "none"), (True, "last")])
+def test_runs_from_before_dedupe_modes_read_their_flag_as_a_mode(flag, mode):
+    from forecast.config import RunConfig
+    from forecast.schema import read_config
+
+    options = RunConfig(DataConfig("x.csv")).to_dict()
+    options["data"]["dedupe"] = flag  # --dedupe was a flag that kept the last row
+    assert read_config({"data": {"path": "x.csv"}, "options": options}).data.dedupe is Dedupe(mode)

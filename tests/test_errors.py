@@ -84,7 +84,12 @@ TRAIN = [
      "or drop, or fill them in the file"),
     ("duplicate timestamps", b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n", [],
      "timestamp 2024-01-02 00:00:00 appears 2 times in `t` of {p} (1 duplicate rows in all); remove them, or "
-     "pass --dedupe to keep the last row of each timestamp"),
+     "pass --dedupe last, first, sum or mean to keep one row of each timestamp or combine them"),
+    ("several series in one long table", b"date,state,births\n2024-01-01,AK,14\n2024-01-01,AL,20\n2024-01-02,AK,15\n"
+     b"2024-01-02,AL,21\n2024-01-03,AK,16\n2024-01-03,AL,22\n", [],
+     "{p} holds 2 series in one table: its timestamps repeat once per value of column `state` (AK, AL); this tool "
+     "forecasts one series per file: keep the rows of one `state` (e.g. pandas `df[df['state'] == ...]`), or "
+     "combine them all with --dedupe sum or mean"),
     ("mixed date formats", b"date,y\n2024-01-01,1\n2024-01-02,2\n03/01/2024,3\n", [],
      "column `date` in {p} has 1 value(s) that are not dates in the format of the first row, the first "
      "'03/01/2024' at row 4; use one date format throughout"),
@@ -223,8 +228,18 @@ def test_train_on_a_directory(tmp_path):
     (b"t,y\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n", ["--fill", "drop"], [1, 3],
      "dropped 1 rows with missing values (1 in `y`)"),
     (b"t,y\n2024-01-02,2\n2024-01-01,1\n2024-01-03,3\n", [], [1, 2, 3], "rows were not in time order; sorted them by `t`"),
-    (b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n", ["--dedupe"], [1, 3],
+    (b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n", ["--dedupe", "last"], [1, 3],
      "dropped 1 rows with duplicate timestamps (kept the last), the first at 2024-01-02 00:00:00"),
+    (b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n", ["--dedupe", "first"], [1, 2],
+     "dropped 1 rows with duplicate timestamps (kept the first), the first at 2024-01-02 00:00:00"),
+    (b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n2024-01-03,4\n", ["--dedupe", "sum"], [1, 5, 4],
+     "combined the rows of 1 duplicated timestamps by their sum (1 rows fewer), the first at 2024-01-02 00:00:00"),
+    (b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-02,3\n2024-01-03,4\n", ["--dedupe", "mean"], [1, 2.5, 4],
+     "combined the rows of 1 duplicated timestamps by their mean (1 rows fewer), the first at 2024-01-02 00:00:00"),
+    # a state column with sums wanted: the user asked for it, so no error about several series
+    (b"date,state,births\n2024-01-01,AK,14\n2024-01-01,AL,20\n2024-01-02,AK,15\n2024-01-02,AL,21\n"
+     b"2024-01-03,AK,16\n2024-01-03,AL,22\n", ["--dedupe", "sum"], [34, 36, 38],
+     "combined the rows of 3 duplicated timestamps by their sum (3 rows fewer), the first at 2024-01-01 00:00:00"),
     (b"t,y\n2024-03-31T00:00+01:00,1\n2024-03-31T01:00+01:00,2\n2024-03-31T03:00+02:00,3\n", [], [1, 2, 3],
      "timestamps in `t` carry time zones; converted to UTC"),
     (b"t,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n2024-01-05,4\n2024-01-06,5\n", [], [1, 2, 3, 4, 5],
@@ -232,7 +247,7 @@ def test_train_on_a_directory(tmp_path):
      "the model treats rows as equally spaced"),
 ])
 def test_messy_tables_that_load(tmp_path, content, extra, values, warning):
-    from forecast.config import DataConfig, Fill
+    from forecast.config import DataConfig, Dedupe, Fill
     from forecast.data import load_csv
 
     path = tmp_path / "d.csv"
@@ -240,7 +255,7 @@ def test_messy_tables_that_load(tmp_path, content, extra, values, warning):
     opts = dict(zip(extra[::2], extra[1::2]))
     series = load_csv(DataConfig(str(path), target=opts.get("--target"), encoding=opts.get("--encoding", "utf-8"),
                                  decimal=opts.get("--decimal"), fill=Fill(opts.get("--fill", "interpolate")),
-                                 dedupe="--dedupe" in extra))
+                                 dedupe=Dedupe(opts.get("--dedupe", "none"))))
     assert series.values[:, 0].tolist() == values
     assert (warning in series.notes) if warning else series.notes == ()
 
@@ -266,6 +281,8 @@ PREDICT = [
     ("--steps a billion", lambda run, tmp: [str(run), "{csv}", "--steps", "1000000000"],
      "--steps must lie between 1 and 10,000 (got 1,000,000,000); a forecast fed on its own output that far ahead has "
      "no skill left, and computing it would take hours"),
+    ("--last 0", lambda run, tmp: [str(run), "{csv}", "--last", "0"],
+     "--last must be at least 1 (got 0); it is the number of latest origins to forecast"),
     ("--out is the input data", lambda run, tmp: [str(run), "{csv}", "--out", "{csv}"],
      "--out {csv} is the input data; write to another file"),
     ("--out inside the run folder", lambda run, tmp: [str(run), "{csv}", "--out", str(run / "p.csv")],

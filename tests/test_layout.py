@@ -17,7 +17,7 @@ TIERS = [
     ("backend", "parallel"),
     ("models", "batches", "inference", "callbacks", "plots", "report"),
     ("train", "artifacts"),
-    ("runs", "predict", "backtest"),
+    ("runs", "predict", "backtest", "comparison"),
     ("commands", "boundary"),
     ("cli", "__main__", "__init__"),
 ]

@@ -1,0 +1,38 @@
+"""The runs `compare` shows: read (one damaged run does not hide the others), named, and grouped by what they
+forecast, since scores compare only within one data file, target and horizon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forecast import artifacts
+from forecast.errors import ForecastError
+
+
+def read_runs(paths: list[Path], runs_dir: Path) -> tuple[list[str], list[artifacts.RunInfo], list[ForecastError]]:
+    """(display names, runs, why each unreadable one was skipped) of the named runs, or of every run in runs_dir;
+    an error when none can be read. A name is the folder's, or its path where two folders share one."""
+    paths = paths or artifacts.list_runs(runs_dir)
+    if not paths:
+        raise ForecastError(f"no runs in {runs_dir}; train some with `forecast train DATA.csv --cell all` "
+                            "or name run folders")
+    infos, skipped = [], []
+    for path in paths:
+        try:
+            infos.append(artifacts.read_run(path))
+        except ForecastError as exc:
+            skipped.append(exc)
+    if not infos:
+        raise skipped[0] if len(skipped) == 1 else ForecastError(
+            f"none of the {len(skipped)} runs can be read; the first: {skipped[0]}")
+    names = [i.name if [j.name for j in infos].count(i.name) == 1 else str(i.path) for i in infos]
+    return names, infos, skipped
+
+
+def group_runs(infos: list[artifacts.RunInfo]) -> list[list[int]]:
+    """Indexes of the runs that forecast the same data file, target and horizon, in order of first appearance."""
+    groups: dict[tuple, list[int]] = {}
+    for k, info in enumerate(infos):
+        groups.setdefault((info.meta["data"]["path"], info.config.data.target, info.config.window.horizon),
+                          []).append(k)
+    return list(groups.values())
