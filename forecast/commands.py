@@ -145,6 +145,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path) -> dict:
     """Loss curves and test MSE of runs side by side; the table sorted by test MSE; returns what --json prints."""
     from forecast.baselines import REFERENCES
     from forecast.comparison import group_runs, read_runs
+    from forecast.errors import printable
     from forecast.files import check_output
 
     check_output(figure, "--out", suffix=".png")
@@ -161,8 +162,8 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path) -> dict:
         plots.plot_losses(ax_loss, {n: i.history for n, i in zip(group_names, group, strict=True)}, colors)
         plots.plot_test_mse(ax_bar, group_names, [i.metrics["test"]["model"]["mse"] for i in group],
                             {b: [i.metrics["test"]["baselines"][b]["mse"] for i in group] for b in REFERENCES}, colors)
-        ax_bar.set_title(f"Test MSE: {Path(group[0].meta['data']['path']).name}, horizon "
-                         f"{group[0].config.window.horizon}")
+        ax_bar.set_title(printable(f"Test MSE: {Path(group[0].meta['data']['path']).name}, horizon "
+                                   f"{group[0].config.window.horizon}"))  # a file name may not be UTF-8
         report.compare_table(out, group_names, group)
     plots.save_figure(fig, figure)
     if len(groups) > 1:
