@@ -71,6 +71,21 @@ class HistoryLog(keras.callbacks.Callback):
         return pd.DataFrame(self.rows, columns=["epoch", "loss", "val_loss", "seconds"])
 
 
+class EpochSeconds(keras.callbacks.Callback):
+    """Adds the epoch's wall time to its logs as `seconds`, for the callbacks after it (TensorBoard)."""
+
+    def __init__(self):
+        super().__init__()
+        self._began = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._began = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = time.perf_counter() - self._began
+
+
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     """EarlyStopping on val_loss with best weights restored; its counters and best weights are saved each
     epoch when `state_dir` is given, so a resumed training stops at the same epoch an uninterrupted one would."""

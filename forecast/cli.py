@@ -4,6 +4,7 @@ within forecast.boundary, which turns a user mistake into one `Error: ...` line 
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 from collections.abc import Callable
@@ -162,6 +163,7 @@ def train(
     runs_dir: Annotated[Path, typer.Option(help="Folder that receives the run folders.")] = Path("runs"),
     name: Annotated[str | None, typer.Option(help="Run name (with several cells: NAME-CELL); default DATA-CELL, made unique.")] = None,
     resume: Annotated[bool, typer.Option("--resume", metavar="", help="Continue an interrupted training of the same command from its last completed epoch; cells whose run folder exists are skipped.")] = False,
+    tensorboard: Annotated[bool, typer.Option("--tensorboard", metavar="", help="Write per-epoch loss, val_loss, learning rate and seconds to each run folder's tensorboard/ (tensorboard --logdir runs).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Train forecasters on a CSV and write one run folder per cell.
@@ -170,6 +172,8 @@ def train(
     """
     from forecast import commands
 
+    if tensorboard:
+        configs = [dataclasses.replace(c, train=dataclasses.replace(c.train, tensorboard=True)) for c in configs]
     _run(json_out, lambda: commands.train(configs, runs_dir, name, resume, parallel), resumable=True)
 
 

@@ -60,6 +60,12 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
 
     # Everything that can be refused is refused here, before the backend loads and any training starts.
     check_backend()
+    if configs[0].train.tensorboard:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise ForecastError("--tensorboard needs the tensorboard package, which is not installed; "
+                                "pip install \"forecast[track]\" (or tensorboard), or drop --tensorboard")
     check_folder(runs_dir, "--runs-dir")
     runs.run_names(configs[0].data.path, configs, name)
     out, prep = describe_data(configs[0])

@@ -193,6 +193,7 @@ class TrainConfig:
     steps_per_epoch: int | None = None  # None: every training window once per epoch
     jit: Jit = Jit.auto
     precision: Precision = Precision.float32
+    tensorboard: bool = False  # per-epoch scalars in the run folder's tensorboard/ (train only)
 
     def __post_init__(self) -> None:
         for level in self.intervals:

@@ -117,7 +117,7 @@ def _train_as(job: TrainJob, run_name: str, on_epoch) -> SavedRun:
     with artifacts.partial_run(job.runs_dir, run_name, job.cfg.to_dict(), job.resume) as state_dir:
         result = train_cell(job.prep, job.cfg, job.device, on_epoch, state_dir)
         path = artifacts.save_run(job.runs_dir, run_name, unique=job.unique,
-                                  write=functools.partial(_write_run, job=job, result=result))
+                                  write=functools.partial(_write_run, job=job, result=result, state_dir=state_dir))
     return SavedRun(cell=job.cell, path=path, metrics=result.metrics)
 
 
@@ -161,7 +161,7 @@ def check_run_name(name: str) -> None:
                             f"{RUN_NAME_MAX} for a run name; pass a shorter --name")
 
 
-def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
+def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path | None = None) -> None:
     prep, cfg = job.prep, job.cfg
     series, split = prep.series, prep.split
     # Record the options as they were resolved (auto-detected target and time column included).
@@ -207,6 +207,10 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult) -> None:
     write_json(folder / "scaler.json", scaler)
     write_json(folder / "metrics.json", result.metrics)
     write_csv(folder / "history.csv", result.fit.history)
+    if cfg.train.tensorboard and state_dir is not None and (state_dir / "tensorboard").is_dir():
+        import shutil
+
+        shutil.copytree(state_dir / "tensorboard", folder / "tensorboard")
     if result.intervals:
         scale = interval_scale(prep)
         write_json(folder / "intervals.json", {"method": "split-conformal on the validation part",

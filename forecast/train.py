@@ -65,7 +65,8 @@ def discard_unreadable_checkpoint(backup: Path) -> None:
 
 def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig,
               on_epoch: Callable[[int, dict, float], None] | None = None,
-              state_dir: Path | None = None, gather_threads: int = 1, keep_start: bool = False) -> FitResult:
+              state_dir: Path | None = None, gather_threads: int = 1, keep_start: bool = False,
+              tensorboard: Path | None = None) -> FitResult:
     """Train with early stopping on validation loss; the best epoch's weights are restored so the
     model that is saved and scored is the one that generalised best, not the last one.
 
@@ -75,6 +76,8 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     `gather_threads` above 1 gathers the next batches in threads while a step runs (Keras' ordered enqueuer).
     It measured faster for an LSTM on the CPU, but one full test run then saw the SIGTERM test fail once (not
     reproduced since), so every caller keeps the default of 1 until that is understood.
+
+    With `tensorboard`, per-epoch scalars go to that folder, readable by `tensorboard --logdir`.
 
     With `keep_start` the untrained model (a reference forecast, for an anchored model) is a candidate too: when
     no epoch beats its validation loss by MIN_GAIN, its weights are put back and the model epoch is 0.
@@ -93,6 +96,9 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
                                                           delete_checkpoint=False))
     if on_epoch is not None:
         extra.append(callbacks.EpochReporter(on_epoch))
+    if tensorboard is not None:  # loss, val_loss, learning rate and the epoch's seconds, per epoch
+        extra += [callbacks.EpochSeconds(), keras.callbacks.TensorBoard(str(tensorboard), write_graph=False,
+                                                                       profile_batch=0)]
     began = time.perf_counter()
     val_batches = WindowBatches(val, max(cfg.batch_size, 1024))
     if keep_start:  # before fit: a resumed training restores its checkpoint inside fit, after this
@@ -204,7 +210,8 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
     train, val = ((one_step_windows(prep, "train"), one_step_windows(prep, "val")) if recursive
                   else (prep.windows["train"], prep.windows["val"]))
     linear_start = fit_linear_path(model, train, val) if cfg.model.linear else None
-    fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir,
+    board = state_dir / "tensorboard" if cfg.train.tensorboard and state_dir is not None else None
+    fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir, tensorboard=board,
                     # --patience 0 keeps the last epoch, whatever its validation loss
                     keep_start=(anchor is not Anchor.none or cfg.model.linear) and cfg.train.patience > 0)
 

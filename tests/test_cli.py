@@ -393,3 +393,42 @@ def test_json_of_train_backtest_compare_predict_and_info(trained, tmp_path):
     assert pred["scores"]["model"]["mse"] == pytest.approx(float(np.mean(table["error"].dropna() ** 2)))
     info = json.loads(run_ok("info", "--json").stdout)
     assert info["command"] == "info" and info["versions"]["keras"].startswith("3.") and isinstance(info["devices"], list)
+
+
+@pytest.mark.slow
+def test_tensorboard_scalars_are_written_to_the_run_folder(sine_csv, tmp_path):
+    import tensorflow as tf
+
+    from tests.conftest import TINY
+
+    run_ok("train", sine_csv, "--cell", "gru", "--runs-dir", tmp_path / "runs", "--tensorboard", *TINY)
+    board = tmp_path / "runs" / "sine-gru" / "tensorboard"
+
+    def scalars(part: str) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        for events in (board / part).glob("events.out.tfevents.*"):
+            for event in tf.compat.v1.train.summary_iterator(str(events)):
+                for value in event.summary.value:
+                    out.setdefault(value.tag, []).append(float(tf.make_ndarray(value.tensor)))
+        return out
+
+    train, validation = scalars("train"), scalars("validation")
+    history = pd.read_csv(tmp_path / "runs" / "sine-gru" / "history.csv")
+    assert len(train["epoch_loss"]) == len(validation["epoch_loss"]) == len(history) == 12
+    np.testing.assert_allclose(train["epoch_loss"], history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(validation["epoch_loss"], history["val_loss"], rtol=1e-5)
+    assert train["epoch_learning_rate"] == pytest.approx([0.01] * 12)
+    assert len(train["epoch_seconds"]) == 12 and all(s > 0 for s in train["epoch_seconds"])
+    config = json.loads((tmp_path / "runs" / "sine-gru" / "config.json").read_text())
+    assert config["options"]["train"]["tensorboard"] is True
+
+
+def test_tensorboard_without_the_package_is_an_error(sine_csv, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    result = runner.invoke(app, ["train", str(sine_csv), "--runs-dir", str(tmp_path / "runs"), "--tensorboard"])
+    assert result.exit_code == 1 and not (tmp_path / "runs").exists()
+    assert result.stderr.strip() == ('Error: --tensorboard needs the tensorboard package, which is not installed; '
+                                     'pip install "forecast[track]" (or tensorboard), or drop --tensorboard')
