@@ -5,6 +5,7 @@ Uses matplotlib's object API (Figure, not pyplot): no global state, no display n
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -73,9 +74,9 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
 
 def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) -> None:
     """Train (solid) and validation (dashed) MSE per epoch, one colour per run, log scale."""
-    for name, hist in histories.items():
-        ax.plot(hist["epoch"], hist["loss"], color=colors[name], lw=1.5, label=printable(f"{name} train"))
-        ax.plot(hist["epoch"], hist["val_loss"], color=colors[name], lw=1.5, ls="--", label=printable(f"{name} val"))
+    for name, hist in histories.items():  # one legend entry per run: the line style tells train from validation
+        ax.plot(hist["epoch"], hist["loss"], color=colors[name], lw=1.5, label=printable(name))
+        ax.plot(hist["epoch"], hist["val_loss"], color=colors[name], lw=1.5, ls="--")
     ax.set_yscale("log")
     ax.yaxis.set_minor_formatter(NullFormatter())  # no "4x10^0" labels between the decades
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -83,7 +84,8 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) 
     ax.set_ylabel("MSE (scaled target)")
     ax.set_title("Loss per epoch: train solid, validation dashed")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False)  # below the curves
+    ax.legend(fontsize=7, ncol=max(2, math.ceil(len(histories) / 5)), loc="upper left", bbox_to_anchor=(0, -0.12),
+              frameon=False)  # below the curves, at most five rows
 
 
 BASELINE_STYLES = {"naive": ("black", "-"), "seasonal_naive": ("tab:gray", "--"), "seasonal_diff": ("tab:purple", "--"),

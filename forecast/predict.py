@@ -79,9 +79,14 @@ def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: p
     """On the very file a run was trained on, which of the scored values the model saw in training or validation
     (in-sample), and the scores of the test part alone; "" for any other file."""
     meta = info.meta["data"]
-    if Path(data).resolve() != Path(meta["path"]) or len(series) != meta["rows"]:
+    try:  # config.json's description of the data is informative only: a damaged one just says nothing here
+        same = Path(data).resolve() == Path(meta["path"]) and len(series) == int(meta["rows"])
+        first_test = int(meta["split_rows"]["test"][0])
+    except (KeyError, TypeError, ValueError, IndexError):
         return ""
-    test_start = series.time[meta["split_rows"]["test"][0]]
+    if not same or not 0 <= first_test < len(series):
+        return ""
+    test_start = series.time[first_test]
     known = table["actual"].notna()
     test = table[known & (table["timestamp"] >= test_start)]
     seen = int(known.sum()) - len(test)

@@ -159,7 +159,7 @@ def compare_table(out, names: list[str], infos) -> None:
     t = table(title, ("run", "cell", "choices", "lookback", "epochs", "test MSE", *references, "ratio", "MASE"), 3)
     for name, info in sorted(zip(names, infos), key=lambda pair: pair[1].metrics["test"]["model"]["mse"]):
         m, base = info.metrics["test"]["model"], info.metrics["test"]["baselines"]
-        choices = [info.meta.get("normalize", {}).get("used", info.config.data.normalize.value),
+        choices = [info.config.data.normalize.value,  # a run records its options as resolved (never auto)
                    f"anchor {info.config.model.anchor.value}" + (" + linear" if info.config.model.linear else "")]
         t.add_row(name, info.config.model.cell.value, ", ".join(choices), str(info.config.window.lookback),
                   str(info.metrics["epochs_run"]), fmt(m["mse"]), *(fmt(base[r]["mse"]) for r in REFERENCES),

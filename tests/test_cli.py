@@ -245,7 +245,7 @@ def test_train_and_backtest_share_every_data_model_and_training_option():
     train, backtest = _options("train"), _options("backtest")
     shared = {f"--{name.replace('_', '-')}" for name in RUN_OPTIONS} - {"--data"} | {"data", "-c"}
     assert shared <= train and shared <= backtest
-    assert train - backtest == {"--parallel", "--runs-dir", "--name", "--resume"}
+    assert train - backtest == {"--parallel", "--runs-dir", "--name", "--resume", "--tensorboard"}
     assert backtest - train == {"--folds", "--out", "--plot", "--forecasts"}
 
 
