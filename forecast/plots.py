@@ -73,12 +73,16 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
 
 
 def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) -> None:
-    """Train (solid) and validation (dashed) MSE per epoch, one colour per run, log scale."""
+    """Train (solid) and validation (dashed) MSE per epoch, one colour per run, on a log scale when they span
+    more than a factor of 10."""
     for name, hist in histories.items():  # one legend entry per run: the line style tells train from validation
         ax.plot(hist["epoch"], hist["loss"], color=colors[name], lw=1.5, label=printable(name))
         ax.plot(hist["epoch"], hist["val_loss"], color=colors[name], lw=1.5, ls="--")
-    ax.set_yscale("log")
-    ax.yaxis.set_minor_formatter(NullFormatter())  # no "4x10^0" labels between the decades
+    values = np.concatenate([np.asarray(h[c], dtype=float) for h in histories.values() for c in ("loss", "val_loss")])
+    values = values[np.isfinite(values) & (values > 0)]
+    if len(values) and values.max() > 10 * values.min():  # a log scale only where the losses span decades
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())  # no "4x10^0" labels between the decades
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE (scaled target)")

@@ -432,3 +432,15 @@ def test_tensorboard_without_the_package_is_an_error(sine_csv, tmp_path, monkeyp
     assert result.exit_code == 1 and not (tmp_path / "runs").exists()
     assert result.stderr.strip() == ('Error: --tensorboard needs the tensorboard package, which is not installed; '
                                      'pip install "forecast[track]" (or tensorboard), or drop --tensorboard')
+
+
+@pytest.mark.parametrize("spread, scale", [(1.2, "linear"), (1000.0, "log")])
+def test_loss_curves_use_a_log_scale_only_when_they_span_decades(spread, scale):
+    from forecast import plots
+
+    epochs = np.arange(1, 6)
+    history = pd.DataFrame({"epoch": epochs, "loss": np.geomspace(spread, 1, 5), "val_loss": np.geomspace(spread, 1, 5)})
+    _, (ax,) = plots.new_figure()
+    plots.plot_losses(ax, {"a": history, "b": history}, {"a": "tab:blue", "b": "tab:orange"})
+    assert ax.get_yscale() == scale
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]  # one entry per run
