@@ -248,8 +248,8 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
     for info in infos:
         chosen = info.metrics.get("recommended", {}).get("model")
         if chosen in REFERENCES:
-            out.print(f"note: on its validation part the {LABELS[chosen]} reference beat {info.name} (lower MAE, "
-                      f"see its metrics.json); its forecasts are the {chosen} column")
+            out.print(f"note: validation recommends the {LABELS[chosen]} reference over {info.name} (`recommended` "
+                      f"in its metrics.json); its forecasts are the {chosen} column")
     if len(infos) > 1 and any(info.intervals for info in infos):
         out.print("the mean of several runs has no interval bounds: each run's were calibrated for its own forecasts")
     if intervals and steps is not None and steps > horizon:

@@ -316,7 +316,7 @@ def test_predict_says_when_validation_preferred_a_reference(trained, tmp_path):
     metrics["recommended"]["model"] = "seasonal_diff"
     (run / "metrics.json").write_text(json.dumps(metrics))
     result = run_ok("predict", run, trained.csv, "--out", tmp_path / "p.csv")
-    assert ("note: on its validation part the seasonal diff reference beat copy (lower MAE, see its metrics.json); "
+    assert ("note: validation recommends the seasonal diff reference over copy (`recommended` in its metrics.json); "
             "its forecasts are the seasonal_diff column") in result.stdout
     plain = run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--out", tmp_path / "q.csv")
     chosen = json.loads((trained.runs / "sine-lstm" / "metrics.json").read_text())["recommended"]["model"]
