@@ -12,7 +12,7 @@ from forecast.backend import Device
 from forecast.config import RunConfig
 from forecast.baselines import REFERENCES
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
-from forecast.evaluate import (actual_targets, baselines_on_test, forecast_table, interval_bounds, level_pct,
+from forecast.evaluate import (actual_targets, forecast_table, interval_bounds, level_pct, part_baselines,
                                part_spread)
 from forecast.metrics import score
 from forecast.prepare import Folds, Prepared, prepare_series
@@ -51,7 +51,7 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
                 "test_start": str(series.time[start]), "test_end": str(series.time[end - 1]),
                 "windows": len(prep.windows["test"]), "normalize": prep.normalize.value}
         test, target = prep.windows["test"], prep.raw_target()
-        references = baselines_on_test(prep)
+        references = part_baselines(prep)
         scores, by_model = {}, {}
         for cfg in configs:
             cell = cfg.model.cell.value
@@ -70,7 +70,7 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
             tables.append(table.assign(fold=k, model=model))
         for name, s in result.metrics["test"]["baselines"].items():  # the same windows for every cell
             scores[name] = {"model": s}
-        val_references = baselines_on_test(prep, "val")
+        val_references = part_baselines(prep, "val")
         picked = recommend(actual_targets(prep, "val"), {
             **{name: f[0] for name, f in by_model.items()}, **{r: val_references[r] for r in REFERENCES}})["model"]
         scores[RECOMMENDED] = {"model": scores[picked]["model"]}

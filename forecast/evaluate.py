@@ -20,7 +20,7 @@ def actual_targets(prep: Prepared, part: str) -> np.ndarray:
     return Windows(prep.series.values, w.lookback, w.horizon, w.origins).targets(slice(None))
 
 
-def baselines_on_test(prep: Prepared, part: str = "test") -> dict[str, np.ndarray]:
+def part_baselines(prep: Prepared, part: str = "test") -> dict[str, np.ndarray]:
     """Every baseline's forecasts of a part's windows (the test part's by default), (n_windows, horizon) each."""
     w = prep.windows[part]
     return baseline_forecasts(prep.raw_target(), w.origins, w.horizon, w.lookback, prep.season)
@@ -30,7 +30,7 @@ def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
     """The model's and each reference's scores on the validation windows, in original units: what a
     recommendation may look at (the test part never decides)."""
     actual = actual_targets(prep, "val")
-    base = baselines_on_test(prep, "val")
+    base = part_baselines(prep, "val")
     return {"model": score(actual, forecast, prep.scale),
             "baselines": {name: score(actual, base[name], prep.scale) for name in REFERENCES},
             "n_windows": len(actual)}
@@ -40,7 +40,7 @@ def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[f
     """Model and baseline scores on exactly the same test windows, in original units, overall and by step;
     and the test coverage of each prediction interval."""
     test = prep.windows["test"]
-    actual, base = actual_targets(prep, "test"), baselines_on_test(prep)
+    actual, base = actual_targets(prep, "test"), part_baselines(prep)
     by_step = [{"step": h + 1} for h in range(test.horizon)]
     for name, pred in {"model": forecast, **base}.items():
         for row, s in zip(by_step, score_by_step(actual, pred, prep.scale), strict=True):
@@ -89,7 +89,7 @@ def interval_half_widths(prep: Prepared, val_forecast: np.ndarray, levels: tuple
     """Split-conformal half-widths per step from the validation part's residuals, keyed by level ("0.9"); in
     units of each window's spread when the run's intervals scale (interval_scale)."""
     residuals = actual_targets(prep, "val") - val_forecast
-    spread = window_spread(prep.raw_target(), prep.windows["val"].origins, interval_scale(prep))
+    spread = part_spread(prep, "val")
     if spread is not None:
         residuals = residuals / spread[:, None]
     return {f"{level:g}": conformal_quantiles(residuals, level) for level in levels}

@@ -21,8 +21,8 @@ from forecast.baselines import REFERENCES
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.errors import ForecastError, shorten
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
-from forecast.evaluate import (actual_targets, baselines_on_test, forecast_table, interval_bands, interval_bounds,
-                               interval_scale, part_spread)
+from forecast.evaluate import (actual_targets, forecast_table, interval_bands, interval_bounds, interval_scale,
+                               part_baselines, part_spread)
 from forecast.files import NAME_MAX, TMP_EXTRA, write_csv, write_json
 from forecast.metrics import score
 from forecast.prepare import Prepared
@@ -217,12 +217,12 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
                                                "half_widths": result.intervals, **({"scale": scale} if scale else {})})
 
     target = prep.raw_target()
-    extra = {**baselines_on_test(prep), **interval_bounds(result.test_forecast, result.intervals,
+    extra = {**part_baselines(prep), **interval_bounds(result.test_forecast, result.intervals,
                                                           part_spread(prep, "test"))}
     table = forecast_table(time, target, prep.windows["test"].origins, result.test_forecast, extra)
     write_csv(folder / "test_predictions.csv", table)
     write_csv(folder / "val_predictions.csv", forecast_table(time, target, prep.windows["val"].origins,
-                                                             result.val_forecast, baselines_on_test(prep, "val")))
+                                                             result.val_forecast, part_baselines(prep, "val")))
 
     scores = result.metrics["test"]
     first = table[table["step"] == 1]
@@ -254,7 +254,7 @@ def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
         test = mean_forecast([read_forecasts(r.path / "test_predictions.csv") for r in saved])
         group["ensemble"] = {"members": [r.cell for r in saved], "val": score(actual, val[ENSEMBLE], prep.scale),
                              "test": score(actual_targets(prep, "test"), test, prep.scale)}
-    references = baselines_on_test(prep, "val")
+    references = part_baselines(prep, "val")
     group["recommended"] = recommend(actual, {**val, **{name: references[name] for name in REFERENCES}})
     out = []
     for r in saved:
