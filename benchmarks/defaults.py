@@ -46,7 +46,7 @@ def train_once(prep, cell: str, batch: int, rate: float, epochs: int = 30, patie
     """One training in this process; per-epoch wall time and validation loss, and the test MSE."""
     from forecast.config import Cell, DataConfig, Jit, ModelConfig, RunConfig, TrainConfig, WindowConfig
     from forecast.backend import start_backend
-    from forecast.train import train_cell
+    from forecast.training import train_cell
 
     log: list[tuple[float, float]] = []
     cfg = RunConfig(DataConfig("x.csv"), WindowConfig(lookback, 1), ModelConfig(Cell(cell), units=units),

@@ -54,7 +54,7 @@ def default_mode(path: str, target: str | None) -> tuple[str, str]:
 
 def run(path: str, target: str | None, normalize: Normalize, transform: Transform) -> dict | None:
     from forecast.backend import start_backend
-    from forecast.train import train_cell
+    from forecast.training import train_cell
 
     data = DataConfig(str(ROOT / path), target=target, normalize=normalize, transform=transform)
     try:

@@ -186,6 +186,13 @@ def _version(pkg: str) -> str:
         return ""
 
 
+def fresh_session() -> None:
+    """Forget the models built so far (one process training many, as the trials of `tune`), so memory stays flat."""
+    import keras
+
+    keras.backend.clear_session()
+
+
 def seed_everything(seed: int) -> None:
     """Same seed, same initial weights and shuffles: several cells of one command start alike."""
     import keras

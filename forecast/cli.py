@@ -15,26 +15,11 @@ import typer
 import typer.core
 
 from forecast import boundary
-from forecast.config import (
-    OUTSIDE_SHARE,
-    RANDOM_WALK_RATIO,
-    Anchor,
-    Cell,
-    DataConfig,
-    Dedupe,
-    DeviceChoice,
-    Fill,
-    Jit,
-    ModelConfig,
-    Normalize,
-    Parallel,
-    Precision,
-    RunConfig,
-    Strategy,
-    TrainConfig,
-    Transform,
-    WindowConfig,
-)
+from forecast.config import (OUTSIDE_SHARE, RANDOM_WALK_RATIO, Anchor, Cell, DataConfig, Dedupe, DeviceChoice, Fill, Jit,
+                             ModelConfig, Normalize, Parallel, Precision, RunConfig, Strategy, TrainConfig, Transform,
+                             WindowConfig)
+from forecast.errors import ForecastError
+from forecast.options import run_configs
 
 
 class _NoBoolMetavar:
@@ -57,25 +42,10 @@ app.add_typer(datasets_app, name="datasets")
 
 
 CellChoice = enum.Enum("CellChoice", {**{c.value: c.value for c in Cell}, "all": "all"}, type=str)
-
-
 Generator = enum.Enum("Generator", {kind: kind for kind in ("sine", "randomwalk", "trend")}, type=str)
 
 
-def _names(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(name.strip() for v in values or [] for name in v.split(",") if name.strip())
-
-
-def _cells(choices: list[CellChoice]) -> list[Cell]:
-    chosen: list[Cell] = []
-    for c in choices:
-        for cell in (list(Cell) if c.value == "all" else [Cell(c.value)]):
-            if cell not in chosen:
-                chosen.append(cell)
-    return chosen
-
-
-DataArg = Annotated[Path, typer.Argument(help="CSV file with one row per time step (plain, or gzip/bz2/xz/zip-compressed).", show_default=False)]
+DataArg = Annotated[Path | None, typer.Argument(metavar="DATA", help="CSV file with one row per time step (plain, or gzip/bz2/xz/zip-compressed).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print one JSON document on stdout (schemas in docs/options.md); progress, tables and warnings go to stderr.")]
 DeviceOpt = Annotated[DeviceChoice, typer.Option(help="auto: a GPU when Keras sees one; cpu; gpu (an error without one).")]
 NORMALIZE_HELP = (
@@ -86,7 +56,7 @@ NORMALIZE_HELP = (
 
 
 def run_options(
-    data: DataArg,
+    data: DataArg = None,
     cell: Annotated[list[CellChoice], typer.Option("--cell", "-c", help="Recurrent cell; repeat it, or `all`, to train several on the identical split, scaling and seed.")] = [CellChoice.lstm],  # noqa: B006
     target: Annotated[str | None, typer.Option(help="Column to forecast; needed only when the CSV has several numeric columns.")] = None,
     time_col: Annotated[str | None, typer.Option(help="Time column; default: the first column that parses as dates (none is fine).")] = None,
@@ -122,36 +92,48 @@ def run_options(
     precision: Annotated[Precision, typer.Option(help="mixed: float16 recurrent layers with float32 weights and output layer, for GPUs with tensor cores; float32 on a CPU.")] = TrainConfig.precision,
 ) -> list[RunConfig]:
     """The data, window, model and training options that `train` and `backtest` share: one RunConfig per cell."""
-    data_config = DataConfig(
-        path=str(data), target=target, time_col=time_col, features=_names(features), val_frac=val_frac,
-        test_frac=test_frac, encoding=encoding, delimiter={"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter),
-        decimal=decimal, fill=fill, dedupe=dedupe, transform=transform, season=season, normalize=normalize)
-    window = WindowConfig(lookback=lookback, horizon=horizon)
-    training = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, patience=patience,
-                           seed=seed, device=device, intervals=tuple(interval or ()), steps_per_epoch=steps_per_epoch,
-                           jit=jit, precision=precision)
-    return [RunConfig(data=data_config, window=window, train=training,
-                      model=ModelConfig(cell=c, units=units, layers=layers, dropout=dropout, strategy=strategy,
-                                        recurrent_dropout=recurrent_dropout, anchor=anchor, linear=linear))
-            for c in _cells(cell)]
+    options = {name: value for name, value in locals().items() if name not in ("data", "cell") and value is not None}
+    if data is None:
+        raise ForecastError("no data: give the CSV file as DATA, or set `data` in the --config file")
+    return run_configs(data, cell, **options)
 
 
 RUN_OPTIONS = inspect.signature(run_options, eval_str=True).parameters
+CONFIG = inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
+    Path | None, typer.Option(help="TOML file of options, keys named as the flags (horizon = 12, cell = \"all\"; a "
+                              "command's own under [train], [backtest] or [tune]); flags given override it. Every run "
+                              "folder has a run.toml that trains it again.", show_default=False)])
+CONTEXT = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+OWN_OPTIONS: dict[str, dict[str, inspect.Parameter]] = {}  # command -> its own options that a config file may set
 
 
 def with_run_options(command: Callable) -> Callable:
-    """Give a command every option of run_options (before its own) and call it with their RunConfigs as its first
-    argument: one definition of the options that `train` and `backtest` share."""
+    """Give a command every option of run_options (before its own) and --config, and call it with their RunConfigs
+    as its first argument: one definition of the options that `train`, `backtest` and `tune` share. Options come
+    from the command line, else from the config file, else their defaults."""
     own = list(inspect.signature(command, eval_str=True).parameters.values())[1:]
+    OWN_OPTIONS[command.__name__] = {p.name: p for p in own if p.name != "json_out"}
 
-    def wrapper(**options):
-        shared = {name: options.pop(name) for name in RUN_OPTIONS}
+    def wrapper(ctx: typer.Context, config: Path | None, **options):
         with boundary.user_errors():
-            configs = run_options(**shared)
+            given = {name for name in options if ctx.get_parameter_source(name).name == "COMMANDLINE"}
+            shared = {name: options.pop(name) for name in RUN_OPTIONS}
+            if config is not None:
+                from forecast.options import coerce, read_config
+
+                from_file, own_from_file = read_config(config, command.__name__,
+                                                       {c: set(o) for c, o in OWN_OPTIONS.items()})
+                shared = {**{k: v for k, v in shared.items() if v is not None or k == "data"}, **from_file,
+                          **{name: shared[name] for name in given & set(shared)}}
+                for name, value in own_from_file.items():
+                    if name not in given:
+                        options[name] = coerce(value, OWN_OPTIONS[command.__name__][name].annotation,
+                                               f"`{name}` in [{command.__name__}] of {config}")
+            configs = run_options(**{"data": None, **shared})
         return command(configs, **options)
 
     wrapper.__name__, wrapper.__doc__ = command.__name__, command.__doc__
-    wrapper.__signature__ = inspect.Signature([*RUN_OPTIONS.values(), *own])
+    wrapper.__signature__ = inspect.Signature([*RUN_OPTIONS.values(), *own, CONFIG, CONTEXT])
     return wrapper
 
 
@@ -164,6 +146,8 @@ def train(
     name: Annotated[str | None, typer.Option(help="Run name (with several cells: NAME-CELL); default DATA-CELL, made unique.")] = None,
     resume: Annotated[bool, typer.Option("--resume", metavar="", help="Continue an interrupted training of the same command from its last completed epoch; cells whose run folder exists are skipped.")] = False,
     tensorboard: Annotated[bool, typer.Option("--tensorboard", metavar="", help="Write per-epoch loss, val_loss, learning rate and seconds to each run folder's tensorboard/ (tensorboard --logdir runs).")] = False,
+    mlflow: Annotated[bool, typer.Option("--mlflow", metavar="", help="Log each run to MLflow (parameters, per-epoch loss, scores, the run folder as artifacts), in a local store in ./mlruns unless --mlflow-uri names one; experiment: the data file's name.")] = False,
+    mlflow_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI, e.g. http://mlflow.example.org:5000 or sqlite:///mlflow.db; implies --mlflow.", show_default=False)] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Train forecasters on a CSV and write one run folder per cell.
@@ -174,7 +158,10 @@ def train(
 
     if tensorboard:
         configs = [dataclasses.replace(c, train=dataclasses.replace(c.train, tensorboard=True)) for c in configs]
-    _run(json_out, lambda: commands.train(configs, runs_dir, name, resume, parallel), resumable=True)
+    from forecast.tracking import LOCAL_STORE
+
+    store = mlflow_uri or (LOCAL_STORE if mlflow else None)
+    _run(json_out, lambda: commands.train(configs, runs_dir, name, resume, parallel, store), resumable=True)
 
 
 @app.command(cls=_Command)
@@ -197,10 +184,35 @@ def backtest(
 
 
 @app.command(cls=_Command)
+@with_run_options
+def tune(
+    configs: list[RunConfig],
+    trials: Annotated[int, typer.Option(help="Finished (complete or pruned) trials the study should reach; a resumed study counts its earlier ones.")] = 20,
+    timeout: Annotated[float | None, typer.Option(help="Seconds after which each worker starts no new trial; default: no limit.", show_default=False)] = None,
+    jobs: Annotated[int, typer.Option(help="Worker processes on this machine, one thread each, sharing the study.")] = 1,
+    space: Annotated[Path | None, typer.Option(help="TOML file of the search space (options named as the flags: units = {low = 16, high = 128, log = true}, lookback = [24, 48]); default: lookback, units, layers, dropout, learning rate, batch size, normalisation, transform, anchor.", show_default=False)] = None,
+    storage: Annotated[str | None, typer.Option(help="Optuna storage URL; default: the SQLite file OUT-DIR/study.db. A PostgreSQL or MySQL URL lets workers on several machines share one study.", show_default=False)] = None,
+    study: Annotated[str | None, typer.Option(help="Study name in the storage; default DATA-CELL. The same name resumes the study.", show_default=False)] = None,
+    out_dir: Annotated[Path | None, typer.Option(help="Folder for study.db, trials.csv and trials.png; default tune/STUDY.", show_default=False)] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Folder that receives the best trial's run folder.")] = Path("runs"),
+    json_out: JsonOpt = False,
+) -> None:
+    """Search the options that give the lowest validation MSE with Optuna (TPE, median pruning per epoch), then
+    train the best trial again as a run folder.
+
+    Example: forecast tune datasets/nottingham_temp_monthly.csv --horizon 12 --trials 30 --jobs 2
+    """
+    from forecast import tuning
+
+    _run(json_out, lambda: tuning.tune(configs, space, trials, timeout, jobs, storage, study, out_dir, runs_dir))
+
+
+@app.command(cls=_Command)
 def compare(
     runs: Annotated[list[Path] | None, typer.Argument(help="Run folders; default: every run in --runs-dir.", show_default=False)] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where to look for runs when none are named.")] = Path("runs"),
     out: Annotated[Path, typer.Option(help="Where to save the figure.")] = Path("plots/compare.png"),
+    data: Annotated[str | None, typer.Option(help="Only the runs trained on this data file (its path, or its file name).", show_default=False)] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Plot the loss curves of runs side by side with their test MSE, and print them sorted by test MSE.
@@ -209,7 +221,7 @@ def compare(
     """
     from forecast import commands
 
-    _run(json_out, lambda: commands.compare(list(runs or []), runs_dir, out))
+    _run(json_out, lambda: commands.compare(list(runs or []), runs_dir, out, data))
 
 
 @app.command(cls=_Command)
@@ -240,9 +252,9 @@ def info(json_out: JsonOpt = False) -> None:
 
     Example: forecast info
     """
-    from forecast import commands
+    from forecast import catalog
 
-    _run(json_out, commands.info)
+    _run(json_out, catalog.info)
 
 
 @datasets_app.callback()
@@ -257,9 +269,9 @@ def datasets(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from forecast import commands
+    from forecast import catalog
 
-    _run(json_out, lambda: commands.list_datasets(folder))
+    _run(json_out, lambda: catalog.list_datasets(folder))
 
 
 @datasets_app.command("make", cls=_Command)
@@ -278,21 +290,21 @@ def datasets_make(
 
     Example: forecast datasets make sine --rows 2000 --noise 0.05 --seed 0 --out datasets/sine.csv
     """
-    from forecast import commands
+    from forecast import catalog
 
-    _run(json_out, lambda: commands.make_dataset(kind.value, out, rows, noise, period, drift, seed))
+    _run(json_out, lambda: catalog.make_dataset(kind.value, out, rows, noise, period, drift, seed))
 
 
 def _run(as_json: bool, work, resumable: bool = False) -> None:
     """Run a command's work with user mistakes as one `Error:` line; with --json, print the document it returns
-    on stdout and send everything else to stderr."""
+    on stdout (without its `table`, which the command wrote to a file) and send everything else to stderr."""
     with boundary.user_errors(resumable=resumable):
         from forecast import report
 
         with report.json_mode(as_json):
             doc = work()
         if as_json:
-            report.emit_json(doc)
+            report.emit_json({key: value for key, value in doc.items() if not key.endswith("table")})
 
 
 def main() -> None:

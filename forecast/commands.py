@@ -15,13 +15,22 @@ from forecast.config import DeviceChoice, Parallel, RunConfig
 from forecast.errors import ForecastError
 
 MAX_STEPS = 10_000  # predict --steps: each recursive step is one model call
-MAX_ROWS = 10_000_000  # datasets make --rows: about 300 MB of CSV
 
 
 def warn(notes: tuple[str, ...] | list[str]) -> None:
+    """Notes for the user: `Warning:` lines on stderr, or Python warnings under the Python API."""
+    from forecast.report import python_warnings
+
     for note in notes:
-        sys.stderr.write(f"Warning: {note}\n")
-        sys.stderr.flush()
+        if python_warnings():
+            import warnings
+
+            from forecast.errors import ForecastWarning
+
+            warnings.warn(note, ForecastWarning, stacklevel=3)
+        else:
+            sys.stderr.write(f"Warning: {note}\n")
+            sys.stderr.flush()
 
 
 def describe_data(cfg: RunConfig, per_fold: bool = False):
@@ -49,9 +58,10 @@ def describe_data(cfg: RunConfig, per_fold: bool = False):
     return out, prep
 
 
-def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel) -> dict:
-    """Train every config (one per cell) on the same data and publish a run folder for each; returns what --json
-    prints."""
+def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bool, parallel: Parallel,
+          mlflow: str | None = None) -> dict:
+    """Train every config (one per cell) on the same data and publish a run folder for each (logged to the MLflow
+    store `mlflow` too, when given); returns what --json prints."""
     from forecast import report, runs
     from forecast.backend import check_backend, choose_device, compute_notes, training_work
     from forecast.evaluate import choose_anchor
@@ -68,6 +78,11 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
                                 "pip install \"forecast[track]\" (or tensorboard), or drop --tensorboard")
     check_folder(runs_dir, "--runs-dir")
     runs.run_names(configs[0].data.path, configs, name)
+    experiment = runs.data_stem(configs[0].data.path) or "forecast"  # MLflow: one experiment per data file
+    if mlflow is not None:
+        from forecast import tracking
+
+        tracking.check_store(mlflow, experiment)
     out, prep = describe_data(configs[0])
     configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
     check_interval_windows(configs[0].train.intervals, len(prep.windows["val"]))
@@ -85,6 +100,10 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     if report.train_summary(out, results):
         warn(("MAPE is undefined because the test part has actual values of zero; it is reported as missing",))
     out.print("runs: " + ", ".join(str(r.path) for r in results))
+    if mlflow is not None:
+        logged, failed = tracking.log_runs(mlflow, experiment, [(r.path, r.metrics) for r in results])
+        warn(failed)
+        out.print(f"MLflow: {len(logged)} runs logged to {mlflow}, experiment {experiment}")
     first = results[0].metrics
     return {"command": "train", "data": configs[0].data.path, "lookback": prep.window.lookback,
             "horizon": prep.window.horizon, "season": prep.season,
@@ -92,18 +111,27 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
             "ensemble": first.get("ensemble"), "recommended": first.get("recommended")}
 
 
-def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, forecasts: Path) -> dict:
-    """Retrain every config on each fold of a rolling-origin backtest; write the scores, forecasts and figure;
-    returns what --json prints."""
-    from forecast.backend import check_backend
+def check_outputs(data, outputs: list[tuple[Path | None, str, str]]) -> None:
+    """Before any work: each output (path, option, suffix) that is asked for can be written, and is neither the
+    input data (a file, not the Python API's DataFrame) nor an earlier output."""
     from forecast.files import check_output
 
+    taken = [] if data.frame is not None else [(Path(data.path), "the input data")]
+    for path, option, suffix in outputs:
+        if path is not None:
+            check_output(path, option, tuple(taken), suffix)
+            taken.append((path, f"the {option} file"))
+
+
+def backtest(configs: list[RunConfig], folds: int, out_csv: Path | None, plot: Path | None,
+             forecasts: Path | None) -> dict:
+    """Retrain every config on each fold of a rolling-origin backtest; write the scores, forecasts and figure (each
+    when given a path); returns what --json prints, with the scores per fold as `table` (which --json leaves out)."""
+    from forecast.backend import check_backend
+
     check_backend()
-    data = Path(configs[0].data.path)
-    check_output(out_csv, "--out", ((data, "the input data"),))
-    check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")), ".png")
-    check_output(forecasts, "--forecasts", ((data, "the input data"), (out_csv, "the --out file"),
-                                            (plot, "the --plot file")))
+    check_outputs(configs[0].data, [(out_csv, "--out", ".csv"), (plot, "--plot", ".png"),
+                                    (forecasts, "--forecasts", ".csv")])
     out, prep = describe_data(configs[0], per_fold=True)
     configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
     from forecast.prepare import plan_folds_of
@@ -116,7 +144,7 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
     out.print(f"device: {device.label}")
     warn(compute_notes(configs, device, training_work(len(prep.windows["train"]), configs[0].train)))
     from forecast import plots, report
-    from forecast.backtest import run_backtest, write_table
+    from forecast.backtesting import run_backtest, write_table
     from forecast.evaluate import level_pct
     from forecast.files import write_csv
 
@@ -128,12 +156,15 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
 
     with report.progress(out, configs[0].train.epochs) as tracker:
         result = run_backtest(configs, planned, tracker, device, on_fold)
-    write_csv(out_csv, write_table(result.per_fold))
-    write_csv(forecasts, result.forecasts)
-    fig, axes = plots.new_figure(2, width=13)
-    for ax, metric in zip(axes, ("mse", "mase"), strict=True):
-        plots.plot_by_fold(ax, result.per_fold, metric, result.season)
-    plots.save_figure(fig, plot)
+    if out_csv is not None:
+        write_csv(out_csv, write_table(result.per_fold))
+    if forecasts is not None:
+        write_csv(forecasts, result.forecasts)
+    if plot is not None:
+        fig, axes = plots.new_figure(2, width=13)
+        for ax, metric in zip(axes, ("mse", "mase"), strict=True):
+            plots.plot_by_fold(ax, result.per_fold, metric, result.season)
+        plots.save_figure(fig, plot)
     report.backtest_table(out, result.summary, folds, result.season)
     picked = result.per_fold.loc[result.per_fold["model"] == "recommended", "picked"].value_counts()
     out.print("validation recommended: " + ", ".join(f"{model} in {n} fold{'s' * (n > 1)}" for model, n in picked.items()))
@@ -141,22 +172,30 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path, plot: Path, fo
         covered = result.per_fold[f"coverage_{level_pct(level)}"].dropna()
         out.print(f"{level:.0%} intervals cover {covered.mean():.1%} of the test values on average over folds and "
                   f"cells (lowest {covered.min():.1%})")
-    out.print(f"scores: {out_csv}; forecasts: {forecasts}; figure: {plot}")
+    written = [f"{what}: {path}" for what, path in (("scores", out_csv), ("forecasts", forecasts), ("figure", plot))
+               if path is not None]
+    if written:
+        out.print("; ".join(written))
     return {"command": "backtest", "data": configs[0].data.path, "folds": folds, "season": result.season,
             "summary": result.summary.to_dict("records"), "per_fold": result.per_fold.to_dict("records"),
-            "out": out_csv, "forecasts": forecasts, "figure": plot}
+            "out": out_csv, "forecasts": forecasts, "figure": plot, "table": result.per_fold,
+            "forecasts_table": result.forecasts}
 
 
-def compare(paths: list[Path], runs_dir: Path, figure: Path) -> dict:
-    """Loss curves and test MSE of runs side by side; the table sorted by test MSE; returns what --json prints."""
+def compare(paths: list[Path], runs_dir: Path, figure: Path | None, data: str | None = None) -> dict:
+    """Loss curves and test MSE of runs side by side (the figure when given a path); the table sorted by test MSE;
+    returns what --json prints. With `data`, only the runs trained on that file."""
     from forecast.baselines import REFERENCES
-    from forecast.comparison import group_runs, read_runs
+    from forecast.comparison import group_runs, pick_data, read_runs
     from forecast.errors import printable
     from forecast.files import check_output
 
-    check_output(figure, "--out", suffix=".png")
+    if figure is not None:
+        check_output(figure, "--out", suffix=".png")
     names, infos, skipped = read_runs(paths, runs_dir)
     warn([f"skipped a run that cannot be read: {exc}" for exc in skipped])
+    if data is not None:
+        names, infos = pick_data(names, infos, data)
     from forecast import plots, report
 
     groups = group_runs(infos)  # scores compare only within a group: each gets its table and figure row
@@ -171,29 +210,38 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path) -> dict:
         ax_bar.set_title(printable(f"Test MSE: {Path(group[0].meta['data']['path']).name}, horizon "
                                    f"{group[0].config.window.horizon}"))  # a file name may not be UTF-8
         report.compare_table(out, group_names, group)
-    plots.save_figure(fig, figure)
+    if figure is not None:
+        plots.save_figure(fig, figure)
     if len(groups) > 1:
         out.print(f"{len(groups)} groups of runs (data file, target, horizon): scores compare only within a group")
-    out.print(f"figure: {figure}")
+    if figure is not None:
+        out.print(f"figure: {figure}")
     rows = [{"run": n, "path": i.path, "cell": i.config.model.cell.value, "data": i.meta["data"]["path"],
-             "epochs": i.metrics["epochs_run"], "test": i.metrics["test"]["model"],
+             "target": i.config.data.target, "lookback": i.config.window.lookback,
+             "horizon": i.config.window.horizon, "epochs": i.metrics["epochs_run"], "test": i.metrics["test"]["model"],
              "baselines": {b: i.metrics["test"]["baselines"][b] for b in REFERENCES}}
             for n, i in sorted(zip(names, infos, strict=True), key=lambda p: p[1].metrics["test"]["model"]["mse"])]
     return {"command": "compare", "runs": rows, "figure": figure}
 
 
-def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, target: str | None, plot: Path | None,
+def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, target: str | None, plot: Path | None,
             device: DeviceChoice, last: int | None = None) -> dict:
-    """Forecast every origin of a series with a run, or the mean of several runs (and --steps past its end);
-    scores where it has actuals."""
+    """Forecast every origin of a series (a CSV path, or the Python API's DataFrame) with a run, or the mean of
+    several runs (and --steps past its end); scores where it has actuals. Returns what --json prints, and the
+    forecasts as `table` (which --json leaves out)."""
     from forecast import artifacts
     from forecast.backend import check_backend
     from forecast.files import check_output
 
     check_backend()
-    check_output(out_csv, "--out", ((data, "the input data"),))
+    frame = None if isinstance(data, (str, Path)) else data
+    data = Path(data) if frame is None else Path("dataframe")
+    if out_csv is not None:
+        check_output(out_csv, "--out", ((data, "the input data"),) if frame is None else ())
     if plot is not None:
-        check_output(plot, "--plot", ((data, "the input data"), (out_csv, "the --out file")), ".png")
+        check_output(plot, "--plot", tuple((p, what) for p, what in ((data, "the input data"),
+                                                                    (out_csv, "the --out file"))
+                                           if p is not None and (frame is None or what != "the input data")), ".png")
 
     infos = [artifacts.read_run(run) for run in runs]
     horizons = {info.config.window.horizon for info in infos}
@@ -209,14 +257,14 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
     from forecast.prepare import load_new_series
 
     # Bad data fails here, before the backend loads.
-    loaded = [load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target)
+    loaded = [load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target, frame)
               for info in infos]
     series = loaded[0][0]
     warn(series.notes)
     from forecast.backend import start_backend
 
     start_backend(device)
-    from forecast import predict as forecasting
+    from forecast import prediction as forecasting
     from forecast import report
     from forecast.baselines import LABELS, REFERENCES
     from forecast.files import write_csv
@@ -227,18 +275,19 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
     result = predictions[0] if len(infos) == 1 else forecasting.average(predictions, names)
     intervals = infos[0].intervals if len(infos) == 1 else {}
     horizon = infos[0].config.window.horizon
-    write_csv(out_csv, result.table)
+    if out_csv is not None:
+        write_csv(out_csv, result.table)
     out = report.console()
     what = "" if len(infos) == 1 else f" (the mean of {len(infos)} runs: {', '.join(names)})"
     lookbacks = sorted({info.config.window.lookback for info in infos})
     out.print(f"{len(result.table)} forecasts{what} from {result.table['origin'].nunique()} origins "
-              f"(lookback {'/'.join(map(str, lookbacks))}, horizon {horizon}) -> {out_csv}")
+              f"(lookback {'/'.join(map(str, lookbacks))}, horizon {horizon})" + (f" -> {out_csv}" if out_csv else ""))
     if result.scores is not None:
         parts = [f"{label} MSE {report.fmt(m['mse'])}, MAE {report.fmt(m['mae'])}"
                  for label, m in (("model", result.scores["model"]),
                                   *((LABELS[r], result.scores[r]) for r in REFERENCES)) if m is not None]
         out.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
-        for info in infos:
+        for info in infos if frame is None else ():  # a DataFrame cannot be matched with the file a run saw
             note = forecasting.in_sample_note(info, data, series, result.table)
             if note:
                 out.print(note)
@@ -253,8 +302,8 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
     if len(infos) > 1 and any(info.intervals for info in infos):
         out.print("the mean of several runs has no interval bounds: each run's were calibrated for its own forecasts")
     if intervals and steps is not None and steps > horizon:
-        out.print(f"steps {horizon + 1}..{steps} lie beyond the trained horizon "
-                  f"({horizon}): they have no interval bounds (empty in {out_csv.name})")
+        out.print(f"steps {horizon + 1}..{steps} lie beyond the trained horizon ({horizon}): they have no interval "
+                  f"bounds (empty in {out_csv.name if out_csv else 'the table'})")
     if plot is not None:
         title = f"{names[0]} ({infos[0].config.model.cell.value})" if len(infos) == 1 else f"mean of {', '.join(names)}"
         forecasting.plot_predictions(result, series, f"{title} on {data.name}", max(lookbacks),
@@ -262,57 +311,4 @@ def predict(runs: list[Path], data: Path, out_csv: Path, steps: int | None, targ
         out.print(f"plot: {plot}")
     return {"command": "predict", "runs": [info.path for info in infos], "data": data, "out": out_csv,
             "forecasts": len(result.table), "origins": int(result.table["origin"].nunique()), "horizon": horizon,
-            "scores": result.scores, "plot": plot}
-
-
-def info() -> dict:
-    """Versions, the Keras backend and the devices it can use."""
-    from forecast.backend import gpu_names, start_backend, versions
-    from forecast.report import console
-
-    start_backend(DeviceChoice.auto)
-    out = console()
-    for key, value in versions().items():
-        out.print(f"{key:>11}: {value}")
-    gpus = gpu_names()
-    out.print(f"{'devices':>11}: {', '.join(gpus) if gpus else 'CPU only'}")
-    return {"command": "info", "versions": versions(), "devices": gpus}
-
-
-def list_datasets(folder: Path) -> dict:
-    from forecast import report
-    from forecast.datasets import describe_csv
-
-    from forecast.csvfile import CSV_NAMES
-
-    files = sorted(p for p in folder.iterdir() if p.name.lower().endswith(CSV_NAMES)) if folder.is_dir() else []
-    if not files:
-        raise ForecastError(f"no CSV files in {folder}; run from the project folder or pass --dir")
-    rows, skipped = [], []
-    for file in files:  # one unreadable file does not hide the others
-        try:
-            rows.append(describe_csv(file))
-        except ForecastError as exc:
-            skipped.append(exc)
-    if not rows:
-        raise ForecastError(f"none of the {len(files)} CSV files in {folder} can be read; the first: {skipped[0]}")
-    warn([f"skipped a file that cannot be read: {exc}" for exc in skipped])
-    report.datasets_table(report.console(), folder, rows)
-    return {"command": "datasets", "folder": folder, "files": [dataclasses.asdict(row) for row in rows]}
-
-
-def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int) -> dict:
-    if rows < 2 or period < 2 or noise < 0:
-        raise ForecastError("--rows and --period must be at least 2 and --noise at least 0")
-    if rows > MAX_ROWS:
-        raise ForecastError(f"--rows must be at most {MAX_ROWS:,} (got {rows:,}); larger synthetic series belong in a "
-                            "script of your own")
-    from forecast.datasets import make_series
-    from forecast.files import check_output, write_csv
-
-    check_output(out_csv, "--out")
-    from forecast.report import console
-
-    write_csv(out_csv, make_series(kind, rows, noise, seed, period, drift))
-    console().print(f"wrote {rows} rows to {out_csv}")
-    return {"command": "datasets make", "kind": kind, "out": out_csv, "rows": rows}
+            "scores": result.scores, "plot": plot, "table": result.table}

@@ -36,3 +36,20 @@ def group_runs(infos: list[artifacts.RunInfo]) -> list[list[int]]:
         groups.setdefault((info.meta["data"]["path"], info.config.data.target, info.config.window.horizon),
                           []).append(k)
     return list(groups.values())
+
+
+def pick_data(names: list[str], infos: list[artifacts.RunInfo], data: str) -> tuple[list[str], list[artifacts.RunInfo]]:
+    """Only the runs trained on `data`: the same file (when it exists here), else the same file name."""
+    wanted = Path(data)
+    exists = wanted.exists()
+
+    def trained_on(info: artifacts.RunInfo) -> bool:
+        recorded = Path(str(info.meta["data"]["path"]))
+        return recorded == wanted.resolve() if exists else recorded.name == wanted.name
+
+    kept = [(n, i) for n, i in zip(names, infos, strict=True) if trained_on(i)]
+    if not kept:
+        files = sorted({Path(str(i.meta["data"]["path"])).name for i in infos})
+        raise ForecastError(f"none of the {len(infos)} runs was trained on {data}; their data files: "
+                            f"{', '.join(files)}; pass one of them to --data")
+    return [n for n, _ in kept], [i for _, i in kept]

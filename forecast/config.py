@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+import typing
+from dataclasses import asdict, dataclass, field, replace
 
 from forecast.errors import ForecastError
 
@@ -128,6 +129,8 @@ class DataConfig:
     transform: Transform = Transform.none
     season: int | None = None  # None: inferred from the time column's frequency
     normalize: Normalize = Normalize.auto
+    # The Python API's in-memory table, read instead of `path` (a label then); never recorded, never compared.
+    frame: typing.Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.season is not None and self.season < 1:
@@ -224,11 +227,15 @@ class RunConfig:
                                 "drop --features or use --strategy direct")
 
     def to_dict(self) -> dict:
-        """JSON-ready: enums become their values, tuples lists."""
-        return asdict(self, dict_factory=lambda items: {k: _plain(v) for k, v in items})
+        """JSON-ready: enums become their values, tuples lists (an in-memory table is left out)."""
+        bare = replace(self, data=replace(self.data, frame=None))
+        data = asdict(bare, dict_factory=lambda items: {k: _plain(v) for k, v in items})
+        del data["data"]["frame"]
+        return data
 
 
 def _plain(value):
     if isinstance(value, enum.Enum):
         return value.value
     return list(value) if isinstance(value, tuple) else value
+

@@ -114,8 +114,11 @@ def _detect_decimal(text: str, sep: str) -> str:
 
 
 def read_frame(path: str | Path, cfg: DataConfig | None = None) -> pd.DataFrame:
-    """Read a CSV as strings-or-numbers, keeping text such as "N/A" visible for clear errors."""
+    """Read a CSV as strings-or-numbers, keeping text such as "N/A" visible for clear errors (or take the Python
+    API's DataFrame)."""
     cfg = cfg or DataConfig(str(path))
+    if cfg.frame is not None:
+        return from_frame(cfg.frame)
     p = Path(path)
     check_file(p)
     shown = printable(p)
@@ -152,4 +155,17 @@ def read_frame(path: str | Path, cfg: DataConfig | None = None) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataError(f"{shown} has a header but no data rows; add rows below the header")
+    return frame
+
+
+def from_frame(frame) -> pd.DataFrame:
+    """A DataFrame given to the Python API as if read from a CSV: a time index becomes a column, names text."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"data must be a CSV path or a pandas DataFrame (got {type(frame).__name__})")
+    if isinstance(frame.index, pd.DatetimeIndex):
+        frame = frame.reset_index(names=frame.index.name or "time")
+    frame = frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise DataError("the DataFrame has no rows; pass at least one row")
     return frame

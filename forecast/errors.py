@@ -11,6 +11,10 @@ class ForecastError(Exception):
     """Bad input or options: the message says what is wrong, where, and how to fix it."""
 
 
+class ForecastWarning(UserWarning):
+    """A note for the user from the Python API (the CLI prints it as a `Warning:` line)."""
+
+
 class DataError(ForecastError):
     """The CSV cannot be used as a time series as given."""
 

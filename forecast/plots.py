@@ -147,3 +147,31 @@ def plot_by_fold(ax, per_fold: pd.DataFrame, metric: str, season: int) -> None:
     ax.set_title(f"Backtest {metric.upper()} by fold")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
+
+
+def plot_trials(ax, numbers: list[int], values: list[float], reference: float | None, ylabel: str) -> None:
+    """A search's history: each finished trial's objective, the best so far, and a reference level."""
+    ax.scatter(numbers, values, s=18, color="tab:blue", label="trial")
+    best = np.minimum.accumulate(np.asarray(values, dtype=float))
+    ax.step(numbers, best, where="post", color="tab:red", lw=1.4, label="best so far")
+    if reference is not None:
+        ax.axhline(reference, color=REFERENCE_COLORS["seasonal_naive"], ls="--", lw=1.0,
+                   label="best reference (validation)")
+    if len(values) and max(values) / max(min(values), 1e-300) > 10:
+        ax.set_yscale("log")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title("Optimization history")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8, frameon=False)
+
+
+def plot_importances(ax, importances: dict[str, float]) -> None:
+    """How much of the objective's variance each option explains (Optuna's fANOVA), largest on top."""
+    names = list(importances)[::-1]
+    ax.barh(names, [importances[n] for n in names], color="tab:blue")
+    for i, name in enumerate(names):
+        ax.annotate(f"{importances[name]:.2f}", (importances[name], i), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set_xlabel("importance (share of the objective's variance)")
+    ax.set_title("Option importance")

@@ -116,10 +116,12 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
 
 
 def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: str,
-                    target: str | None = None) -> tuple[Series, np.ndarray]:
-    """Read a series to forecast with a run's columns (target renamed by `target`), transform and scaler."""
+                    target: str | None = None, frame=None) -> tuple[Series, np.ndarray]:
+    """Read a series to forecast (a file, or the API's DataFrame `frame` labelled `path`) with a run's columns
+    (target renamed by `target`), transform and scaler."""
     # Another file may have another delimiter, decimal mark or time column name: detect those again.
-    cfg = dataclasses.replace(run_data, path=path, target=target or run_data.target, delimiter=None, decimal=None)
+    cfg = dataclasses.replace(run_data, path=path, target=target or run_data.target, delimiter=None, decimal=None,
+                              frame=frame)
     frame = read_frame(path, cfg)
     if cfg.time_col is not None and cfg.time_col not in frame.columns:
         cfg = dataclasses.replace(cfg, time_col=None)

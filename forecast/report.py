@@ -17,6 +17,7 @@ from forecast.ensemble import ENSEMBLE, recommendation_note
 
 
 _TO_STDERR = False  # under --json everything meant for people goes to stderr (json_mode)
+_LIBRARY: dict | None = None  # under the Python API: {"verbose": bool} (library_mode)
 
 
 @contextlib.contextmanager
@@ -31,10 +32,29 @@ def json_mode(enabled: bool) -> Iterator[None]:
         _TO_STDERR = before
 
 
+@contextlib.contextmanager
+def library_mode(verbose: bool) -> Iterator[None]:
+    """While on (the Python API), the tables and progress print only when `verbose`, and warnings are Python
+    warnings (ForecastWarning) instead of lines on stderr."""
+    global _LIBRARY
+    before = _LIBRARY
+    _LIBRARY = {"verbose": verbose}
+    try:
+        yield
+    finally:
+        _LIBRARY = before
+
+
+def python_warnings() -> bool:
+    """Whether notes for the user go out as Python warnings (under the Python API)."""
+    return _LIBRARY is not None
+
+
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr or _TO_STDERR, highlight=False, soft_wrap=True)
+    quiet = _LIBRARY is not None and not _LIBRARY["verbose"]
+    return Console(stderr=stderr or _TO_STDERR, highlight=False, soft_wrap=True, quiet=quiet)
 
 
 def plain(value):

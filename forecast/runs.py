@@ -23,12 +23,13 @@ from forecast.errors import ForecastError, shorten
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.evaluate import (actual_targets, forecast_table, interval_bands, interval_bounds, interval_scale,
                                part_baselines, part_spread)
-from forecast.files import NAME_MAX, TMP_EXTRA, write_csv, write_json
+from forecast.files import NAME_MAX, TMP_EXTRA, atomic_path, write_csv, write_json
 from forecast.metrics import score
+from forecast.options import run_toml
 from forecast.prepare import Prepared
 
 if TYPE_CHECKING:
-    from forecast.train import CellResult
+    from forecast.training import CellResult
 
 # Keras loads only in the function that trains, so that a parent of parallel trainings (forecast.parallel) never
 # loads a backend of its own, and a worker unpickling train_one can silence TensorFlow's start-up first.
@@ -112,7 +113,7 @@ def train_one(job: TrainJob, on_epoch) -> SavedRun:
 
 
 def _train_as(job: TrainJob, run_name: str, on_epoch) -> SavedRun:
-    from forecast.train import train_cell
+    from forecast.training import train_cell
 
     with artifacts.partial_run(job.runs_dir, run_name, job.cfg.to_dict(), job.resume) as state_dir:
         result = train_cell(job.prep, job.cfg, job.device, on_epoch, state_dir)
@@ -177,7 +178,7 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
         "command": " ".join(["forecast", *sys.argv[1:]]),
         "options": options.to_dict(),
         "data": {
-            "path": str(Path(series.path).resolve()),
+            "path": str(Path(series.path).resolve()) if cfg.data.frame is None else DATAFRAME,
             "rows": len(series),
             "target": series.target,
             "features": list(series.columns[1:]),
@@ -204,6 +205,8 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
             raise ForecastError(f"the run was not published: {where} in its {name} is not a finite number; the "
                                 "data's magnitudes are too extreme for float32 training; change the target's units")
     write_json(folder / "config.json", meta)
+    with atomic_path(folder / "run.toml") as tmp:
+        tmp.write_text(run_toml(options, _toml_note(cfg, meta)), encoding="utf-8", errors="backslashreplace")
     write_json(folder / "scaler.json", scaler)
     write_json(folder / "metrics.json", result.metrics)
     write_csv(folder / "history.csv", result.fit.history)
@@ -238,6 +241,17 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
     if by_step:
         plots.plot_by_step(axes[1], scores["by_step"], "mae", season=prep.season)
     plots.save_figure(fig, folder / "forecast.png")
+
+
+DATAFRAME = "(a pandas DataFrame)"  # config.json's data path of a run trained through the Python API
+
+
+def _toml_note(cfg: RunConfig, meta: dict) -> str:
+    how = (f"forecast train --config RUN_FOLDER/run.toml  (from the folder the first training ran in, where "
+           f"{cfg.data.path} is)" if cfg.data.frame is None else
+           "this run was trained on a pandas DataFrame (forecast.train): set `data` to a CSV of that table")
+    return (f"The options of this run as resolved; trains it again with the same scores on the CPU:\n  {how}\n"
+            f"Written by forecast {meta['forecast_version']} on {meta['created']}; command: {meta['command']}")
 
 
 def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:

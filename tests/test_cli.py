@@ -34,7 +34,7 @@ def test_train_all_writes_a_complete_run_per_cell(trained):
         run = runs / f"sine-{cell}"
         assert {p.name for p in run.iterdir()} == {"model.keras", "config.json", "scaler.json", "metrics.json",
                                                    "history.csv", "test_predictions.csv", "val_predictions.csv",
-                                                   "forecast.png"}
+                                                   "forecast.png", "run.toml"}
         meta = json.loads((run / "config.json").read_text())
         assert meta["options"]["model"]["cell"] == cell
         assert meta["options"]["data"]["target"] == "value" and meta["data"]["time_col"] == "timestamp"
@@ -98,6 +98,21 @@ def test_compare_groups_runs_by_data_target_and_horizon(trained, tmp_path):
     # the automatic choices and the lookback of each run
     assert "│ sine-lstm │ lstm │ global, anchor naive + linear │       20 │" in result.stdout
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    elsewhere = copy_run(trained.runs / "sine-rnn", tmp_path / "runs" / "other-rnn")
+    meta = json.loads((elsewhere / "config.json").read_text())
+    meta["data"]["path"] = str(tmp_path / "other.csv")
+    (elsewhere / "config.json").write_text(json.dumps(meta))
+    picked = json.loads(run_ok("compare", "--runs-dir", tmp_path / "runs", "--data", trained.csv, "--json",
+                               "--out", out).stdout)
+    assert [r["run"] for r in picked["runs"]] == ["sine-gru-h2"]
+    by_name = json.loads(run_ok("compare", "--runs-dir", tmp_path / "runs", "--data", "other.csv", "--json",
+                                "--out", out).stdout)
+    assert [r["run"] for r in by_name["runs"]] == ["other-rnn"]
+    missing = runner.invoke(app, ["compare", "--runs-dir", str(tmp_path / "runs"), "--data", "nope.csv"])
+    assert missing.exit_code == 1 and missing.stderr == (
+        "Error: none of the 2 runs was trained on nope.csv; their data files: other.csv, sine.csv; pass one of them "
+        "to --data\n")
 
 
 @pytest.mark.slow
@@ -245,7 +260,8 @@ def test_train_and_backtest_share_every_data_model_and_training_option():
     train, backtest = _options("train"), _options("backtest")
     shared = {f"--{name.replace('_', '-')}" for name in RUN_OPTIONS} - {"--data"} | {"data", "-c"}
     assert shared <= train and shared <= backtest
-    assert train - backtest == {"--parallel", "--runs-dir", "--name", "--resume", "--tensorboard"}
+    assert train - backtest == {"--parallel", "--runs-dir", "--name", "--resume", "--tensorboard", "--mlflow",
+                                "--mlflow-uri"}
     assert backtest - train == {"--folds", "--out", "--plot", "--forecasts"}
 
 

@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 PAGES = [README, *sorted(DOCS.glob("*.md"))]
-COMMANDS = ["train", "backtest", "compare", "predict", "info", "datasets", "datasets make"]
+COMMANDS = ["train", "backtest", "tune", "compare", "predict", "info", "datasets", "datasets make"]
 
 
 def text(page: Path) -> str:

@@ -207,6 +207,38 @@ def test_train_catalogue(tmp_path, command, case, content, extra, message):
     assert not runs.exists() or list(runs.iterdir()) == []
 
 
+# (id, config file text, expected message with {c} for its path): `forecast train data.csv --config x.toml`
+CONFIG = [
+    ("config: an unknown key", "epoch = 3\n", "unknown key `epoch` in {c} (did you mean `epochs`?); the keys are the "
+     "options of `forecast train --help`, with _ for -"),
+    ("config: another command's option at the top", "folds = 3\n",
+     "unknown key `folds` in {c}; it is an option of backtest: put it under [backtest]"),
+    ("config: an unknown key in a command's table", "[train]\nrun_dir = 'r'\n",
+     "unknown key `run_dir` in [train] of {c} (did you mean `runs_dir`?); [train] takes mlflow, mlflow_uri, name, "
+     "parallel, resume, runs_dir, tensorboard"),
+    ("config: a command's name not as a table", "train = 3\n",
+     "`train` in {c} must be a table of train's options, e.g. [train]"),
+    ("config: a value of the wrong type", "epochs = 'ten'\n", "`epochs` in {c} must be a whole number (got 'ten')"),
+    ("config: a bad choice", "normalize = 'minmax'\n",
+     "`normalize` in {c} must be one of auto, global, window (got 'minmax')"),
+    ("config: a bad value of a command's option", "[train]\nparallel = 'yes'\n",
+     "`parallel` in [train] of {c} must be one of auto, on, off (got 'yes')"),
+    ("config: not TOML", "cell = lstm\n",
+     "--config file {c} is not valid TOML (Invalid value (at line 1, column 8)); fix that line"),
+]
+
+
+@pytest.mark.parametrize("case, text, message", CONFIG, ids=[c[0] for c in CONFIG])
+def test_config_file_catalogue(tmp_path, case, text, message):
+    path, config = tmp_path / "data.csv", tmp_path / "x.toml"
+    path.write_text(ROWS)
+    config.write_text(text)
+    result = runner.invoke(app, ["train", str(path), "--runs-dir", str(tmp_path / "runs"), "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == ["Error: " + message.format(c=config)]
+    assert not (tmp_path / "runs").exists()
+
+
 def test_train_on_a_directory(tmp_path):
     result = runner.invoke(app, ["train", str(tmp_path)])
     assert result.exit_code == 1
@@ -365,4 +397,5 @@ def catalogue() -> list[tuple[str, str]]:
     """(input, message) rows for docs/errors.md (docs/make_errors_table.py writes them there)."""
     return ([(c[0], c[3].format(p="data.csv", d="plots")) for c in TRAIN]
             + [(f"backtest: {c[0]}", c[3].format(p="data.csv", d="plots")) for c in BACKTEST]
+            + [(c[0], c[2].format(c="x.toml")) for c in CONFIG]
             + [(f"predict: {c[0]}", c[2].format(tmp="...", csv="data.csv", run="runs/sine-lstm")) for c in PREDICT])

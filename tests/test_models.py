@@ -116,7 +116,7 @@ def test_the_untrained_anchored_model_is_its_reference_exactly(anchor, baseline,
 def test_early_stopping_never_keeps_a_state_worse_than_the_start():
     from forecast.config import Anchor, TrainConfig
     from forecast.models import build_model
-    from forecast.train import fit_model
+    from forecast.training import fit_model
     from forecast.windows import Windows, part_origins
 
     values = _seasonal_series().astype(np.float32)[:, None]
@@ -142,7 +142,7 @@ def _ar2(n: int, phi: tuple[float, float], seed: int = 0) -> np.ndarray:
 
 def test_the_linear_path_starts_at_its_least_squares_fit():
     from forecast.models import build_model
-    from forecast.train import fit_linear_path
+    from forecast.training import fit_linear_path
     from forecast.windows import Windows, part_origins
 
     values = _ar2(3000, (0.6, -0.3)).astype(np.float32)[:, None]
@@ -161,7 +161,7 @@ def test_the_linear_path_starts_at_its_least_squares_fit():
 
 def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
     from forecast.models import build_model
-    from forecast.train import fit_linear_path
+    from forecast.training import fit_linear_path
     from forecast.windows import Windows, part_origins
 
     # the sign of the dependence flips between the parts: the training fit only hurts on validation
@@ -212,7 +212,7 @@ def test_a_model_replaces_the_best_reference_only_when_better_by_more_than_a_sta
 
 
 def test_a_linear_fit_that_gains_less_than_one_percent_on_validation_keeps_the_zero_start(monkeypatch):
-    import forecast.train
+    import forecast.training
     from forecast.models import build_model
     from forecast.windows import Windows, part_origins
 
@@ -226,9 +226,9 @@ def test_a_linear_fit_that_gains_less_than_one_percent_on_validation_keeps_the_z
     val = Windows(values, 8, 1, part_origins((20_000, 40_000), 8, 1))
 
     def start(min_gain: float) -> dict:
-        monkeypatch.setattr(forecast.train, "MIN_GAIN", min_gain)
+        monkeypatch.setattr(forecast.training, "MIN_GAIN", min_gain)
         model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(8, 1), 1, 1e-3)
-        return forecast.train.fit_linear_path(model, train, val), model
+        return forecast.training.fit_linear_path(model, train, val), model
 
     free, _ = start(0.0)
     assert free["ridge"] is not None and 0.99 * free["val_mse_zero"] < free["val_mse"] < free["val_mse_zero"]

@@ -266,7 +266,7 @@ def test_a_first_checkpoint_cut_off_mid_write_restarts_instead_of_crashing(tmp_p
     """Killed while writing epoch 1's checkpoint: no earlier copy exists, so the training starts over."""
     from forecast.config import Cell, ModelConfig, TrainConfig, WindowConfig
     from forecast.models import build_model
-    from forecast.train import fit_model
+    from forecast.training import fit_model
     from forecast.windows import Windows, part_origins
 
     values = np.sin(np.arange(200) / 3).astype(np.float32)[:, None]

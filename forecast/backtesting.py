@@ -16,7 +16,7 @@ from forecast.evaluate import (actual_targets, forecast_table, interval_bounds, 
                                part_spread)
 from forecast.metrics import score
 from forecast.prepare import Folds, Prepared, prepare_series
-from forecast.train import train_cell
+from forecast.training import train_cell
 
 METRICS = ("mse", "rmse", "mae", "mape", "smape", "mase")
 COUNTS = ("train_rows", "val_rows", "windows")

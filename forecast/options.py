@@ -1,0 +1,178 @@
+"""Options by name, as the flags spell them: from the command line, a config file (TOML) or the Python API into
+RunConfigs, with the same checks and messages; and the run.toml that repeats a run."""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import types
+import typing
+from dataclasses import fields
+from pathlib import Path
+
+from forecast.config import Cell, DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
+from forecast.errors import ForecastError
+
+
+# Every option of `train` and `backtest` (the flag without its dashes, underscores for dashes; config files and the
+# Python API use the same names) -> (section of RunConfig, field). `data` is the path; `cell` may name several.
+SECTIONS = {"data": DataConfig, "window": WindowConfig, "model": ModelConfig, "train": TrainConfig}
+RENAMED = {"intervals": "interval"}  # the field holds every level; the flag (and key) names one, repeated
+NOT_OPTIONS = {"path", "frame", "tensorboard"}  # tensorboard: an option of train only
+RUN_OPTIONS = {RENAMED.get(f.name, f.name): (section, f.name) for section, cls in SECTIONS.items()
+               for f in fields(cls) if f.name not in NOT_OPTIONS}
+
+
+def closest(name: str, options) -> str:
+    """` (did you mean `x`?)` for the closest of `options`, or nothing."""
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def coerce(value, kind, option: str):
+    """A value from a config file or the Python API as the type an option takes (enums from their values, a tuple
+    from a list or a comma-separated string); anything else is a ForecastError naming the option."""
+    if typing.get_origin(kind) is typing.Annotated:
+        kind = typing.get_args(kind)[0]
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return None if value is None else coerce(value, args[0], option)
+    if typing.get_origin(kind) in (tuple, list):
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if args[0] is str:  # names: each item may be a comma-separated list
+            items = [part.strip() for v in items for part in str(v.value if isinstance(v, enum.Enum) else v).split(",")
+                     if part.strip()]
+        return tuple(coerce(v, args[0], option) for v in items)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        raw = value.value if isinstance(value, enum.Enum) else value
+        try:
+            return kind(raw)
+        except ValueError:
+            allowed = ", ".join(m.value for m in kind)
+            raise ForecastError(f"{option} must be one of {allowed} (got {raw!r})") from None
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "text", Path: "a path"}
+    ok = (isinstance(value, bool) if kind is bool else
+          isinstance(value, int) and not isinstance(value, bool) if kind is int else
+          isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else
+          isinstance(value, (str, Path)) if kind in (str, Path) else True)
+    if not ok:
+        raise ForecastError(f"{option} must be {names.get(kind, kind)} (got {value!r})")
+    return kind(value) if kind in (float, Path) or (kind is str and isinstance(value, Path)) else value
+
+
+def run_configs(data, cell="lstm", **options) -> list[RunConfig]:
+    """One RunConfig per cell from options named as the flags (`RUN_OPTIONS`), as plain values or as the enums:
+    what the CLI, config files and the Python API all build runs with. `data` is a path or a pandas DataFrame."""
+    sections: dict[str, dict] = {name: {} for name in SECTIONS}
+    for name, value in options.items():
+        if name not in RUN_OPTIONS:
+            raise ForecastError(f"unknown option `{name}`{closest(name, [*RUN_OPTIONS, 'cell', 'data'])}; the "
+                                "options are those of `forecast train --help`, with _ for -")
+        section, key = RUN_OPTIONS[name]
+        hints = typing.get_type_hints(SECTIONS[section])
+        value = coerce(value, hints[key], f"--{name.replace('_', '-')}")
+        if key == "delimiter" and value in ("\\t", "tab"):
+            value = "\t"
+        sections[section][key] = value
+    frame = None
+    if not isinstance(data, (str, Path)):
+        frame, data = data, "dataframe"
+    chosen: list[Cell] = []
+    for c in coerce(cell, tuple[str, ...], "--cell"):
+        if c not in ("all", *(member.value for member in Cell)):
+            raise ForecastError(f"--cell must be one of rnn, lstm, gru, all (got {c!r})")
+        for one in (list(Cell) if c == "all" else [Cell(c)]):
+            if one not in chosen:
+                chosen.append(one)
+    if not chosen:
+        raise ForecastError("--cell names no cell; give rnn, lstm, gru or all")
+    base = DataConfig(path=str(data), frame=frame, **sections["data"])
+    return [RunConfig(data=base, window=WindowConfig(**sections["window"]), train=TrainConfig(**sections["train"]),
+                      model=ModelConfig(cell=c, **sections["model"])) for c in chosen]
+
+
+def read_toml(path: Path, flag: str) -> dict:
+    """A TOML file's settings; a missing, unreadable or malformed file is a ForecastError."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ForecastError(f"{flag} file {path} does not exist; check the {flag} path") from None
+    except IsADirectoryError:
+        raise ForecastError(f"{flag} {path} is a folder; pass a TOML file") from None
+    except UnicodeDecodeError:
+        raise ForecastError(f"{flag} file {path} is not UTF-8 text; save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ForecastError(f"{flag} file {path} is not valid TOML ({exc}); fix that line") from None
+
+
+def option_type(name: str):
+    """The type a run option takes (without None): int, float, bool, str, an enum, or a tuple type."""
+    if name == "cell":
+        return Cell
+    section, key = RUN_OPTIONS[name]
+    kind = typing.get_type_hints(SECTIONS[section])[key]
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    return args[0] if typing.get_origin(kind) in (typing.Union, types.UnionType) else kind
+
+
+def read_config(path: Path, command: str, own: dict[str, set[str]]) -> tuple[dict, dict]:
+    """(run options, `command`'s own options) from a TOML file. Top-level keys are the run options (with `data` and
+    `cell`); a command's own options sit in its table ([train], [backtest], [tune]), and one file can serve all of
+    them. Paths in it are relative to the current folder, as on the command line."""
+    settings = read_toml(path, "--config")
+    top = {*RUN_OPTIONS, "data", "cell"}
+    run = {}
+    for key, value in settings.items():
+        if key in own:
+            if not isinstance(value, dict):
+                raise ForecastError(f"`{key}` in {path} must be a table of {key}'s options, e.g. [{key}]")
+            for name in value:
+                if name not in own[key]:
+                    raise ForecastError(f"unknown key `{name}` in [{key}] of {path}{closest(name, own[key])}; "
+                                        f"[{key}] takes {', '.join(sorted(own[key]))}")
+        elif key in RUN_OPTIONS:
+            run[key] = coerce(value, option_type(key), f"`{key}` in {path}")
+        elif key in top:
+            run[key] = coerce(value, Path if key == "data" else tuple[str, ...], f"`{key}` in {path}")
+        else:
+            owner = [name for name, keys in own.items() if key in keys]
+            where = f"; it is an option of {owner[0]}: put it under [{owner[0]}]" if owner else ""
+            raise ForecastError(f"unknown key `{key}` in {path}{closest(key, [*top, *own]) if not owner else ''}"
+                                f"{where or '; the keys are the options of `forecast ' + command + ' --help`, with _ for -'}")
+    return run, dict(settings.get(command, {}))
+
+
+def _toml_value(value) -> str:
+    import json
+
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)  # shortest text that reads back as the same float
+    return json.dumps(value) if isinstance(value, str) else str(value)  # JSON's string escapes are TOML's
+
+
+def options_of(cfg: RunConfig) -> dict:
+    """A RunConfig's options by name (`cell` included, `data` not): what run_configs takes back."""
+    return {"cell": cfg.model.cell.value, **{name: getattr(getattr(cfg, section), key)
+                                             for name, (section, key) in RUN_OPTIONS.items()}}
+
+
+def run_toml(cfg: RunConfig, note: str) -> str:
+    """The config file that trains this run again: `forecast train --config run.toml` (the options as resolved)."""
+    lines = [f"# {line}" for line in note.splitlines()]
+    lines.append(f"data = {_toml_value(cfg.data.path)}")
+    lines += [f"{name} = {_toml_value(value)}" for name, value in options_of(cfg).items() if value is not None]
+    if cfg.train.tensorboard:
+        lines += ["", "[train]", "tensorboard = true"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,241 @@
+"""`forecast tune`: a hyperparameter search with Optuna (TPE sampling, a median pruner fed every epoch's validation
+loss) over a study kept in a database, so it resumes after an interruption and several processes or machines can
+work on it; then the best trial trained again as a normal run folder, the trials table and two figures."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from forecast.commands import describe_data, warn
+from forecast.config import Parallel, RunConfig
+from forecast.errors import ForecastError, shorten
+from forecast.options import options_of, run_configs
+from forecast.space import Dimension
+
+STARTUP_TRIALS = 5  # the pruner and TPE both start after this many finished trials (Optuna's default for the pruner)
+WARMUP_EPOCHS = 3  # a trial is never pruned before this many epochs: anchored models start at their reference
+
+
+@dataclass(frozen=True)
+class Search:
+    """What every worker of one study needs (pickled to worker processes)."""
+
+    base: RunConfig  # the options given; each trial replaces the searched ones
+    space: dict[str, Dimension]
+    study: str
+    storage: str
+    trials: int  # the study's total of finished (complete or pruned) trials
+    timeout: float | None  # seconds, per worker
+    seed: int  # the sampler's seed (each worker adds its index)
+
+
+def trial_config(base: RunConfig, values: dict) -> RunConfig:
+    options = {**options_of(base), **values}
+    cell = options.pop("cell")
+    data = base.data.frame if base.data.frame is not None else base.data.path
+    return run_configs(data, cell, **{k: v for k, v in options.items() if v is not None})[0]
+
+
+def open_study(search: Search, worker: int = 0, create: bool = False):
+    import warnings
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # the heartbeat is one
+    sampler = optuna.samplers.TPESampler(seed=search.seed + worker, n_startup_trials=STARTUP_TRIALS)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_EPOCHS)
+    try:
+        storage = optuna.storages.RDBStorage(search.storage, heartbeat_interval=60, grace_period=180)
+        if create:
+            return optuna.create_study(study_name=search.study, storage=storage, direction="minimize",
+                                       sampler=sampler, pruner=pruner, load_if_exists=True)
+        return optuna.load_study(study_name=search.study, storage=storage, sampler=sampler, pruner=pruner)
+    except ImportError as exc:
+        raise ForecastError(f"--storage {search.storage} needs a database driver that is not installed ({exc}); "
+                            "install it (e.g. pip install psycopg2-binary for PostgreSQL), or use a SQLite file") from None
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy's errors for a bad URL or an unreachable server vary
+        if type(exc).__module__.split(".")[0] not in ("sqlalchemy", "optuna"):
+            raise
+        detail = shorten(str(exc).splitlines()[0], 160)
+        raise ForecastError(f"cannot open --storage {search.storage} ({detail}); check the URL, that the server is "
+                            "reachable and the database exists, or use the default SQLite file") from None
+
+
+def finished(study) -> int:
+    from optuna.trial import TrialState
+
+    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+
+
+def run_worker(job: tuple[Search, int, int], on_epoch) -> int:
+    """One worker of a study (in this process or its own): at most `share` trials, and none once the study has
+    `trials` finished ones or the timeout passed; returns how many it ran."""
+    import optuna
+
+    from forecast.backend import fresh_session, start_backend
+    from forecast.prepare import prepare
+
+    search, worker, share = job
+    study = open_study(search, worker)
+    device = start_backend(search.base.train.device)  # before Keras loads through training: its start-up is quiet
+    from forecast.training import train_cell
+    prepared: dict = {}
+
+    def objective(trial) -> float:
+        values = {name: dim.suggest(trial) for name, dim in search.space.items()}
+        trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}")
+        try:
+            cfg = trial_config(search.base, values)
+            key = (cfg.window, cfg.data.normalize, cfg.data.transform)
+            if key not in prepared:
+                prepared[key] = prepare(cfg.data, cfg.window)
+            prep = prepared[key]
+        except ForecastError as exc:  # values this data cannot take (a lookback too long): a failed trial
+            trial.set_user_attr("error", str(exc))
+            warn([f"trial {trial.number} failed: {exc}"])
+            return math.nan
+        spread = prep.scaler.std[0] ** 2  # the scaled loss back to the (transformed) target's units
+
+        def report(epoch: int, logs: dict, seconds: float) -> None:
+            on_epoch(epoch, logs, seconds)
+            trial.report(float(logs["val_loss"]) * spread, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+
+        fresh_session()
+        result = train_cell(prep, cfg, device, report)
+        val = result.metrics["val"]
+        trial.set_user_attr("val_mae", val["model"]["mae"])
+        trial.set_user_attr("val_mase", val["model"]["mase"])
+        trial.set_user_attr("epochs_run", result.metrics["epochs_run"])
+        return float(val["model"]["mse"])
+
+    left = min(share, search.trials - finished(study))
+    if left <= 0:
+        return 0
+    before = len(study.trials)
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    study.optimize(objective, n_trials=left, timeout=search.timeout, gc_after_trial=True,
+                   callbacks=[optuna.study.MaxTrialsCallback(search.trials, states=states)])
+    return len(study.trials) - before
+
+
+def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout: float | None, jobs: int,
+         storage: str | None, study_name: str | None, out_dir: Path | None, runs_dir: Path) -> dict:
+    """Search, then train the best trial again as a run folder; returns what --json prints."""
+    from forecast.backend import check_backend
+    from forecast.files import check_folder
+    from forecast.runs import data_stem
+    from forecast.space import default_space, read_space
+
+    check_backend()
+    if trials < 1 or jobs < 1 or (timeout is not None and timeout <= 0):
+        raise ForecastError(f"--trials and --jobs must be at least 1 and --timeout positive (got --trials {trials}, "
+                            f"--jobs {jobs}, --timeout {timeout})")
+    try:
+        import optuna  # noqa: F401
+    except ModuleNotFoundError:
+        raise ForecastError("forecast tune needs Optuna, which is not installed; pip install \"forecast[tune]\" "
+                            "(or optuna)") from None
+    out, prep = describe_data(configs[0])
+    configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
+    cells = tuple(dict.fromkeys(c.model.cell.value for c in configs))
+    space = read_space(space_file) if space_file is not None else default_space(prep.window.lookback, cells)
+    if "cell" not in space and len(cells) > 1:
+        space["cell"] = Dimension("cell", cells)
+    study_name = study_name or f"{data_stem(configs[0].data.path)}-{'-'.join(cells)}"
+    out_dir = out_dir or Path("tune") / study_name
+    check_folder(out_dir, "--out-dir")
+    check_folder(runs_dir, "--runs-dir")
+    if storage is None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{out_dir / 'study.db'}"
+    search = Search(base=configs[0], space=space, study=study_name, storage=storage, trials=trials,
+                    timeout=timeout, seed=configs[0].train.seed)
+    study = open_study(search, create=True)
+    before = finished(study)
+    out.print(f"study {study_name} in {storage}: {before} finished trials so far, searching to {trials}; space: "
+              + "; ".join(f"{name} {dim.describe()}" for name, dim in space.items()))
+    from forecast import report
+
+    with report.progress(out, configs[0].train.epochs) as tracker:
+        share = -(-max(trials - before, 0) // jobs)  # the trials left, split evenly: parallel workers never overshoot
+        if jobs == 1:
+            with tracker.cell("trials") as on_epoch:
+                run_worker((search, 0, share), on_epoch)
+        else:
+            from forecast.parallel import run_jobs
+
+            keys = [f"worker {i + 1}" for i in range(jobs)]
+            run_jobs(run_worker, {k: (search, i, share) for i, k in enumerate(keys)}, {k: k for k in keys}, tracker)
+    return _finish(search, out, out_dir, runs_dir, prep)
+
+
+def _finish(search: Search, out, out_dir: Path, runs_dir: Path, prep) -> dict:
+    """The trials table, the figures, and the best trial trained again as a run folder."""
+    from optuna.trial import TrialState
+
+    from forecast import commands, plots, report
+    from forecast.files import write_csv
+
+    study = open_study(search)
+    table = study.trials_dataframe(attrs=("number", "value", "state", "params", "user_attrs", "duration"))
+    table["duration"] = table["duration"].dt.total_seconds() if "duration" in table else None
+    write_csv(out_dir / "trials.csv", table)
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    counts = {state.name.lower(): len(study.get_trials(deepcopy=False, states=(state,)))
+              for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
+    out.print(f"{len(table)} trials: {counts['complete']} complete, {counts['pruned']} pruned, {counts['fail']} failed"
+              f" -> {out_dir / 'trials.csv'}")
+    if not complete:
+        errors = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
+        raise ForecastError("no trial completed" + (f"; the first error: {errors[0]}" if errors else "") +
+                            "; widen --timeout or change the --space")
+    best = study.best_trial
+    from forecast.baselines import REFERENCES
+    from forecast.evaluate import actual_targets, part_baselines
+    from forecast.metrics import score
+
+    # the simple references on the same validation part (of the options given; a trial's lookback may differ)
+    actual, forecasts = actual_targets(prep, "val"), part_baselines(prep, "val")
+    reference = min(score(actual, forecasts[name], prep.scale)["mse"] for name in REFERENCES)
+    fig, axes = plots.new_figure(2, width=13)
+    plots.plot_trials(axes[0], [t.number for t in complete], [t.value for t in complete], reference,
+                      "validation MSE (original units)")
+    importances = _importances(study)
+    if importances:
+        plots.plot_importances(axes[1], importances)
+    else:
+        axes[1].set_axis_off()
+        axes[1].set_title("Option importance: needs 2 complete trials with different values")
+    plots.save_figure(fig, out_dir / "trials.png")
+    shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.params.items())
+    out.print(f"best: trial {best.number}, validation MSE {report.fmt(best.value)} (best reference "
+              f"{report.fmt(reference)}): {shown}")
+    cfg = trial_config(search.base, best.params)
+    name = f"{search.study}-trial{best.number}"
+    if (runs_dir / name).is_dir():
+        out.print(f"the best trial's run exists already: {runs_dir / name}")
+        path = runs_dir / name
+    else:
+        out.print(f"training trial {best.number} again as a run folder:")
+        doc = commands.train([cfg], runs_dir, name, False, Parallel.off)
+        path = Path(doc["runs"][0]["path"])
+    return {"command": "tune", "study": search.study, "storage": search.storage, "trials": len(table), **counts,
+            "best": {"number": best.number, "value": best.value, "params": best.params}, "reference_mse": reference,
+            "importances": importances, "run": path, "trials_csv": out_dir / "trials.csv", "figure": out_dir / "trials.png"}
+
+
+def _importances(study) -> dict[str, float]:
+    from optuna.importance import get_param_importances
+
+    try:
+        return {k: float(v) for k, v in get_param_importances(study).items()}
+    except (RuntimeError, ValueError):  # too few complete trials, or every one with the same values
+        return {}
+

@@ -1,0 +1,76 @@
+"""`forecast tune`: two worker processes on one SQLite study, a study that resumes, the best trial trained again as
+a run folder with the trial's validation score, and storage mistakes as one line."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from tests.conftest import cli_ok as run_ok
+
+runner = CliRunner()
+SPACE = 'units = {low = 4, high = 8}\nlearning_rate = {low = 0.003, high = 0.03, log = true}\nlookback = [10, 20]\n'
+FIXED = ["--epochs", "4", "--batch-size", "32", "--patience", "0"]
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_study_that_resumes_and_the_best_trial_becomes_a_run(sine_csv, tmp_path):
+    space = tmp_path / "space.toml"
+    space.write_text(SPACE)
+    where = ["--space", space, "--out-dir", tmp_path / "study", "--runs-dir", tmp_path / "runs", *FIXED]
+    doc = json.loads(run_ok("tune", sine_csv, "--trials", "4", "--jobs", "2", "--json", *where).stdout)
+    table = pd.read_csv(tmp_path / "study" / "trials.csv")
+    assert len(table) == 4 and set(table["state"]) <= {"COMPLETE", "PRUNED"}
+    assert table["user_attrs_worker"].nunique() == 2  # both processes ran trials of the one study
+    assert set(table["params_lookback"]) <= {10, 20} and table["params_units"].between(4, 8).all()
+    assert doc["storage"] == f"sqlite:///{tmp_path / 'study' / 'study.db'}" and doc["trials"] == 4
+    best = table.loc[table["value"].idxmin()]
+    assert doc["best"]["number"] == best["number"] and doc["best"]["value"] == pytest.approx(best["value"], rel=1e-12)
+    run = tmp_path / "runs" / f"sine-lstm-trial{int(best['number'])}"
+    assert doc["run"] == str(run) and (run / "run.toml").is_file() and (tmp_path / "study" / "trials.png").is_file()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["val"]["model"]["mse"] == pytest.approx(best["value"], rel=1e-9)  # the same training again
+    options = json.loads((run / "config.json").read_text())["options"]
+    assert options["window"]["lookback"] == best["params_lookback"] and options["model"]["units"] == best["params_units"]
+
+    again = run_ok("tune", sine_csv, "--trials", "5", *where).stdout
+    assert "4 finished trials so far, searching to 5" in again
+    assert len(pd.read_csv(tmp_path / "study" / "trials.csv")) == 5
+
+
+@pytest.mark.parametrize("storage, message", [
+    ("sqlite:///{tmp}/no/such/folder/x.db", "cannot open --storage sqlite:///{tmp}/no/such/folder/x.db ((sqlite3."
+     "OperationalError) unable to open database file); check the URL, that the server is reachable and the database "
+     "exists, or use the default SQLite file"),
+    ("notaurl", "cannot open --storage notaurl (Could not parse SQLAlchemy URL from given URL string); check the URL"),
+])
+def test_an_unreachable_storage_is_one_error_line(sine_csv, tmp_path, storage, message):
+    storage = storage.format(tmp=tmp_path)
+    result = runner.invoke(app, ["tune", str(sine_csv), "--storage", storage, "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: " + message.format(tmp=tmp_path))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_bad_space_file_stops_before_any_trial(sine_csv, tmp_path):
+    space = tmp_path / "space.toml"
+    space.write_text("unit = [4]\n")
+    result = runner.invoke(app, ["tune", str(sine_csv), "--space", str(space), "--out-dir", str(tmp_path / "s")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: unknown key `unit` in {space} (did you mean `units`?)")
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow
+def test_tune_reads_its_table_of_a_config_file_and_keeps_the_automatic_lookback(sine_csv, tmp_path):
+    (tmp_path / "space.toml").write_text("units = [4, 6]\n")
+    config = tmp_path / "experiment.toml"
+    config.write_text(f'data = "{sine_csv}"\ncell = "rnn"\nepochs = 2\n\n[tune]\ntrials = 2\nstudy = "cfg"\n'
+                      f'space = "{tmp_path / "space.toml"}"\nout_dir = "{tmp_path / "study"}"\n'
+                      f'runs_dir = "{tmp_path / "runs"}"\n\n[backtest]\nfolds = 2\n')
+    doc = json.loads(run_ok("tune", "--config", config, "--json").stdout)
+    assert (doc["study"], doc["trials"], set(doc["best"]["params"])) == ("cfg", 2, {"units"})
+    options = json.loads((tmp_path / "runs" / f"cfg-trial{doc['best']['number']}" / "config.json").read_text())
+    assert options["options"]["window"]["lookback"] == 48  # the automatic lookback of an hourly series: 2 days
