@@ -67,13 +67,13 @@ class Run:
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def predict(self, data, steps: int | None = None, last: int | None = None, target: str | None = None,
-                out: str | Path | None = None, plot: str | Path | None = None, device: str = "auto",
-                verbose: bool = False):
+                series: str | None = None, out: str | Path | None = None, plot: str | Path | None = None,
+                device: str = "auto", verbose: bool = False):
         """Forecast every origin of `data` (a CSV path or a DataFrame with this run's columns), and `steps` past its
         end; as `forecast predict`. Returns the long-form table (origin, step, timestamp, forecast, actual, error,
         the references, interval bounds); `out` and `plot` also write it and its figure."""
-        return predict([self], data, steps=steps, last=last, target=target, out=out, plot=plot, device=device,
-                       verbose=verbose)
+        return predict([self], data, steps=steps, last=last, target=target, series=series, out=out, plot=plot,
+                       device=device, verbose=verbose)
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
@@ -145,7 +145,7 @@ def compare(runs=None, *, runs_dir: str | Path = "runs", data: str | Path | None
 
 
 def predict(runs, data, *, steps: int | None = None, last: int | None = None, target: str | None = None,
-            out: str | Path | None = None, plot: str | Path | None = None, device: str = "auto",
+            series: str | None = None, out: str | Path | None = None, plot: str | Path | None = None, device: str = "auto",
             verbose: bool = False):
     """Forecast `data` with a run, or with the mean of several (a list), as `forecast predict`; returns the table."""
     from forecast import commands
@@ -153,7 +153,7 @@ def predict(runs, data, *, steps: int | None = None, last: int | None = None, ta
     paths = [Path(r.path if isinstance(r, Run) else r) for r in (runs if isinstance(runs, (list, tuple)) else [runs])]
     doc = _work(verbose, lambda: commands.predict(
         paths, data if not isinstance(data, str) else Path(data), _path(out), steps, target, _path(plot),
-        coerce(device, DeviceChoice, "device"), last))
+        coerce(device, DeviceChoice, "device"), last, series))
     return doc["table"]
 
 

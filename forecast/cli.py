@@ -61,6 +61,8 @@ def run_options(
     target: Annotated[str | None, typer.Option(help="Column to forecast; needed only when the CSV has several numeric columns.")] = None,
     time_col: Annotated[str | None, typer.Option(help="Time column; default: the first column that parses as dates (none is fine).")] = None,
     features: Annotated[list[str] | None, typer.Option(help="Extra input columns (repeat, or comma-separated); default none, univariate.")] = None,
+    id_col: Annotated[str | None, typer.Option(help="Long tables (one row per series and time step): the column that names each row's series.", show_default=False)] = None,
+    series: Annotated[str | None, typer.Option(help="With --id-col: the series to forecast (one of that column's values).", show_default=False)] = None,
     lookback: Annotated[int | None, typer.Option(help="Past steps the model reads for each forecast. Default: two seasons (more when the seasonal difference at --horizon needs it), 48 without a season, at most half the training rows and 336; printed and recorded.", show_default=False)] = WindowConfig.lookback,
     horizon: Annotated[int, typer.Option(help="Steps ahead forecast from each origin.")] = WindowConfig.horizon,
     units: Annotated[int, typer.Option(help="Units in each recurrent layer (at most 4,096).")] = ModelConfig.units,
@@ -232,6 +234,7 @@ def predict(
     steps: Annotated[int | None, typer.Option(help="Forecast N steps beyond the last row, at most 10,000 (recursively past the trained horizon; univariate runs).")] = None,
     last: Annotated[int | None, typer.Option(help="Forecast only the K latest origins (the last one with --steps); default: every origin with a full lookback.", metavar="K")] = None,
     target: Annotated[str | None, typer.Option(help="Column of DATA to use as the run's target, when its name differs.")] = None,
+    series: Annotated[str | None, typer.Option(help="A long DATA with the run's --id-col: the series to forecast; default the run's own.", show_default=False)] = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw history, forecasts, intervals and the future part to this PNG.")] = None,
     device: DeviceOpt = DeviceChoice.auto,
     json_out: JsonOpt = False,
@@ -243,7 +246,7 @@ def predict(
     """
     from forecast import commands
 
-    _run(json_out, lambda: commands.predict(run, data, out, steps, target, plot, device, last))
+    _run(json_out, lambda: commands.predict(run, data, out, steps, target, plot, device, last, series))
 
 
 @app.command(cls=_Command)

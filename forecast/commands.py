@@ -225,7 +225,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path | None, data: str | 
 
 
 def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, target: str | None, plot: Path | None,
-            device: DeviceChoice, last: int | None = None) -> dict:
+            device: DeviceChoice, last: int | None = None, series_name: str | None = None) -> dict:
     """Forecast every origin of a series (a CSV path, or the Python API's DataFrame) with a run, or the mean of
     several runs (and --steps past its end); scores where it has actuals. Returns what --json prints, and the
     forecasts as `table` (which --json leaves out)."""
@@ -257,8 +257,8 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
     from forecast.prepare import load_new_series
 
     # Bad data fails here, before the backend loads.
-    loaded = [load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target, frame)
-              for info in infos]
+    loaded = [load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target, frame,
+                              series_name) for info in infos]
     series = loaded[0][0]
     warn(series.notes)
     from forecast.backend import start_backend
@@ -287,8 +287,10 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
                  for label, m in (("model", result.scores["model"]),
                                   *((LABELS[r], result.scores[r]) for r in REFERENCES)) if m is not None]
         out.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
-        for info in infos if frame is None else ():  # a DataFrame cannot be matched with the file a run saw
-            note = forecasting.in_sample_note(info, data, series, result.table)
+        # a DataFrame, or another series of a long table, is never the data a run saw
+        for info in infos:
+            note = forecasting.in_sample_note(info, data, series, result.table) \
+                if frame is None and series_name in (None, *info.config.data.series) else ""
             if note:
                 out.print(note)
         for level, iv in result.scores["intervals"].items():

@@ -129,6 +129,8 @@ class DataConfig:
     transform: Transform = Transform.none
     season: int | None = None  # None: inferred from the time column's frequency
     normalize: Normalize = Normalize.auto
+    id_col: str | None = None  # long tables: the column naming each row's series
+    series: tuple[str, ...] = ()  # with id_col: the series to keep (one, for now)
     # The Python API's in-memory table, read instead of `path` (a label then); never recorded, never compared.
     frame: typing.Any = field(default=None, compare=False, repr=False)
 
@@ -143,6 +145,9 @@ class DataConfig:
             value = getattr(self, name)
             if not 0 < value < 1:
                 raise ForecastError(f"--{name.replace('_', '-')} must lie between 0 and 1 (got {value})")
+        if self.series and self.id_col is None:
+            raise ForecastError("--series picks series of a long table by the values of its --id-col; pass --id-col "
+                                "too, e.g. --id-col station --series JFK")
         if self.val_frac + self.test_frac >= 0.9:
             raise ForecastError(
                 f"--val-frac ({self.val_frac}) + --test-frac ({self.test_frac}) leave less than 10% "

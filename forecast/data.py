@@ -128,12 +128,16 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
     frame = read_frame(cfg.path, cfg) if frame is None else frame
     path = cfg.path
     names = list(frame.columns)
-    for col in [cfg.target, cfg.time_col, *cfg.features]:
+    for col in [cfg.target, cfg.time_col, *cfg.features, cfg.id_col]:
         if col is not None and col not in names:
             raise DataError(f"column `{shorten(col)}` not found in {path}; {_closest(col, names)}available: {listing(names)}")
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise DataError(f"{path} has two columns named `{shorten(dup)}`; rename one in the header")
+    notes: list[str] = []
+    if cfg.id_col is not None:
+        frame = _select_series(frame, cfg, notes)
+        names = list(frame.columns)
 
     time_col = cfg.time_col if cfg.time_col is not None else find_time_column(frame)
     target = cfg.target
@@ -152,7 +156,6 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
     if target in cfg.features:
         raise DataError(f"column `{shorten(target)}` is both the target and a feature; drop it from --features")
 
-    notes: list[str] = []
     columns = (target, *cfg.features)
     values = np.column_stack([_numeric_column(frame, c, path, notes, cfg.decimal) for c in columns])
     freq = None
@@ -178,6 +181,31 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
                   notes=tuple(notes))
 
 
+def _select_series(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> pd.DataFrame:
+    """The rows of the one series that --series names (or the only one) in a long table, without its id column."""
+    col, path = cfg.id_col, cfg.path
+    if col in (cfg.target, cfg.time_col, *cfg.features):
+        raise DataError(f"column `{shorten(col)}` is the --id-col of {path} and cannot also be the target, time or a "
+                        "feature; choose another --id-col")
+    ids = frame[col].astype("string").str.strip().fillna("")
+    available = list(dict.fromkeys(ids))
+    shown = listing(available[:8]) + (f", ... ({len(available)} in all)" if len(available) > 8 else "")
+    for name in cfg.series:
+        if name not in available:
+            raise DataError(f"series `{shorten(name)}` is not in column `{shorten(col)}` of {path}; "
+                            f"{_closest(name, available)}available: {shown}")
+    chosen = list(cfg.series) or available
+    if len(chosen) > 1:
+        raise DataError(f"column `{shorten(col)}` of {path} holds {len(chosen)} series ({listing(chosen[:8])}"
+                        f"{', ...' if len(chosen) > 8 else ''}); one model across several series is not built yet: "
+                        f"train on one with --series {shorten(chosen[0])} (and each of the others in turn)")
+    keep = (ids == chosen[0]).to_numpy()
+    if len(available) > 1:
+        notes.append(f"kept series `{shorten(chosen[0])}` ({int(keep.sum())} rows), one of the {len(available)} in "
+                     f"column `{shorten(col)}`")
+    return frame.loc[keep].drop(columns=[col]).reset_index(drop=True)
+
+
 def _check_one_series(frame: pd.DataFrame, time: pd.Index, time_col: str, path: str) -> None:
     """A table of several series (long format: timestamps repeat once per value of a text column) is an error that
     names that column: dropping or combining its duplicate timestamps would merge or lose whole series."""
@@ -190,8 +218,8 @@ def _check_one_series(frame: pd.DataFrame, time: pd.Index, time_col: str, path: 
             shown = listing([str(k) for k in keys.drop_duplicates().head(4)])
             raise DataError(f"{path} holds {distinct} series in one table: its timestamps repeat once per value of "
                             f"column `{shorten(col)}` ({shown}{', ...' if distinct > 4 else ''}); this tool forecasts "
-                            f"one series per file: keep the rows of one `{shorten(col)}` (e.g. pandas "
-                            f"`df[df[{shorten(repr(col))}] == ...]`), or combine them all with --dedupe sum or mean")
+                            f"one series at a time: pick one with --id-col {shorten(col)} --series "
+                            f"{shorten(str(keys.iloc[0]))}, or combine them all with --dedupe sum or mean")
 
 
 def _dedupe(time: pd.DatetimeIndex, values: np.ndarray, col: str, path: str, dedupe: Dedupe,

@@ -116,15 +116,22 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
 
 
 def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: str,
-                    target: str | None = None, frame=None) -> tuple[Series, np.ndarray]:
+                    target: str | None = None, frame=None, series: str | None = None) -> tuple[Series, np.ndarray]:
     """Read a series to forecast (a file, or the API's DataFrame `frame` labelled `path`) with a run's columns
-    (target renamed by `target`), transform and scaler."""
+    (target renamed by `target`; in a long table, the run's series or `series`), transform and scaler."""
     # Another file may have another delimiter, decimal mark or time column name: detect those again.
     cfg = dataclasses.replace(run_data, path=path, target=target or run_data.target, delimiter=None, decimal=None,
                               frame=frame)
     frame = read_frame(path, cfg)
     if cfg.time_col is not None and cfg.time_col not in frame.columns:
         cfg = dataclasses.replace(cfg, time_col=None)
+    if series is not None and (cfg.id_col is None or cfg.id_col not in frame.columns):
+        raise DataError("--series picks a series by the run's --id-col, "
+                        + (f"column `{shorten(cfg.id_col)}`, which {path} lacks; pass a long table with it"
+                           if cfg.id_col else "but the run was trained without one; drop --series"))
+    if cfg.id_col is not None:  # a file of one series may drop the id column
+        cfg = dataclasses.replace(cfg, series=(series,) if series else cfg.series) if cfg.id_col in frame.columns \
+            else dataclasses.replace(cfg, id_col=None, series=())
     series, model_values = transform_series(load_csv(cfg, frame), run_data.transform)
     if len(series) < lookback:
         extra = " after differencing" if run_data.transform in transforms.DIFFERENCED else ""

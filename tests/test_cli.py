@@ -460,3 +460,31 @@ def test_loss_curves_use_a_log_scale_only_when_they_span_decades(spread, scale):
     plots.plot_losses(ax, {"a": history, "b": history}, {"a": "tab:blue", "b": "tab:orange"})
     assert ax.get_yscale() == scale
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]  # one entry per run
+
+
+@pytest.mark.slow
+def test_one_series_of_a_long_table_trains_and_predicts(tmp_path):
+    from tests.conftest import TINY
+
+    time = pd.date_range("2024-01-01", periods=300, freq="h").strftime("%Y-%m-%d %H:%M")
+    t = np.arange(300)
+    long = pd.concat([pd.DataFrame({"time": time, "station": name, "temp": level + np.sin(2 * np.pi * t / 24)})
+                      for name, level in (("EWR", 10.0), ("JFK", 50.0))])
+    csv = tmp_path / "weather.csv"
+    long.sample(frac=1, random_state=0).to_csv(csv, index=False)  # rows in any order
+    result = run_ok("train", csv, "--id-col", "station", "--series", "JFK", "--cell", "rnn", "--runs-dir",
+                    tmp_path / "runs", *TINY)
+    assert "kept series `JFK` (300 rows), one of the 2 in column `station`" in result.stderr
+    run = tmp_path / "runs" / "weather-rnn"
+    meta = json.loads((run / "config.json").read_text())
+    assert meta["options"]["data"]["id_col"] == "station" and meta["options"]["data"]["series"] == ["JFK"]
+    assert meta["data"]["rows"] == 300 and 'series = ["JFK"]' in (run / "run.toml").read_text()
+
+    run_ok("predict", run, csv, "--out", tmp_path / "jfk.csv", "--last", "5")
+    run_ok("predict", run, csv, "--series", "EWR", "--out", tmp_path / "ewr.csv", "--last", "5")
+    jfk, ewr = pd.read_csv(tmp_path / "jfk.csv"), pd.read_csv(tmp_path / "ewr.csv")
+    assert jfk["actual"].dropna().between(48, 52).all() and ewr["actual"].dropna().between(8, 12).all()
+    single = tmp_path / "ewr_only.csv"
+    long[long["station"] == "EWR"].drop(columns="station").to_csv(single, index=False)
+    run_ok("predict", run, single, "--out", tmp_path / "single.csv", "--last", "5")
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "single.csv")["forecast"], ewr["forecast"])

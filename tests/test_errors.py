@@ -31,6 +31,8 @@ def _zip_of_two() -> bytes:
 
 
 ZIP_OF_TWO = _zip_of_two()
+LONG = (b"date,state,births\n2024-01-01,AK,14\n2024-01-01,AL,20\n2024-01-02,AK,15\n2024-01-02,AL,21\n"
+        b"2024-01-03,AK,16\n2024-01-03,AL,22\n")
 
 
 def dates(n: int) -> str:
@@ -88,8 +90,19 @@ TRAIN = [
     ("several series in one long table", b"date,state,births\n2024-01-01,AK,14\n2024-01-01,AL,20\n2024-01-02,AK,15\n"
      b"2024-01-02,AL,21\n2024-01-03,AK,16\n2024-01-03,AL,22\n", [],
      "{p} holds 2 series in one table: its timestamps repeat once per value of column `state` (AK, AL); this tool "
-     "forecasts one series per file: keep the rows of one `state` (e.g. pandas `df[df['state'] == ...]`), or "
-     "combine them all with --dedupe sum or mean"),
+     "forecasts one series at a time: pick one with --id-col state --series AK, or combine them all with --dedupe "
+     "sum or mean"),
+    ("several series under --id-col", LONG, ["--id-col", "state"],
+     "column `state` of {p} holds 2 series (AK, AL); one model across several series is not built yet: train on "
+     "one with --series AK (and each of the others in turn)"),
+    ("an unknown --series", LONG, ["--id-col", "state", "--series", "ALL"],
+     "series `ALL` is not in column `state` of {p}; did you mean `AL`? available: AK, AL"),
+    ("--series without --id-col", LONG, ["--series", "AK"],
+     "--series picks series of a long table by the values of its --id-col; pass --id-col too, e.g. --id-col "
+     "station --series JFK"),
+    ("an --id-col that is the target", LONG, ["--id-col", "births", "--target", "births"],
+     "column `births` is the --id-col of {p} and cannot also be the target, time or a feature; choose another "
+     "--id-col"),
     ("mixed date formats", b"date,y\n2024-01-01,1\n2024-01-02,2\n03/01/2024,3\n", [],
      "column `date` in {p} has 1 value(s) that are not dates in the format of the first row, the first "
      "'03/01/2024' at row 4; use one date format throughout"),
