@@ -49,18 +49,24 @@ def list_datasets(folder: Path) -> dict:
     return {"command": "datasets", "folder": folder, "files": [dataclasses.asdict(row) for row in rows]}
 
 
-def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int) -> dict:
-    if rows < 2 or period < 2 or noise < 0:
-        raise ForecastError("--rows and --period must be at least 2 and --noise at least 0")
-    if rows > MAX_ROWS:
-        raise ForecastError(f"--rows must be at most {MAX_ROWS:,} (got {rows:,}); larger synthetic series belong in a "
-                            "script of your own")
-    from forecast.datasets import make_series
+def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int,
+                 series: int = 1) -> dict:
+    if rows < 2 or period < 2 or noise < 0 or series < 1:
+        raise ForecastError("--rows and --period must be at least 2, --noise at least 0 and --series at least 1")
+    if series > 1 and kind != "sensors":
+        raise ForecastError(f"--series {series} makes a fleet of sensors; {kind} is one series: drop --series, or "
+                            "make sensors")
+    if rows * series > MAX_ROWS:
+        raise ForecastError(f"--rows x --series must be at most {MAX_ROWS:,} (got {rows * series:,}); larger "
+                            "synthetic data belongs in a script of your own")
+    from forecast.datasets import make_sensors, make_series
     from forecast.files import check_output, write_csv
 
     check_output(out_csv, "--out")
     from forecast.report import console
 
-    write_csv(out_csv, make_series(kind, rows, noise, seed, period, drift))
-    console().print(f"wrote {rows} rows to {out_csv}")
-    return {"command": "datasets make", "kind": kind, "out": out_csv, "rows": rows}
+    table = (make_sensors(series, rows, noise, seed, period) if kind == "sensors" else
+             make_series(kind, rows, noise, seed, period, drift))
+    write_csv(out_csv, table)
+    console().print(f"wrote {len(table)} rows to {out_csv}" + (f" ({series} sensors)" if kind == "sensors" else ""))
+    return {"command": "datasets make", "kind": kind, "out": out_csv, "rows": len(table), "series": series}

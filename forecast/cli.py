@@ -42,7 +42,7 @@ app.add_typer(datasets_app, name="datasets")
 
 
 CellChoice = enum.Enum("CellChoice", {**{c.value: c.value for c in Cell}, "all": "all"}, type=str)
-Generator = enum.Enum("Generator", {kind: kind for kind in ("sine", "randomwalk", "trend")}, type=str)
+Generator = enum.Enum("Generator", {kind: kind for kind in ("sine", "randomwalk", "trend", "sensors")}, type=str)
 
 
 DataArg = Annotated[Path | None, typer.Argument(metavar="DATA", help="CSV file with one row per time step (plain, or gzip/bz2/xz/zip-compressed).", show_default=False)]
@@ -281,21 +281,23 @@ def datasets(
 def datasets_make(
     kind: Annotated[Generator, typer.Argument(help="Which series to generate.")],
     out: Annotated[Path, typer.Option(help="CSV file to write.")],
-    rows: Annotated[int, typer.Option(help="Number of rows (at most 10,000,000).")] = 2000,
+    rows: Annotated[int, typer.Option(help="Number of rows (sensors: per sensor; at most 10,000,000 in all).")] = 2000,
     noise: Annotated[float, typer.Option(help="Standard deviation of the Gaussian noise (randomwalk: of each step).")] = 0.05,
     period: Annotated[int, typer.Option(help="Period of the seasonal cycle, in rows (sine, trend).")] = 24,
     drift: Annotated[float, typer.Option(help="Change per row: the walk's drift, or the trend's slope.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed of the noise.")] = 0,
+    series: Annotated[int, typer.Option(help="sensors: how many sensors.")] = 1,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write a synthetic series (hourly timestamps and a `value` column): sine, randomwalk (with --drift), or
-    trend (a linear trend of slope --drift plus a seasonal cycle plus noise).
+    """Write a synthetic series (hourly timestamps and a `value` column): sine, randomwalk (with --drift), trend
+    (a linear trend of slope --drift plus a seasonal cycle plus noise), or sensors (--series sensors in one long
+    table: a shared cycle, each sensor's level and amplitude, and a known-future `maintenance` flag).
 
     Example: forecast datasets make sine --rows 2000 --noise 0.05 --seed 0 --out datasets/sine.csv
     """
     from forecast import catalog
 
-    _run(json_out, lambda: catalog.make_dataset(kind.value, out, rows, noise, period, drift, seed))
+    _run(json_out, lambda: catalog.make_dataset(kind.value, out, rows, noise, period, drift, seed, series))
 
 
 def _run(as_json: bool, work, resumable: bool = False) -> None:

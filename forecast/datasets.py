@@ -32,6 +32,33 @@ def make_series(kind: str, rows: int, noise: float, seed: int, period: int = 24,
     return pd.DataFrame({"timestamp": time.strftime("%Y-%m-%d %H:%M"), "value": np.round(value, 6)})
 
 
+SENSOR_SHIFT = -2.0  # how far the `maintenance` flag moves a sensor's level, in units of the cycle's amplitude
+
+
+def make_sensors(series: int, rows: int, noise: float, seed: int, period: int = 24,
+                 start: str = "2020-01-01") -> pd.DataFrame:
+    """A fleet of sensors in one long table (timestamp, sensor, value, maintenance), hourly, `rows` per sensor:
+
+        value = level_i + amplitude_i * (sin(2πt/period) + SENSOR_SHIFT * maintenance_i(t)) + noise * ε
+
+    a cycle every sensor shares, a level in [0, 100) and an amplitude in [1, 5) of its own, and a known-future
+    flag: `maintenance` is 1 in blocks of one period (a tenth of the periods, at random) and shifts the level."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(rows)
+    time = pd.date_range(start, periods=rows, freq="h").strftime("%Y-%m-%d %H:%M")
+    level, amplitude = rng.uniform(0, 100, series), rng.uniform(1, 5, series)
+    width = len(str(series))
+    frames = []
+    for i in range(series):
+        blocks = rng.random(-(-rows // period)) < 0.1
+        flag = np.repeat(blocks, period)[:rows].astype(int)
+        value = level[i] + amplitude[i] * (np.sin(2 * np.pi * t / period) + SENSOR_SHIFT * flag)
+        value = value + noise * rng.standard_normal(rows)
+        frames.append(pd.DataFrame({"timestamp": time, "sensor": f"s{i + 1:0{width}d}", "value": np.round(value, 6),
+                                    "maintenance": flag}))
+    return pd.concat(frames, ignore_index=True)
+
+
 @dataclass(frozen=True)
 class CsvSummary:
     """One row of `forecast datasets`; start, end and freq are empty without a time column."""

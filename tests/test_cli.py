@@ -174,7 +174,9 @@ def test_shipped_datasets_are_listed():
                            catch_exceptions=False, env={"COLUMNS": "200"})
     assert result.exit_code == 0
     for name, rows, freq in (("electricity_demand_halfhourly.csv", "4032", "30min"),
-                             ("msft_daily.csv", "7983", "B"), ("sine.csv", "2000", "h")):
+                             ("msft_daily.csv", "7983", "B"), ("sine.csv", "2000", "h"),
+                             ("births_by_state_daily.csv.xz", "372864", "irregular"),
+                             ("nyc_airport_weather_hourly.csv.gz", "26115", "irregular")):
         line = next(line for line in result.stdout.splitlines() if name in line)
         assert rows in line and freq in line
 
@@ -375,7 +377,7 @@ def test_datasets_json_is_one_document_on_stdout(tmp_path):
     assert "Datasets in datasets" in result.stderr  # the table is for people: on stderr
     made = runner.invoke(app, ["datasets", "make", "sine", "--rows", "50", "--out", str(tmp_path / "s.csv"), "--json"])
     assert json.loads(made.stdout) == {"command": "datasets make", "kind": "sine", "out": str(tmp_path / "s.csv"),
-                                       "rows": 50}
+                                       "rows": 50, "series": 1}
     bad = runner.invoke(app, ["datasets", "--dir", str(tmp_path / "none"), "--json"])
     assert bad.exit_code == 1 and bad.stdout == "" and bad.stderr.startswith("Error: no CSV files in ")
 
@@ -488,3 +490,30 @@ def test_one_series_of_a_long_table_trains_and_predicts(tmp_path):
     long[long["station"] == "EWR"].drop(columns="station").to_csv(single, index=False)
     run_ok("predict", run, single, "--out", tmp_path / "single.csv", "--last", "5")
     np.testing.assert_allclose(pd.read_csv(tmp_path / "single.csv")["forecast"], ewr["forecast"])
+
+
+def test_datasets_make_sensors_has_the_ground_truth_it_states(tmp_path):
+    from forecast.datasets import SENSOR_SHIFT
+
+    out = tmp_path / "sensors.csv"
+    doc = json.loads(run_ok("datasets", "make", "sensors", "--series", "4", "--rows", "240", "--noise", "0",
+                            "--out", out, "--json").stdout)
+    assert (doc["rows"], doc["series"]) == (960, 4)
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["timestamp", "sensor", "value", "maintenance"]
+    assert sorted(table["sensor"].unique()) == ["s1", "s2", "s3", "s4"]
+    levels = []
+    for _, one in table.groupby("sensor"):
+        t = np.arange(240)
+        flag = one["maintenance"].to_numpy()
+        assert set(flag) <= {0, 1} and (flag.reshape(10, 24) == flag.reshape(10, 24)[:, :1]).all()  # whole days
+        design = np.column_stack([np.ones(240), np.sin(2 * np.pi * t / 24), flag])
+        coef, residual, *_ = np.linalg.lstsq(design, one["value"].to_numpy(), rcond=None)
+        assert np.abs(design @ coef - one["value"].to_numpy()).max() < 1e-5  # exactly level + amplitude * ...
+        if flag.any():
+            assert coef[2] / coef[1] == pytest.approx(SENSOR_SHIFT, rel=1e-5)
+        levels.append(coef[0])
+    assert len(set(np.round(levels, 3))) == 4  # each sensor its own level
+    wrong = runner.invoke(app, ["datasets", "make", "sine", "--series", "3", "--out", str(tmp_path / "x.csv")])
+    assert wrong.exit_code == 1 and wrong.stderr == (
+        "Error: --series 3 makes a fleet of sensors; sine is one series: drop --series, or make sensors\n")
