@@ -26,6 +26,7 @@ ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP
 def _worker(events, key: str, fn: Callable, job) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the workers
     os.environ.update(ONE_THREAD)
+    parent = os.getppid()
     try:
         from forecast.backend import load_keras
         from forecast.errors import ForecastError, quiet_warnings
@@ -34,6 +35,8 @@ def _worker(events, key: str, fn: Callable, job) -> None:
         load_keras()
 
         def on_epoch(epoch: int, logs: dict, seconds: float) -> None:
+            if os.getppid() != parent:  # the parent was killed (SIGKILL, out of memory): nobody collects this work
+                os._exit(1)
             events.put(("epoch", key, epoch, {k: float(v) for k, v in logs.items()}, seconds))
 
         try:

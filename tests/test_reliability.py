@@ -136,6 +136,32 @@ def test_parallel_cells_stop_together_and_resume(tmp_path, sig, code, word):
 
 
 @pytest.mark.slow
+def test_workers_stop_when_their_parent_is_killed(tmp_path):
+    """SIGKILL (or the out-of-memory killer) gives the parent no chance to stop its workers: they notice at the
+    next epoch and exit, instead of training on for nobody."""
+    import fcntl
+
+    csv = _sine(tmp_path / "data.csv")
+    runs = tmp_path / "runs"
+    proc = _train(csv, runs, "--cell", "lstm", "--parallel", "on", "--epochs", "500", "--patience", "0")
+    _wait_for_epochs(runs / ".partial-data-gru", 1, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    deadline = time.time() + 60
+    locked = ["gru", "lstm"]
+    while locked and time.time() < deadline:
+        time.sleep(0.2)
+        for cell in list(locked):  # a worker alive holds its checkpoint lock
+            with (runs / f".partial-data-{cell}" / "lock").open("w") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    locked.remove(cell)
+                except BlockingIOError:
+                    pass
+    assert not locked, f"workers of {locked} kept training after their parent was killed"
+
+
+@pytest.mark.slow
 def test_an_error_in_a_parallel_cell_is_one_line(tmp_path):
     csv = _sine(tmp_path / "data.csv", 300)
     result = runner.invoke(app, ["train", str(csv), "--runs-dir", str(tmp_path / "runs"), "--cell", "rnn", "--cell",
