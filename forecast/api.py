@@ -9,15 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forecast.config import DeviceChoice, Parallel
+from forecast.errors import ForecastError
 from forecast.options import coerce, run_configs
 
 
-def _work(verbose: bool, work):
+def _work(verbose, work):
     """Run a command's work as a library call: its tables and progress only when `verbose`, its notes as
     warnings (the backend silences TensorFlow's start-up noise as for the CLI)."""
+    import warnings
+
     from forecast import report
 
-    with report.library_mode(verbose):
+    with report.library_mode(coerce(verbose, bool, "verbose")), warnings.catch_warnings():
+        # TensorFlow's own notes about NumPy 2 say nothing about the user's data or options
+        warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept a copy keyword")
         return work()
 
 
@@ -62,6 +67,9 @@ class Run:
 
         from forecast.baselines import REFERENCES
 
+        if part not in ("test", "val") or part not in self.metrics:
+            raise ForecastError(f"part must be \"test\" or \"val\" (got {part!r})" if part not in ("test", "val")
+                                else f"run {self.path} keeps no validation scores (an older version wrote it)")
         scored = self.metrics[part]
         rows = {"model": scored["model"], **{name: scored["baselines"][name] for name in REFERENCES}}
         return pd.DataFrame.from_dict(rows, orient="index")
@@ -83,7 +91,7 @@ def load_run(path: str | Path) -> Run:
     """A run folder, checked as `forecast predict` checks it (a damaged one raises ForecastError)."""
     from forecast import artifacts
 
-    return Run(artifacts.read_run(path).path)
+    return Run(artifacts.read_run(coerce(path, Path, "path")).path)
 
 
 def train(data, cell="lstm", *, runs_dir: str | Path = "runs", name: str | None = None, resume: bool = False,
@@ -102,11 +110,15 @@ def train(data, cell="lstm", *, runs_dir: str | Path = "runs", name: str | None 
         configs = [dataclasses.replace(c, train=dataclasses.replace(c.train, tensorboard=True)) for c in configs]
     from forecast.tracking import LOCAL_STORE
 
+    if mlflow is not None and not isinstance(mlflow, (bool, str)):
+        raise ForecastError(f"mlflow must be True (a local store in ./mlruns) or a tracking URI (got {mlflow!r})")
     store = LOCAL_STORE if mlflow is True else (mlflow or None)
-    doc = _work(verbose, lambda: commands.train(configs, Path(runs_dir), name, resume,
+    where, name = coerce(runs_dir, Path, "runs_dir"), None if name is None else coerce(name, str, "name")
+    doc = _work(verbose, lambda: commands.train(configs, where, name, coerce(resume, bool, "resume"),
                                                 coerce(parallel, Parallel, "parallel"), store))
     made = [Run(Path(r["path"])) for r in doc["runs"]]
-    return made[0] if len(made) == 1 and len(configs) == 1 else made
+    one = isinstance(cell, str) and cell != "all" and "," not in cell  # one cell named: a Run, not a list
+    return made[0] if one else made
 
 
 def backtest(data, cell="lstm", *, folds: int = 5, out: str | Path | None = None, plot: str | Path | None = None,
@@ -150,7 +162,11 @@ def predict(runs, data, *, steps: int | None = None, last: int | None = None, ta
     """Forecast `data` with a run, or with the mean of several (a list), as `forecast predict`; returns the table."""
     from forecast import commands
 
-    paths = [Path(r.path if isinstance(r, Run) else r) for r in (runs if isinstance(runs, (list, tuple)) else [runs])]
+    paths = [r.path if isinstance(r, Run) else coerce(r, Path, "runs")
+             for r in (runs if isinstance(runs, (list, tuple)) else [runs])]
+    if not paths:
+        raise ForecastError("runs names no run; pass a Run, a run folder, or a list of them")
+    steps, last = (None if v is None else coerce(v, int, name) for v, name in ((steps, "steps"), (last, "last")))
     doc = _work(verbose, lambda: commands.predict(
         paths, data if not isinstance(data, str) else Path(data), _path(out), steps, target, _path(plot),
         coerce(device, DeviceChoice, "device"), last, series))
@@ -158,4 +174,4 @@ def predict(runs, data, *, steps: int | None = None, last: int | None = None, ta
 
 
 def _path(value) -> Path | None:
-    return None if value is None else Path(value)
+    return None if value is None else coerce(value, Path, "an output path")

@@ -29,6 +29,18 @@ class EpochReporter(keras.callbacks.Callback):
         self.on_epoch(epoch + 1, dict(logs or {}), time.perf_counter() - self._start)
 
 
+class EpochScore(keras.callbacks.Callback):
+    """Adds `key`: fn(model) to each epoch's logs, for the callbacks after it."""
+
+    def __init__(self, key: str, fn: Callable[[keras.Model], float]):
+        super().__init__()
+        self.key, self.fn = key, fn
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs[self.key] = self.fn(self.model)
+
+
 class NanGuard(keras.callbacks.Callback):
     """Stops at the end of the first epoch whose loss is NaN or infinite, and remembers which."""
 

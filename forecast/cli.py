@@ -121,16 +121,13 @@ def with_run_options(command: Callable) -> Callable:
             given = {name for name in options if ctx.get_parameter_source(name).name == "COMMANDLINE"}
             shared = {name: options.pop(name) for name in RUN_OPTIONS}
             if config is not None:
-                from forecast.options import coerce, read_config
+                from forecast.options import read_config
 
-                from_file, own_from_file = read_config(config, command.__name__,
-                                                       {c: set(o) for c, o in OWN_OPTIONS.items()})
+                from_file, own_from_file = read_config(config, command.__name__, {
+                    c: {name: p.annotation for name, p in params.items()} for c, params in OWN_OPTIONS.items()})
                 shared = {**{k: v for k, v in shared.items() if v is not None or k == "data"}, **from_file,
                           **{name: shared[name] for name in given & set(shared)}}
-                for name, value in own_from_file.items():
-                    if name not in given:
-                        options[name] = coerce(value, OWN_OPTIONS[command.__name__][name].annotation,
-                                               f"`{name}` in [{command.__name__}] of {config}")
+                options.update({name: value for name, value in own_from_file.items() if name not in given})
             configs = run_options(**{"data": None, **shared})
         return command(configs, **options)
 

@@ -8,7 +8,6 @@ Rich) is imported inside the functions, so importing this module costs nothing.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 from forecast.config import DeviceChoice, Parallel, RunConfig
@@ -18,19 +17,10 @@ MAX_STEPS = 10_000  # predict --steps: each recursive step is one model call
 
 
 def warn(notes: tuple[str, ...] | list[str]) -> None:
-    """Notes for the user: `Warning:` lines on stderr, or Python warnings under the Python API."""
-    from forecast.report import python_warnings
+    """Notes for the user (report.warn: `Warning:` lines, or Python warnings under the Python API)."""
+    from forecast.report import warn as report_warn
 
-    for note in notes:
-        if python_warnings():
-            import warnings
-
-            from forecast.errors import ForecastWarning
-
-            warnings.warn(note, ForecastWarning, stacklevel=3)
-        else:
-            sys.stderr.write(f"Warning: {note}\n")
-            sys.stderr.flush()
+    report_warn(notes)
 
 
 def describe_data(cfg: RunConfig, per_fold: bool = False):

@@ -217,6 +217,8 @@ class TrainConfig:
             raise ForecastError(f"--steps-per-epoch must be at least 1 (got {self.steps_per_epoch})")
         if self.patience < 0:
             raise ForecastError(f"--patience must be 0 (off) or more (got {self.patience})")
+        if not 0 <= self.seed < 2**32:
+            raise ForecastError(f"--seed must lie between 0 and 2**32 - 1 = {2**32 - 1:,} (got {self.seed:,})")
 
 
 @dataclass(frozen=True)

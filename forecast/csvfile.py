@@ -162,8 +162,14 @@ def from_frame(frame) -> pd.DataFrame:
     """A DataFrame given to the Python API as if read from a CSV: a time index becomes a column, names text."""
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"data must be a CSV path or a pandas DataFrame (got {type(frame).__name__})")
+    if isinstance(frame.index, pd.PeriodIndex):
+        frame = frame.set_axis(frame.index.to_timestamp(), axis=0)
     if isinstance(frame.index, pd.DatetimeIndex):
-        frame = frame.reset_index(names=frame.index.name or "time")
+        name = frame.index.name or "time"
+        if name in frame.columns:
+            raise DataError(f"the DataFrame's time index is named `{name}` like one of its columns; rename the index "
+                            "(df.rename_axis(\"time\")) or the column")
+        frame = frame.reset_index(names=name)
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:

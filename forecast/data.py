@@ -146,6 +146,9 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
         numeric = [c for c in candidates if pd.api.types.is_numeric_dtype(frame[c])]
         if not numeric and len(candidates) == 1:
             numeric = candidates  # the only column left: validate it, naming its first bad value
+        if not numeric and any(pd.api.types.is_numeric_dtype(frame[c]) for c in cfg.features):
+            raise DataError(f"every numeric column of {path} is a feature ({listing(list(cfg.features))}); name the "
+                            "target with --target, or drop it from --features")
         if len(numeric) != 1:
             found = listing(numeric) if numeric else "none"
             raise DataError(f"{path} has {len(numeric)} numeric columns ({found}); choose one with --target"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import numbers
 import types
 import typing
 from dataclasses import fields
@@ -21,6 +22,9 @@ RENAMED = {"intervals": "interval"}  # the field holds every level; the flag (an
 NOT_OPTIONS = {"path", "frame", "tensorboard"}  # tensorboard: an option of train only
 RUN_OPTIONS = {RENAMED.get(f.name, f.name): (section, f.name) for section, cls in SECTIONS.items()
                for f in fields(cls) if f.name not in NOT_OPTIONS}
+
+
+COLUMN_NAMES = {"target", "time_col", "id_col"}  # options that name a column
 
 
 def closest(name: str, options) -> str:
@@ -51,13 +55,15 @@ def coerce(value, kind, option: str):
             allowed = ", ".join(m.value for m in kind)
             raise ForecastError(f"{option} must be one of {allowed} (got {raw!r})") from None
     names = {bool: "true or false", int: "a whole number", float: "a number", str: "text", Path: "a path"}
-    ok = (isinstance(value, bool) if kind is bool else
-          isinstance(value, int) and not isinstance(value, bool) if kind is int else
-          isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else
+    flag = isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")  # NumPy's numpy.bool too
+    ok = (flag if kind is bool else
+          isinstance(value, numbers.Integral) and not flag if kind is int else  # NumPy's integers too
+          isinstance(value, numbers.Real) and not flag if kind is float else
           isinstance(value, (str, Path)) if kind in (str, Path) else True)
     if not ok:
         raise ForecastError(f"{option} must be {names.get(kind, kind)} (got {value!r})")
-    return kind(value) if kind in (float, Path) or (kind is str and isinstance(value, Path)) else value
+    converted = {bool: bool, int: int, float: float, Path: Path, str: str}.get(kind)
+    return converted(value) if converted else value
 
 
 def run_configs(data, cell="lstm", **options) -> list[RunConfig]:
@@ -65,6 +71,8 @@ def run_configs(data, cell="lstm", **options) -> list[RunConfig]:
     what the CLI, config files and the Python API all build runs with. `data` is a path or a pandas DataFrame."""
     sections: dict[str, dict] = {name: {} for name in SECTIONS}
     for name, value in options.items():
+        if name in COLUMN_NAMES and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            value = str(value)  # a DataFrame's columns may be numbers; the tool names them as text
         if name not in RUN_OPTIONS:
             raise ForecastError(f"unknown option `{name}`{closest(name, [*RUN_OPTIONS, 'cell', 'data'])}; the "
                                 "options are those of `forecast train --help`, with _ for -")
@@ -121,13 +129,14 @@ def option_type(name: str):
     return args[0] if typing.get_origin(kind) in (typing.Union, types.UnionType) else kind
 
 
-def read_config(path: Path, command: str, own: dict[str, set[str]]) -> tuple[dict, dict]:
-    """(run options, `command`'s own options) from a TOML file. Top-level keys are the run options (with `data` and
-    `cell`); a command's own options sit in its table ([train], [backtest], [tune]), and one file can serve all of
-    them. Paths in it are relative to the current folder, as on the command line."""
+def read_config(path: Path, command: str, own: dict[str, dict]) -> tuple[dict, dict]:
+    """(run options, `command`'s own options) from a TOML file, every value checked. Top-level keys are the run
+    options (with `data` and `cell`); a command's own options (`own`: command -> option -> type) sit in its table
+    ([train], [backtest], [tune]), and one file can serve all of them: each command checks every table. Paths in
+    it are relative to the current folder, as on the command line."""
     settings = read_toml(path, "--config")
     top = {*RUN_OPTIONS, "data", "cell"}
-    run = {}
+    run, tables = {}, {}
     for key, value in settings.items():
         if key in own:
             if not isinstance(value, dict):
@@ -136,6 +145,9 @@ def read_config(path: Path, command: str, own: dict[str, set[str]]) -> tuple[dic
                 if name not in own[key]:
                     raise ForecastError(f"unknown key `{name}` in [{key}] of {path}{closest(name, own[key])}; "
                                         f"[{key}] takes {', '.join(sorted(own[key]))}")
+            tables[key] = {name: coerce(v, own[key][name], f"`{name}` in [{key}] of {path}") for name, v in value.items()}
+        elif key == "cell":  # one cell, a list of them, or "all"
+            run[key] = coerce(value, tuple[str, ...], f"`{key}` in {path}")
         elif key in RUN_OPTIONS:
             run[key] = coerce(value, option_type(key), f"`{key}` in {path}")
         elif key in top:
@@ -145,7 +157,7 @@ def read_config(path: Path, command: str, own: dict[str, set[str]]) -> tuple[dic
             where = f"; it is an option of {owner[0]}: put it under [{owner[0]}]" if owner else ""
             raise ForecastError(f"unknown key `{key}` in {path}{closest(key, [*top, *own]) if not owner else ''}"
                                 f"{where or '; the keys are the options of `forecast ' + command + ' --help`, with _ for -'}")
-    return run, dict(settings.get(command, {}))
+    return run, tables.get(command, {})
 
 
 def _toml_value(value) -> str:
@@ -171,7 +183,8 @@ def options_of(cfg: RunConfig) -> dict:
 def run_toml(cfg: RunConfig, note: str) -> str:
     """The config file that trains this run again: `forecast train --config run.toml` (the options as resolved)."""
     lines = [f"# {line}" for line in note.splitlines()]
-    lines.append(f"data = {_toml_value(cfg.data.path)}")
+    if cfg.data.frame is None:  # a DataFrame has no path: `data` stays unset, and the note says so
+        lines.append(f"data = {_toml_value(cfg.data.path)}")
     lines += [f"{name} = {_toml_value(value)}" for name, value in options_of(cfg).items() if value is not None]
     if cfg.train.tensorboard:
         lines += ["", "[train]", "tensorboard = true"]

@@ -17,6 +17,7 @@ from forecast.ensemble import ENSEMBLE, recommendation_note
 
 
 _TO_STDERR = False  # under --json everything meant for people goes to stderr (json_mode)
+WIDE = 200  # columns for tables written to a file or a pipe
 _LIBRARY: dict | None = None  # under the Python API: {"verbose": bool} (library_mode)
 
 
@@ -54,7 +55,12 @@ def console(stderr: bool = False):
     from rich.console import Console
 
     quiet = _LIBRARY is not None and not _LIBRARY["verbose"]
-    return Console(stderr=stderr or _TO_STDERR, highlight=False, soft_wrap=True, quiet=quiet)
+    to_stderr = stderr or _TO_STDERR
+    stream = sys.stderr if to_stderr else sys.stdout
+    # Piped into a file or a log there is no terminal to fit: Rich's 80 columns would squeeze a wide table's names
+    # to nothing, so tables get room instead.
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(stderr=to_stderr, highlight=False, soft_wrap=True, quiet=quiet, width=None if tty else WIDE)
 
 
 def plain(value):
@@ -206,3 +212,26 @@ def datasets_table(out, folder: Path, rows) -> None:
     for d in rows:
         t.add_row(d.file, d.columns, str(d.rows), d.start, d.end, d.freq)
     out.print(t)
+
+
+def warn(notes: tuple[str, ...] | list[str]) -> None:
+    """Notes for the user: `Warning:` lines on stderr, or Python warnings under the Python API."""
+    for note in notes:
+        if python_warnings():
+            import warnings
+
+            from forecast.errors import ForecastWarning
+
+            warnings.warn(note, ForecastWarning, stacklevel=_caller_level())
+        else:
+            sys.stderr.write(f"Warning: {note}\n")
+            sys.stderr.flush()
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside this package: a warning points at the user's own line."""
+    package = str(Path(__file__).parent)  # forecast/
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level

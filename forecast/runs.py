@@ -53,6 +53,7 @@ class TrainJob:
     unique: bool  # a taken name gets a free suffix (default names) instead of an error (explicit --name)
     resume: bool
     device: Device
+    command: str = ""  # how the run was asked for, for config.json: the command line, or the Python API call
 
     @property
     def cell(self) -> str:
@@ -82,7 +83,7 @@ def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, nam
                                        metrics=artifacts.read_run(runs_dir / run_name).metrics)
         else:
             jobs[run_name] = TrainJob(prep=prep, cfg=cfg, runs_dir=runs_dir, run_name=run_name, unique=name is None,
-                                      resume=resume, device=device)
+                                      resume=resume, device=device, command=_command(cfg))
     if parallel and len(jobs) > 1:
         from forecast.parallel import run_jobs
 
@@ -124,6 +125,14 @@ def _train_as(job: TrainJob, run_name: str, on_epoch) -> SavedRun:
 
 # A run name is one folder name that the temporary and partial folders beside it can extend (.tmp-NAME-XXXXXXXX)
 RUN_NAME_MAX = NAME_MAX - TMP_EXTRA
+
+
+def _command(cfg: RunConfig) -> str:
+    from forecast.report import python_warnings
+
+    if python_warnings():  # under the Python API: sys.argv is the user's script, not a forecast command
+        return f"forecast.train({'DataFrame' if cfg.data.frame is not None else repr(cfg.data.path)}, ...) (Python API)"
+    return " ".join(["forecast", *sys.argv[1:]])
 
 
 def run_names(data_path: str, configs: list[RunConfig], name: str | None) -> list[str]:
@@ -175,7 +184,7 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
         "schema_version": SCHEMA_VERSION,
         "forecast_version": __version__,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(["forecast", *sys.argv[1:]]),
+        "command": job.command,
         "options": options.to_dict(),
         "data": {
             "path": str(Path(series.path).resolve()) if cfg.data.frame is None else DATAFRAME,
@@ -249,7 +258,8 @@ DATAFRAME = "(a pandas DataFrame)"  # config.json's data path of a run trained t
 def _toml_note(cfg: RunConfig, meta: dict) -> str:
     how = (f"forecast train --config RUN_FOLDER/run.toml  (from the folder the first training ran in, where "
            f"{cfg.data.path} is)" if cfg.data.frame is None else
-           "this run was trained on a pandas DataFrame (forecast.train): set `data` to a CSV of that table")
+           "this run was trained on a pandas DataFrame (forecast.train), so `data` is not set: add data = \"...\" "
+           "naming a CSV of that table")
     return (f"The options of this run as resolved; trains it again with the same scores on the CPU:\n  {how}\n"
             f"Written by forecast {meta['forecast_version']} on {meta['created']}; command: {meta['command']}")
 

@@ -66,7 +66,7 @@ def discard_unreadable_checkpoint(backup: Path) -> None:
 def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig,
               on_epoch: Callable[[int, dict, float], None] | None = None,
               state_dir: Path | None = None, gather_threads: int = 1, keep_start: bool = False,
-              tensorboard: Path | None = None) -> FitResult:
+              tensorboard: Path | None = None, score: Callable[[keras.Model], float] | None = None) -> FitResult:
     """Train with early stopping on validation loss; the best epoch's weights are restored so the
     model that is saved and scored is the one that generalised best, not the last one.
 
@@ -77,7 +77,8 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     It measured faster for an LSTM on the CPU, but one full test run then saw the SIGTERM test fail once (not
     reproduced since), so every caller keeps the default of 1 until that is understood.
 
-    With `tensorboard`, per-epoch scalars go to that folder, readable by `tensorboard --logdir`.
+    With `tensorboard`, per-epoch scalars go to that folder, readable by `tensorboard --logdir`. With `score`, its
+    value of the model after each epoch reaches `on_epoch` as logs["val_mse_units"].
 
     With `keep_start` the untrained model (a reference forecast, for an anchored model) is a candidate too: when
     no epoch beats its validation loss by MIN_GAIN, its weights are put back and the model epoch is 0.
@@ -94,6 +95,8 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
         # Last, so the small state files above are written before the checkpoint that commits the epoch.
         extra.append(keras.callbacks.BackupAndRestore(str(state_dir / "backup"), double_checkpoint=True,
                                                           delete_checkpoint=False))
+    if score is not None:
+        extra.append(callbacks.EpochScore("val_mse_units", score))
     if on_epoch is not None:
         extra.append(callbacks.EpochReporter(on_epoch))
     if tensorboard is not None:  # loss, val_loss, learning rate and the epoch's seconds, per epoch
@@ -198,8 +201,10 @@ def one_step_windows(prep: Prepared, part: str) -> Windows:
 
 def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
                on_epoch: Callable[[int, dict, float], None] | None = None,
-               state_dir: Path | None = None) -> CellResult:
-    """Build, fit and score one cell; every cell of a command sees the same split, scaler and seed."""
+               state_dir: Path | None = None, score_epochs: bool = False) -> CellResult:
+    """Build, fit and score one cell; every cell of a command sees the same split, scaler and seed. With
+    `score_epochs`, every epoch's validation MSE in the target's original units reaches `on_epoch` too
+    (logs["val_mse_units"]: comparable across normalisations and transforms, for `tune`'s pruner)."""
     recursive = cfg.model.strategy is Strategy.recursive
     compute = plan_compute(cfg, device, training_work(len(prep.windows["train"]), cfg.train))
     anchor, anchor_reason = choose_anchor(prep, cfg.model.anchor)
@@ -211,7 +216,13 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
                   else (prep.windows["train"], prep.windows["val"]))
     linear_start = fit_linear_path(model, train, val) if cfg.model.linear else None
     board = state_dir / "tensorboard" if cfg.train.tensorboard and state_dir is not None else None
+    def val_mse(fitted: keras.Model) -> float:
+        w = prep.windows["val"]
+        actual = prep.raw_target()[w.origins[:, None] + np.arange(1, cfg.window.horizon + 1)]
+        return float(np.mean((prep.to_target(forecast_windows(fitted, w, cfg.model.strategy), w.origins) - actual) ** 2))
+
     fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir, tensorboard=board,
+                    score=val_mse if score_epochs else None,
                     # --patience 0 keeps the last epoch, whatever its validation loss
                     keep_start=(anchor is not Anchor.none or cfg.model.linear) and cfg.train.patience > 0)
 

@@ -40,14 +40,20 @@ def trial_config(base: RunConfig, values: dict) -> RunConfig:
     return run_configs(data, cell, **{k: v for k, v in options.items() if v is not None})[0]
 
 
-def open_study(search: Search, worker: int = 0, create: bool = False):
+def open_study(search: Search, worker: int = 0, create: bool = False, draws: int = 0):
+    """The study in its storage; its sampler seeded from --seed, the worker, the trials the study holds already
+    (`draws`: a resumed study draws new points) and the machine (workers elsewhere draw others)."""
+    import socket
     import warnings
+    import zlib
 
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial is a Warning: line of this tool's own
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # the heartbeat is one
-    sampler = optuna.samplers.TPESampler(seed=search.seed + worker, n_startup_trials=STARTUP_TRIALS)
+    machine = zlib.crc32(socket.gethostname().encode()) % 100_003
+    seed = (search.seed + 1_000_003 * worker + 7_919 * draws + machine) % 2**32
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_EPOCHS)
     try:
         storage = optuna.storages.RDBStorage(search.storage, heartbeat_interval=60, grace_period=180)
@@ -57,7 +63,8 @@ def open_study(search: Search, worker: int = 0, create: bool = False):
         return optuna.load_study(study_name=search.study, storage=storage, sampler=sampler, pruner=pruner)
     except ImportError as exc:
         raise ForecastError(f"--storage {search.storage} needs a database driver that is not installed ({exc}); "
-                            "install it (e.g. pip install psycopg2-binary for PostgreSQL), or use a SQLite file") from None
+                            "install the one for that database (psycopg2-binary for PostgreSQL, pymysql for MySQL, "
+                            "with mysql+pymysql:// in the URL), or use a SQLite file") from None
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy's errors for a bad URL or an unreachable server vary
         if type(exc).__module__.split(".")[0] not in ("sqlalchemy", "optuna"):
             raise
@@ -81,7 +88,7 @@ def run_worker(job: tuple[Search, int, int], on_epoch) -> int:
     from forecast.prepare import prepare
 
     search, worker, share = job
-    study = open_study(search, worker)
+    study = open_study(search, worker, draws=len(open_study(search).trials))
     device = start_backend(search.base.train.device)  # before Keras loads through training: its start-up is quiet
     from forecast.training import train_cell
     prepared: dict = {}
@@ -99,16 +106,14 @@ def run_worker(job: tuple[Search, int, int], on_epoch) -> int:
             trial.set_user_attr("error", str(exc))
             warn([f"trial {trial.number} failed: {exc}"])
             return math.nan
-        spread = prep.scaler.std[0] ** 2  # the scaled loss back to the (transformed) target's units
-
         def report(epoch: int, logs: dict, seconds: float) -> None:
-            on_epoch(epoch, logs, seconds)
-            trial.report(float(logs["val_loss"]) * spread, epoch)
+            on_epoch(epoch, {k: v for k, v in logs.items() if k != "val_mse_units"}, seconds)
+            trial.report(float(logs["val_mse_units"]), epoch)  # original units: every trial compares
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
         fresh_session()
-        result = train_cell(prep, cfg, device, report)
+        result = train_cell(prep, cfg, device, report, score_epochs=True)
         val = result.metrics["val"]
         trial.set_user_attr("val_mae", val["model"]["mae"])
         trial.set_user_attr("val_mase", val["model"]["mase"])
@@ -125,10 +130,52 @@ def run_worker(job: tuple[Search, int, int], on_epoch) -> int:
     return len(study.trials) - before
 
 
+MAX_JOBS_PER_CORE = 4  # each worker is a process with its own TensorFlow (about 1 GB): more only fill memory
+
+
+def check_search(search: Search) -> None:
+    """Before any trial: the study name makes folder names, and every value of the space makes a valid run."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", search.study) or len(search.study) > 200:
+        raise ForecastError(f"--study {shorten(repr(search.study), 60)} must be a plain name (letters, digits, . _ -, "
+                            "not starting with a dot): it names tune/STUDY and the run STUDY-trialN")
+    for name, dim in search.space.items():
+        for value in dim.choices or (dim.low, dim.high):
+            try:
+                trial_config(search.base, {name: value})
+            except ForecastError as exc:
+                raise ForecastError(f"`{name}` = {value!r} in the search space cannot be trained: {exc}") from None
+
+
+def _fingerprint(search: Search) -> dict:
+    """What a study's trials depend on: the options every trial starts from (the searched ones aside) and the space."""
+    base = {k: str(getattr(v, "value", v)) for k, v in options_of(search.base).items() if k not in search.space}
+    return {"data": str(search.base.data.path), **base, "space": {k: d.describe() for k, d in search.space.items()}}
+
+
+def check_resumed(search: Search, study) -> None:
+    """A study continues only with the options and space it was started with; a new one records them."""
+    import json
+
+    mine = _fingerprint(search)
+    recorded = study.user_attrs.get("forecast")
+    if recorded is None:
+        study.set_user_attr("forecast", json.dumps(mine))
+        return
+    theirs = json.loads(recorded)
+    changed = [f"{k} {theirs.get(k)} -> {mine.get(k)}" for k in sorted(set(mine) | set(theirs))
+               if mine.get(k) != theirs.get(k)]
+    if changed:
+        raise ForecastError(f"study {search.study} in {search.storage} was started with other options "
+                            f"({shorten('; '.join(changed), 200)}); its trials would not compare with new ones: use "
+                            "another --study, or the options it was started with")
+
+
 def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout: float | None, jobs: int,
          storage: str | None, study_name: str | None, out_dir: Path | None, runs_dir: Path) -> dict:
     """Search, then train the best trial again as a run folder; returns what --json prints."""
-    from forecast.backend import check_backend
+    from forecast.backend import check_backend, cores
     from forecast.files import check_folder
     from forecast.runs import data_stem
     from forecast.space import default_space, read_space
@@ -137,6 +184,10 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     if trials < 1 or jobs < 1 or (timeout is not None and timeout <= 0):
         raise ForecastError(f"--trials and --jobs must be at least 1 and --timeout positive (got --trials {trials}, "
                             f"--jobs {jobs}, --timeout {timeout})")
+    if jobs > MAX_JOBS_PER_CORE * cores():
+        raise ForecastError(f"--jobs {jobs} is more than {MAX_JOBS_PER_CORE} workers per core ({cores()} cores): each "
+                            "worker is a process with its own TensorFlow (about 1 GB); use at most "
+                            f"{MAX_JOBS_PER_CORE * cores()}, or spread workers over machines (--storage)")
     try:
         import optuna  # noqa: F401
     except ModuleNotFoundError:
@@ -149,30 +200,37 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     if "cell" not in space and len(cells) > 1:
         space["cell"] = Dimension("cell", cells)
     study_name = study_name or f"{data_stem(configs[0].data.path)}-{'-'.join(cells)}"
+    search = Search(base=configs[0], space=space, study=study_name, storage=storage or "", trials=trials,
+                    timeout=timeout, seed=configs[0].train.seed)
+    check_search(search)
     out_dir = out_dir or Path("tune") / study_name
     check_folder(out_dir, "--out-dir")
     check_folder(runs_dir, "--runs-dir")
     if storage is None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        storage = f"sqlite:///{out_dir / 'study.db'}"
-    search = Search(base=configs[0], space=space, study=study_name, storage=storage, trials=trials,
-                    timeout=timeout, seed=configs[0].train.seed)
+        search = dataclasses.replace(search, storage=f"sqlite:///{out_dir / 'study.db'}")
     study = open_study(search, create=True)
+    check_resumed(search, study)
     before = finished(study)
-    out.print(f"study {study_name} in {storage}: {before} finished trials so far, searching to {trials}; space: "
-              + "; ".join(f"{name} {dim.describe()}" for name, dim in space.items()))
+    left = max(trials - before, 0)
+    out.print(f"study {study_name} in {search.storage}: {before} finished trials so far, searching to {trials}; "
+              "space: " + "; ".join(f"{name} {dim.describe()}" for name, dim in space.items()))
+    if jobs > cores():
+        warn([f"--jobs {jobs} on {cores()} cores: the workers beyond {cores()} wait for a core"])
     from forecast import report
 
+    # the trials left, split exactly: worker i runs shares[i], so parallel workers never overshoot --trials
+    shares = [n for n in (left // jobs + (i < left % jobs) for i in range(jobs)) if n > 0]
     with report.progress(out, configs[0].train.epochs) as tracker:
-        share = -(-max(trials - before, 0) // jobs)  # the trials left, split evenly: parallel workers never overshoot
-        if jobs == 1:
+        if len(shares) == 1:
             with tracker.cell("trials") as on_epoch:
-                run_worker((search, 0, share), on_epoch)
-        else:
+                run_worker((search, 0, shares[0]), on_epoch)
+        elif shares:
             from forecast.parallel import run_jobs
 
-            keys = [f"worker {i + 1}" for i in range(jobs)]
-            run_jobs(run_worker, {k: (search, i, share) for i, k in enumerate(keys)}, {k: k for k in keys}, tracker)
+            keys = [f"worker {i + 1}" for i in range(len(shares))]
+            run_jobs(run_worker, {k: (search, i, n) for i, (k, n) in enumerate(zip(keys, shares, strict=True))},
+                     {k: k for k in keys}, tracker)
     return _finish(search, out, out_dir, runs_dir, prep)
 
 
@@ -220,8 +278,9 @@ def _finish(search: Search, out, out_dir: Path, runs_dir: Path, prep) -> dict:
     cfg = trial_config(search.base, best.params)
     name = f"{search.study}-trial{best.number}"
     if (runs_dir / name).is_dir():
-        out.print(f"the best trial's run exists already: {runs_dir / name}")
         path = runs_dir / name
+        _check_same_trial(path, best.value)
+        out.print(f"the best trial's run exists already: {path}")
     else:
         out.print(f"training trial {best.number} again as a run folder:")
         doc = commands.train([cfg], runs_dir, name, False, Parallel.off)
@@ -231,11 +290,28 @@ def _finish(search: Search, out, out_dir: Path, runs_dir: Path, prep) -> dict:
             "importances": importances, "run": path, "trials_csv": out_dir / "trials.csv", "figure": out_dir / "trials.png"}
 
 
+def _check_same_trial(path: Path, value: float) -> None:
+    """An existing STUDY-trialN folder is this trial's run only if it has the trial's validation MSE."""
+    from forecast import artifacts
+
+    try:
+        same = math.isclose(artifacts.read_run(path).metrics["val"]["model"]["mse"], value, rel_tol=1e-9)
+    except (ForecastError, KeyError):
+        same = False
+    if not same:
+        raise ForecastError(f"{path} exists but is not this study's trial (its validation MSE differs, or it cannot "
+                            "be read); move it away, or pass another --runs-dir or --study")
+
+
 def _importances(study) -> dict[str, float]:
     from optuna.importance import get_param_importances
 
+    import warnings
+
     try:
-        return {k: float(v) for k, v in get_param_importances(study).items()}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Optuna's notes on too few trials for its quantiles
+            return {k: float(v) for k, v in get_param_importances(study).items()}
     except (RuntimeError, ValueError):  # too few complete trials, or every one with the same values
         return {}
 

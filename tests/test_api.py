@@ -35,6 +35,21 @@ def test_bad_options_and_data_raise_forecast_error(tmp_path):
         forecast.train(pd.DataFrame({"y": []}), runs_dir=tmp_path / "runs", verbose=False)
     with pytest.raises(forecast.ForecastError, match="does not exist"):
         forecast.load_run(tmp_path / "nothing")
+    with pytest.raises(forecast.ForecastError, match=r"^path must be a path \(got 5\)$"):
+        forecast.load_run(5)
+    with pytest.raises(forecast.ForecastError, match=r"^runs names no run; pass a Run, a run folder, or a list"):
+        forecast.predict([], pd.DataFrame({"y": [1.0]}))
+    with pytest.raises(forecast.ForecastError, match=r"^steps must be a whole number \(got '3'\)$"):
+        forecast.predict(tmp_path, pd.DataFrame({"y": [1.0]}), steps="3")
+    with pytest.raises(forecast.ForecastError, match=r"^verbose must be true or false \(got 'no'\)$"):
+        forecast.compare(tmp_path, verbose="no")
+    with pytest.raises(forecast.ForecastError, match=r"^mlflow must be True \(a local store in ./mlruns\) or a "):
+        forecast.train("x.csv", mlflow=3)
+    frame = pd.DataFrame({"value": [1.0, 2.0]}, index=pd.date_range("2024-01-01", periods=2, name="value"))
+    with pytest.raises(forecast.ForecastError, match=r"^the DataFrame's time index is named `value` like one of"):
+        forecast.train(frame, runs_dir=tmp_path / "runs", verbose=False)
+    with pytest.raises(forecast.ForecastError, match=r"^every numeric column of dataframe is a feature \(value\)"):
+        forecast.train(frame.rename_axis("day"), features="value", runs_dir=tmp_path / "runs", verbose=False)
     assert not (tmp_path / "runs").exists()
 
 
@@ -56,7 +71,7 @@ def test_the_cli_and_the_api_give_identical_numbers(sine_csv, tmp_path):
     assert len(table) == len(expected) and table["step"].max() == 5
     np.testing.assert_array_equal(table["forecast"].to_numpy(), expected["forecast"].to_numpy())
     assert json.loads((run.path / "config.json").read_text())["data"]["path"] == "(a pandas DataFrame)"
-    assert 'data = "dataframe"' in (run.path / "run.toml").read_text()
+    assert "\ndata = " not in (run.path / "run.toml").read_text()
 
     table = forecast.compare([run, tmp_path / "cli" / "sine-gru"])
     assert list(table["run"]) == ["dataframe-gru", "sine-gru"] and table["test_mse"].nunique() == 1
@@ -69,10 +84,18 @@ def test_a_datetime_index_is_the_time_column_and_notes_are_warnings(tmp_path):
     frame = pd.DataFrame({"y": np.sin(2 * np.pi * t / 12)},
                          index=pd.date_range("2020-01-01", periods=300, freq="D", name="day"))
     frame.iloc[100, 0] = np.nan
-    with pytest.warns(forecast.ForecastWarning, match=r"filled 1 missing values \(1 in `y`\)"):
+    with pytest.warns(forecast.ForecastWarning, match=r"filled 1 missing values \(1 in `y`\)") as caught:
         runs = forecast.train(frame, cell=["rnn", "gru"], runs_dir=tmp_path, name="s", verbose=False,
-                              epochs=1, units=4)
+                              epochs=np.int64(1), units=4)
     assert [r.name for r in runs] == ["s-rnn", "s-gru"]
+    assert caught[0].filename == __file__  # the warning points at the caller's line, not inside the package
+    assert "(Python API)" in json.loads((runs[0].path / "config.json").read_text())["command"]
+    assert "\ndata =" not in (runs[0].path / "run.toml").read_text()  # a DataFrame has no path to repeat
+    with pytest.raises(forecast.ForecastError, match=r'^part must be "test" or "val" \(got \'train\'\)$'):
+        runs[0].scores("train")
+    by_period = forecast.train(frame.ffill().to_period("D"), cell=["rnn"], runs_dir=tmp_path, name="p",
+                               verbose=False, epochs=1, units=4)
+    assert isinstance(by_period, list) and by_period[0].config.data.time_col == "day"  # a list asked, a list given
     assert runs[0].config.data.time_col == "day" and runs[0].metrics["test"]["season"] == 7
     folds = forecast.backtest(frame.ffill(), cell="rnn", folds=2, epochs=1, units=4, verbose=False)
     assert set(folds["fold"]) == {1, 2} and {"rnn", "recommended", "seasonal_naive"} <= set(folds["model"])

@@ -98,3 +98,31 @@ def test_backtest_reads_its_own_table(sine_csv, tmp_path):
           f'forecasts = "{tmp_path / "f.csv"}"\n')
     doc = json.loads(run_ok("backtest", "--config", config, "--json").stdout)
     assert doc["folds"] == 2 and Path(doc["out"]) == tmp_path / "b.csv" and (tmp_path / "b.csv").is_file()
+
+
+def test_a_config_file_names_one_cell_several_or_all(tmp_path):
+    for text, cells in (('cell = "gru"', ("gru",)), ('cell = ["rnn", "gru"]', ("rnn", "gru")), ('cell = "all"', ("all",))):
+        path = tmp_path / "x.toml"
+        path.write_text(f'data = "x.csv"\n{text}\n[tune]\ntrials = 3\n')
+        run, own = read_config(path, "train", {"train": {"name": str}, "tune": {"trials": int}})
+        assert run["cell"] == cells and own == {}
+        assert len(run_configs(**run)) == (3 if cells == ("all",) else len(cells))
+
+
+def test_every_table_is_checked_by_every_command(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text('[tune]\ntrials = "x"\n')
+    with pytest.raises(ForecastError, match=r"^`trials` in \[tune\] of .* must be a whole number \(got 'x'\)$"):
+        read_config(path, "train", {"train": {"name": str}, "tune": {"trials": int}})
+
+
+def test_numpy_numbers_are_numbers_and_a_seed_fits_32_bits():
+    import numpy as np
+
+    cfg = run_configs("x.csv", units=np.int64(4), dropout=np.float32(0.25), linear=np.bool_(False), target=0)[0]
+    assert (cfg.model.units, cfg.model.linear, cfg.data.target) == (4, False, "0")
+    assert type(cfg.model.units) is int and cfg.model.dropout == 0.25
+    with pytest.raises(ForecastError, match=r"^--seed must lie between 0 and 2\*\*32 - 1 = 4,294,967,295 \(got -1\)$"):
+        run_configs("x.csv", seed=-1)
+    with pytest.raises(ForecastError, match=r"^--units must be a whole number \(got True\)$"):
+        run_configs("x.csv", units=True)

@@ -20,12 +20,12 @@ def test_two_workers_share_one_study_that_resumes_and_the_best_trial_becomes_a_r
     space = tmp_path / "space.toml"
     space.write_text(SPACE)
     where = ["--space", space, "--out-dir", tmp_path / "study", "--runs-dir", tmp_path / "runs", *FIXED]
-    doc = json.loads(run_ok("tune", sine_csv, "--trials", "4", "--jobs", "2", "--json", *where).stdout)
+    doc = json.loads(run_ok("tune", sine_csv, "--trials", "3", "--jobs", "2", "--json", *where).stdout)
     table = pd.read_csv(tmp_path / "study" / "trials.csv")
-    assert len(table) == 4 and set(table["state"]) <= {"COMPLETE", "PRUNED"}
+    assert len(table) == 3 and set(table["state"]) <= {"COMPLETE", "PRUNED"}  # 2 + 1: never more than asked
     assert table["user_attrs_worker"].nunique() == 2  # both processes ran trials of the one study
     assert set(table["params_lookback"]) <= {10, 20} and table["params_units"].between(4, 8).all()
-    assert doc["storage"] == f"sqlite:///{tmp_path / 'study' / 'study.db'}" and doc["trials"] == 4
+    assert doc["storage"] == f"sqlite:///{tmp_path / 'study' / 'study.db'}" and doc["trials"] == 3
     best = table.loc[table["value"].idxmin()]
     assert doc["best"]["number"] == best["number"] and doc["best"]["value"] == pytest.approx(best["value"], rel=1e-12)
     run = tmp_path / "runs" / f"sine-lstm-trial{int(best['number'])}"
@@ -35,9 +35,18 @@ def test_two_workers_share_one_study_that_resumes_and_the_best_trial_becomes_a_r
     options = json.loads((run / "config.json").read_text())["options"]
     assert options["window"]["lookback"] == best["params_lookback"] and options["model"]["units"] == best["params_units"]
 
-    again = run_ok("tune", sine_csv, "--trials", "5", *where).stdout
-    assert "4 finished trials so far, searching to 5" in again
-    assert len(pd.read_csv(tmp_path / "study" / "trials.csv")) == 5
+    again = run_ok("tune", sine_csv, "--trials", "4", *where).stdout
+    assert "3 finished trials so far, searching to 4" in again
+    table = pd.read_csv(tmp_path / "study" / "trials.csv")
+    assert len(table) == 4
+    drawn = table[["params_units", "params_learning_rate", "params_lookback"]].apply(tuple, axis=1)
+    assert drawn.nunique() == 4  # a resumed study draws new points, not the first ones again
+
+    other = runner.invoke(app, ["tune", str(sine_csv), "--trials", "5", "--horizon", "2",
+                                *map(str, where)])
+    assert other.exit_code == 1
+    assert other.stderr.startswith(f"Error: study sine-lstm in sqlite:///{tmp_path / 'study' / 'study.db'} was "
+                                   "started with other options (horizon 1 -> 2); its trials would not compare")
 
 
 @pytest.mark.parametrize("storage, message", [
@@ -52,6 +61,22 @@ def test_an_unreachable_storage_is_one_error_line(sine_csv, tmp_path, storage, m
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: " + message.format(tmp=tmp_path))
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--study", "a/b c"], "--study 'a/b c' must be a plain name (letters, digits, . _ -, not starting with a dot)"),
+    (["--jobs", "1000"], "--jobs 1000 is more than 4 workers per core"),
+    (["--space", "{space}"], "`dropout` = -0.5 in the search space cannot be trained: --dropout must lie in [0, 1) "
+                             "(got -0.5)"),
+])
+def test_tune_mistakes_stop_before_any_trial(sine_csv, tmp_path, args, message):
+    space = tmp_path / "space.toml"
+    space.write_text("dropout = {low = -0.5, high = 0.1}\n")
+    result = runner.invoke(app, ["tune", str(sine_csv), "--out-dir", str(tmp_path / "s"),
+                                 *[a.format(space=space) for a in args]])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: " + message)
+    assert not (tmp_path / "s").exists() and not (tmp_path / "tune").exists()
 
 
 def test_a_bad_space_file_stops_before_any_trial(sine_csv, tmp_path):
@@ -74,3 +99,21 @@ def test_tune_reads_its_table_of_a_config_file_and_keeps_the_automatic_lookback(
     assert (doc["study"], doc["trials"], set(doc["best"]["params"])) == ("cfg", 2, {"units"})
     options = json.loads((tmp_path / "runs" / f"cfg-trial{doc['best']['number']}" / "config.json").read_text())
     assert options["options"]["window"]["lookback"] == 48  # the automatic lookback of an hourly series: 2 days
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("transform", ["none", "diff"])
+def test_the_pruner_sees_the_validation_mse_in_original_units(sine_csv, transform):
+    from forecast.backend import start_backend
+    from forecast.options import run_configs
+    from forecast.prepare import prepare
+    from forecast.training import train_cell
+
+    cfg = run_configs(str(sine_csv), "gru", lookback=20, units=4, epochs=3, patience=0, linear=False,
+                      anchor="none", transform=transform, horizon=3)[0]
+    prep = prepare(cfg.data, cfg.window)
+    seen = []
+    result = train_cell(prep, cfg, start_backend(), lambda e, logs, s: seen.append(logs["val_mse_units"]),
+                        score_epochs=True)
+    assert len(seen) == 3  # the last epoch is the model kept (--patience 0): its score is the run's
+    assert seen[-1] == pytest.approx(result.metrics["val"]["model"]["mse"], rel=1e-6)
