@@ -28,16 +28,21 @@ def _exit(line: str, code: int):
     raise SystemExit(code)
 
 
-def stopped(exc: BaseException, resumable: bool = False):
+STUDY = "study"  # user_errors(resumable=STUDY): a command whose work lives on in a study (tune)
+
+
+def stopped(exc: BaseException, resumable: bool | str = False):
     what = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
-    _exit(f"{what}: no half-written run was published (finished runs are complete); continue a training with the "
+    _exit(f"{what}: the study keeps its finished trials (a trial under way is lost); run the same command to "
+          "continue it" if resumable == STUDY else
+          f"{what}: no half-written run was published (finished runs are complete); continue a training with the "
           "same command and --resume" if resumable else
           f"{what}: stopped before finishing; no output was left half-written",
           143 if isinstance(exc, Terminated) else 130)
 
 
 @contextlib.contextmanager
-def user_errors(resumable: bool = False) -> Iterator[None]:
+def user_errors(resumable: bool | str = False) -> Iterator[None]:
     """Around a command: its user mistakes, machine faults and interruptions as one line and an exit code."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
@@ -51,7 +56,7 @@ def user_errors(resumable: bool = False) -> Iterator[None]:
         if (message := os_error_message(exc)) is None:
             raise
         _exit(f"Error: {message}" + ("; an interrupted training continues with the same command and --resume"
-                                     if resumable else ""), 1)
+                                     if resumable is True else ""), 1)
     except (KeyboardInterrupt, Terminated) as exc:
         stopped(exc, resumable)
 

@@ -203,7 +203,8 @@ def tune(
     """
     from forecast import tuning
 
-    _run(json_out, lambda: tuning.tune(configs, space, trials, timeout, jobs, storage, study, out_dir, runs_dir))
+    _run(json_out, lambda: tuning.tune(configs, space, trials, timeout, jobs, storage, study, out_dir, runs_dir),
+         resumable=boundary.STUDY)
 
 
 @app.command(cls=_Command)
@@ -297,7 +298,7 @@ def datasets_make(
     _run(json_out, lambda: catalog.make_dataset(kind.value, out, rows, noise, period, drift, seed, series))
 
 
-def _run(as_json: bool, work, resumable: bool = False) -> None:
+def _run(as_json: bool, work, resumable: bool | str = False) -> None:
     """Run a command's work with user mistakes as one `Error:` line; with --json, print the document it returns
     on stdout (without its `table`, which the command wrote to a file) and send everything else to stderr."""
     with boundary.user_errors(resumable=resumable):

@@ -4,82 +4,44 @@ work on it; then the best trial trained again as a normal run folder, the trials
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
-from dataclasses import dataclass
+import signal
+import threading
 from pathlib import Path
 
 from forecast.commands import describe_data, warn
 from forecast.config import Parallel, RunConfig
-from forecast.errors import ForecastError, shorten
-from forecast.options import options_of, run_configs
+from forecast.errors import ForecastError
 from forecast.space import Dimension
-
-STARTUP_TRIALS = 5  # the pruner and TPE both start after this many finished trials (Optuna's default for the pruner)
-WARMUP_EPOCHS = 3  # a trial is never pruned before this many epochs: anchored models start at their reference
+from forecast.study import Search, check_resumed, check_search, finished, open_study, trial_config
 
 
-@dataclass(frozen=True)
-class Search:
-    """What every worker of one study needs (pickled to worker processes)."""
 
-    base: RunConfig  # the options given; each trial replaces the searched ones
-    space: dict[str, Dimension]
-    study: str
-    storage: str
-    trials: int  # the study's total of finished (complete or pruned) trials
-    timeout: float | None  # seconds, per worker
-    seed: int  # the sampler's seed (each worker adds its index)
+@contextlib.contextmanager
+def _stop_at_next_epoch():
+    """Ctrl-C during an in-process search stops it at the next epoch, raised from this tool's own callback: a
+    KeyboardInterrupt that lands inside TensorFlow or a finalizer can be lost. A second Ctrl-C stops at once."""
+    stop = threading.Event()
 
+    def on_sigint(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
 
-def trial_config(base: RunConfig, values: dict) -> RunConfig:
-    options = {**options_of(base), **values}
-    cell = options.pop("cell")
-    data = base.data.frame if base.data.frame is not None else base.data.path
-    return run_configs(data, cell, **{k: v for k, v in options.items() if v is not None})[0]
-
-
-def open_study(search: Search, worker: int = 0, create: bool = False, draws: int = 0):
-    """The study in its storage; its sampler seeded from --seed, the worker, the trials the study holds already
-    (`draws`: a resumed study draws new points) and the machine (workers elsewhere draw others)."""
-    import socket
-    import warnings
-    import zlib
-
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial is a Warning: line of this tool's own
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # the heartbeat is one
-    machine = zlib.crc32(socket.gethostname().encode()) % 100_003
-    seed = (search.seed + 1_000_003 * worker + 7_919 * draws + machine) % 2**32
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_EPOCHS)
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    before = signal.signal(signal.SIGINT, on_sigint)
     try:
-        storage = optuna.storages.RDBStorage(search.storage, heartbeat_interval=60, grace_period=180)
-        if create:
-            return optuna.create_study(study_name=search.study, storage=storage, direction="minimize",
-                                       sampler=sampler, pruner=pruner, load_if_exists=True)
-        return optuna.load_study(study_name=search.study, storage=storage, sampler=sampler, pruner=pruner)
-    except ImportError as exc:
-        raise ForecastError(f"--storage {search.storage} needs a database driver that is not installed ({exc}); "
-                            "install the one for that database (psycopg2-binary for PostgreSQL, pymysql for MySQL, "
-                            "with mysql+pymysql:// in the URL), or use a SQLite file") from None
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy's errors for a bad URL or an unreachable server vary
-        if type(exc).__module__.split(".")[0] not in ("sqlalchemy", "optuna"):
-            raise
-        detail = shorten(str(exc).splitlines()[0], 160)
-        raise ForecastError(f"cannot open --storage {search.storage} ({detail}); check the URL, that the server is "
-                            "reachable and the database exists, or use the default SQLite file") from None
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
-def finished(study) -> int:
-    from optuna.trial import TrialState
-
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
-
-
-def run_worker(job: tuple[Search, int, int], on_epoch) -> int:
+def run_worker(job: tuple[Search, int, int], on_epoch, stop=None) -> int:
     """One worker of a study (in this process or its own): at most `share` trials, and none once the study has
     `trials` finished ones or the timeout passed; returns how many it ran."""
     import optuna
@@ -107,6 +69,8 @@ def run_worker(job: tuple[Search, int, int], on_epoch) -> int:
             warn([f"trial {trial.number} failed: {exc}"])
             return math.nan
         def report(epoch: int, logs: dict, seconds: float) -> None:
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt
             on_epoch(epoch, {k: v for k, v in logs.items() if k != "val_mse_units"}, seconds)
             trial.report(float(logs["val_mse_units"]), epoch)  # original units: every trial compares
             if trial.should_prune():
@@ -125,51 +89,16 @@ def run_worker(job: tuple[Search, int, int], on_epoch) -> int:
         return 0
     before = len(study.trials)
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    def between_trials(study, trial) -> None:
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt
+
     study.optimize(objective, n_trials=left, timeout=search.timeout, gc_after_trial=True,
-                   callbacks=[optuna.study.MaxTrialsCallback(search.trials, states=states)])
+                   callbacks=[optuna.study.MaxTrialsCallback(search.trials, states=states), between_trials])
     return len(study.trials) - before
 
 
 MAX_JOBS_PER_CORE = 4  # each worker is a process with its own TensorFlow (about 1 GB): more only fill memory
-
-
-def check_search(search: Search) -> None:
-    """Before any trial: the study name makes folder names, and every value of the space makes a valid run."""
-    import re
-
-    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", search.study) or len(search.study) > 200:
-        raise ForecastError(f"--study {shorten(repr(search.study), 60)} must be a plain name (letters, digits, . _ -, "
-                            "not starting with a dot): it names tune/STUDY and the run STUDY-trialN")
-    for name, dim in search.space.items():
-        for value in dim.choices or (dim.low, dim.high):
-            try:
-                trial_config(search.base, {name: value})
-            except ForecastError as exc:
-                raise ForecastError(f"`{name}` = {value!r} in the search space cannot be trained: {exc}") from None
-
-
-def _fingerprint(search: Search) -> dict:
-    """What a study's trials depend on: the options every trial starts from (the searched ones aside) and the space."""
-    base = {k: str(getattr(v, "value", v)) for k, v in options_of(search.base).items() if k not in search.space}
-    return {"data": str(search.base.data.path), **base, "space": {k: d.describe() for k, d in search.space.items()}}
-
-
-def check_resumed(search: Search, study) -> None:
-    """A study continues only with the options and space it was started with; a new one records them."""
-    import json
-
-    mine = _fingerprint(search)
-    recorded = study.user_attrs.get("forecast")
-    if recorded is None:
-        study.set_user_attr("forecast", json.dumps(mine))
-        return
-    theirs = json.loads(recorded)
-    changed = [f"{k} {theirs.get(k)} -> {mine.get(k)}" for k in sorted(set(mine) | set(theirs))
-               if mine.get(k) != theirs.get(k)]
-    if changed:
-        raise ForecastError(f"study {search.study} in {search.storage} was started with other options "
-                            f"({shorten('; '.join(changed), 200)}); its trials would not compare with new ones: use "
-                            "another --study, or the options it was started with")
 
 
 def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout: float | None, jobs: int,
@@ -223,8 +152,8 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     shares = [n for n in (left // jobs + (i < left % jobs) for i in range(jobs)) if n > 0]
     with report.progress(out, configs[0].train.epochs) as tracker:
         if len(shares) == 1:
-            with tracker.cell("trials") as on_epoch:
-                run_worker((search, 0, shares[0]), on_epoch)
+            with tracker.cell("trials") as on_epoch, _stop_at_next_epoch() as stop:
+                run_worker((search, 0, shares[0]), on_epoch, stop)
         elif shares:
             from forecast.parallel import run_jobs
 

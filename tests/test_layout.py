@@ -17,7 +17,7 @@ TIERS = [
     ("backend", "parallel"),
     ("models", "batches", "inference", "callbacks", "plots", "report"),
     ("training", "artifacts"),
-    ("runs", "prediction", "backtesting", "comparison", "tracking"),
+    ("runs", "prediction", "backtesting", "comparison", "tracking", "study"),
     ("commands", "catalog", "tuning", "api", "boundary"),
     ("cli", "__main__", "__init__"),
 ]
@@ -30,7 +30,7 @@ ALLOWED = {
     "tensorflow": {"backend"},
     "matplotlib": {"plots"},
     "rich": {"report"},
-    "optuna": {"tuning"},
+    "optuna": {"tuning", "study"},
     "mlflow": {"tracking"},
 }
 # Keras at the top of a module: only where every caller already needs a backend.

@@ -117,3 +117,41 @@ def test_the_pruner_sees_the_validation_mse_in_original_units(sine_csv, transfor
                         score_epochs=True)
     assert len(seen) == 3  # the last epoch is the model kept (--patience 0): its score is the run's
     assert seen[-1] == pytest.approx(result.metrics["val"]["model"]["mse"], rel=1e-6)
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_study_and_the_same_command_continues_it(sine_csv, tmp_path):
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    space = tmp_path / "space.toml"
+    space.write_text(SPACE)
+    args = [sys.executable, "-m", "forecast", "tune", str(sine_csv), "--space", str(space), "--out-dir",
+            str(tmp_path / "study"), "--runs-dir", str(tmp_path / "runs"), "--epochs", "30", "--patience", "0"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.Popen([*args, "--trials", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    def finished() -> int:  # read-only: opening the study through Optuna would race the tune creating it
+        try:
+            with sqlite3.connect(f"file:{tmp_path / 'study' / 'study.db'}?mode=ro", uri=True) as db:
+                return db.execute("select count(*) from trials where state in ('COMPLETE', 'PRUNED')").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    deadline = time.time() + 240
+    while finished() < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == ("Interrupted: the study keeps its finished trials (a trial under way is "
+                                            "lost); run the same command to continue it")
+    kept = finished()
+    assert kept >= 2
+    again = subprocess.run([*args, "--trials", str(kept + 1)], capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"{kept} finished trials so far, searching to {kept + 1}" in again.stdout
