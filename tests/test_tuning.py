@@ -131,7 +131,7 @@ def test_ctrl_c_keeps_the_study_and_the_same_command_continues_it(sine_csv, tmp_
     space = tmp_path / "space.toml"
     space.write_text(SPACE)
     args = [sys.executable, "-m", "forecast", "tune", str(sine_csv), "--space", str(space), "--out-dir",
-            str(tmp_path / "study"), "--runs-dir", str(tmp_path / "runs"), "--epochs", "30", "--patience", "0"]
+            str(tmp_path / "study"), "--runs-dir", str(tmp_path / "runs"), "--epochs", "8", "--patience", "0"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.Popen([*args, "--trials", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -143,7 +143,7 @@ def test_ctrl_c_keeps_the_study_and_the_same_command_continues_it(sine_csv, tmp_
             return 0
 
     deadline = time.time() + 240
-    while finished() < 2 and time.time() < deadline and proc.poll() is None:
+    while finished() < 1 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -151,7 +151,7 @@ def test_ctrl_c_keeps_the_study_and_the_same_command_continues_it(sine_csv, tmp_
     assert err.strip().splitlines()[-1] == ("Interrupted: the study keeps its finished trials (a trial under way is "
                                             "lost); run the same command to continue it")
     kept = finished()
-    assert kept >= 2
+    assert kept >= 1
     again = subprocess.run([*args, "--trials", str(kept + 1)], capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode == 0, again.stderr
     assert f"{kept} finished trials so far, searching to {kept + 1}" in again.stdout
