@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import re
 import signal
 import threading
 from pathlib import Path
@@ -128,7 +129,9 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     space = read_space(space_file) if space_file is not None else default_space(prep.window.lookback, cells)
     if "cell" not in space and len(cells) > 1:
         space["cell"] = Dimension("cell", cells)
-    study_name = study_name or f"{data_stem(configs[0].data.path)}-{'-'.join(cells)}"
+    # the default name from the data file's name, with anything a --study may not hold made an underscore
+    study_name = study_name or re.sub(r"[^A-Za-z0-9._-]", "_", f"{data_stem(configs[0].data.path)}-{'-'.join(cells)}"
+                                      ).lstrip(".") or "study"
     search = Search(base=configs[0], space=space, study=study_name, storage=storage or "", trials=trials,
                     timeout=timeout, seed=configs[0].train.seed)
     check_search(search)

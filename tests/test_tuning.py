@@ -155,3 +155,13 @@ def test_ctrl_c_keeps_the_study_and_the_same_command_continues_it(sine_csv, tmp_
     again = subprocess.run([*args, "--trials", str(kept + 1)], capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode == 0, again.stderr
     assert f"{kept} finished trials so far, searching to {kept + 1}" in again.stdout
+
+
+def test_a_data_file_name_with_spaces_makes_a_valid_default_study_name(sine_csv, tmp_path):
+    data = tmp_path / "my data.csv"
+    data.write_bytes(sine_csv.read_bytes())
+    space = tmp_path / "space.toml"
+    space.write_text("dropout = {low = -0.5, high = 0.1}\n")
+    result = runner.invoke(app, ["tune", str(data), "--space", str(space), "--out-dir", str(tmp_path / "s")])
+    assert result.exit_code == 1  # the space's mistake, not the name made from the file's: my_data-lstm is fine
+    assert result.stderr.startswith("Error: `dropout` = -0.5 in the search space cannot be trained")
