@@ -5,6 +5,7 @@ trained or loaded; `import forecast` stays light."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,8 @@ class Run:
     def name(self) -> str:
         return self.path.name
 
-    @property
-    def _info(self):
+    @functools.cached_property
+    def _info(self):  # read and checked once: a run folder never changes after it is published
         from forecast import artifacts
 
         return artifacts.read_run(self.path)

@@ -17,7 +17,7 @@ from forecast.backend import Compute, Device, plan_compute, seed_everything, tra
 from forecast.batches import WindowBatches
 from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.errors import ForecastError
-from forecast.evaluate import choose_anchor, interval_half_widths, score_test, score_val
+from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val
 from forecast.inference import forecast_windows
 from forecast.models import build_model
 from forecast.prepare import Prepared
@@ -216,9 +216,10 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
                   else (prep.windows["train"], prep.windows["val"]))
     linear_start = fit_linear_path(model, train, val) if cfg.model.linear else None
     board = state_dir / "tensorboard" if cfg.train.tensorboard and state_dir is not None else None
+    actual = actual_targets(prep, "val") if score_epochs else None
+
     def val_mse(fitted: keras.Model) -> float:
         w = prep.windows["val"]
-        actual = prep.raw_target()[w.origins[:, None] + np.arange(1, cfg.window.horizon + 1)]
         return float(np.mean((prep.to_target(forecast_windows(fitted, w, cfg.model.strategy), w.origins) - actual) ** 2))
 
     fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir, tensorboard=board,
