@@ -14,13 +14,13 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from forecast import schema
-from forecast.config import SCHEMA_VERSION, RunConfig
+from forecast.config import SCHEMA_VERSION, RunConfig, calendar_column_names
 from forecast.errors import ForecastError, RunError, shorten
 from forecast.files import TMP_PREFIX, umask_mode, write_json
 from forecast.scaling import Scaler
@@ -146,6 +146,7 @@ class RunInfo:
     history: pd.DataFrame
     intervals: dict[str, list[float]]  # level ("0.9") -> half-width per step; empty without --interval
     interval_scale: dict | None = None  # widths in units of each window's spread (evaluate.interval_scale)
+    series_scalers: dict[str, Scaler] = field(default_factory=dict)  # a run of several series: each one's scaler
 
     @property
     def name(self) -> str:
@@ -177,8 +178,11 @@ def read_run(path: str | Path) -> RunInfo:
                        f"{SCHEMA_VERSION}; train it again with this version")
     try:
         config = schema.read_config(meta)
-        columns = (config.data.target, *config.data.features)
-        scaler = Scaler.from_dict(schema.obj(_read_json(path / "scaler.json"), "scaler.json"), columns)
+        columns = (config.data.target, *config.data.features, *calendar_column_names(config.data.calendar))
+        raw_scaler = schema.obj(_read_json(path / "scaler.json"), "scaler.json")
+        scaler = Scaler.from_dict(raw_scaler, columns)
+        series_scalers = {str(name): Scaler.from_dict(schema.obj(raw, f"scaler.json's series {name}"), columns)
+                          for name, raw in schema.obj(raw_scaler.get("series", {}), "scaler.json's series").items()}
         history = schema.check_history(_read_csv(path / "history.csv"))
         metrics = schema.check_metrics(_read_json(path / "metrics.json"), config.window.horizon)
         raw_intervals = _read_json(path / "intervals.json") if (path / "intervals.json").exists() else None
@@ -188,7 +192,7 @@ def read_run(path: str | Path) -> RunInfo:
         detail = str(exc) if isinstance(exc, schema.Malformed) else f"{type(exc).__name__}: {exc}"
         raise RunError(f"run folder {path} has a malformed file ({shorten(detail, 200)}); train it again") from None
     return RunInfo(path=path, meta=meta, config=config, scaler=scaler, metrics=metrics, history=history,
-                   intervals=intervals, interval_scale=interval_scale)
+                   intervals=intervals, interval_scale=interval_scale, series_scalers=series_scalers)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

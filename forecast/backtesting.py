@@ -62,7 +62,7 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
         if len(configs) > 1:  # the mean of the cells' forecasts, scored as one more model
             means = [mean_forecast([f[part] for f in by_model.values()]) for part in (0, 1)]
             by_model[ENSEMBLE] = (*means, {})
-            scores[ENSEMBLE] = {"model": score(actual_targets(prep, "test"), means[1], prep.scale)}
+            scores[ENSEMBLE] = {"model": score(actual_targets(prep, "test"), means[1], prep.scale_of("test"))}
         spread = part_spread(prep, "test")
         for model, (_, test_forecast, intervals) in by_model.items():
             table = forecast_table(series.time, target, test.origins, test_forecast,

@@ -23,17 +23,20 @@ def warn(notes: tuple[str, ...] | list[str]) -> None:
     report_warn(notes)
 
 
-def describe_data(cfg: RunConfig, per_fold: bool = False):
+def describe_data(cfg: RunConfig, per_fold: bool = False, panel: bool = True):
     """Load, check and describe the data before the backend loads, so bad data fails fast: (console, Prepared).
-    With `per_fold` (a backtest) the automatic normalisation is left to each fold, which says its own."""
+    With `per_fold` (a backtest) the automatic normalisation is left to each fold, which says its own. Without
+    `panel` (backtest, tune) a long table must name one series."""
     from forecast.prepare import prepare
     from forecast.report import console
 
-    prep = prepare(cfg.data, cfg.window)
+    prep = prepare(cfg.data, cfg.window, panel=panel and not per_fold)
     warn(prep.series.notes)
     out = console()
     series, sizes = prep.series, prep.split.sizes()
-    out.print(f"[bold]{cfg.data.path}[/]: {len(series)} rows, target [bold]{series.target}[/]"
+    panel = (f"{len(prep.blocks)} series of `{cfg.data.id_col}`, one model; each split by time and scaled on its own "
+             "training part; " if prep.blocks else "")
+    out.print(f"[bold]{cfg.data.path}[/]: {panel}{len(series)} rows, target [bold]{series.target}[/]"
               + (f", features {', '.join(series.columns[1:])}" if len(series.columns) > 1 else "")
               + (f", time `{series.time_col}` ({series.freq or 'irregular'})" if series.time_col else ""))
     lookback = f"{prep.window.lookback}" + (f" (auto: {prep.lookback_reason})" if prep.lookback_reason else "")
@@ -215,7 +218,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path | None, data: str | 
 
 
 def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, target: str | None, plot: Path | None,
-            device: DeviceChoice, last: int | None = None, series_name: str | None = None) -> dict:
+            device: DeviceChoice, last: int | None = None, series_name=None) -> dict:
     """Forecast every origin of a series (a CSV path, or the Python API's DataFrame) with a run, or the mean of
     several runs (and --steps past its end); scores where it has actuals. Returns what --json prints, and the
     forecasts as `table` (which --json leaves out)."""
@@ -244,13 +247,12 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
     if steps is not None and not 1 <= steps <= MAX_STEPS:
         raise ForecastError(f"--steps must lie between 1 and {MAX_STEPS:,} (got {steps:,}); a forecast fed on its own "
                             "output that far ahead has no skill left, and computing it would take hours")
-    from forecast.prepare import load_new_series
+    from forecast.prediction import load_inputs
 
-    # Bad data fails here, before the backend loads.
-    loaded = [load_new_series(info.config.data, info.config.window.lookback, info.scaler, str(data), target, frame,
-                              series_name) for info in infos]
-    series = loaded[0][0]
-    warn(series.notes)
+    loaded, asked, notes = load_inputs(infos, str(data), target, frame, series_name)  # bad data fails before Keras
+    panel = bool(infos[0].series_scalers)
+    series = loaded[0][1]
+    warn(notes)
     from forecast.backend import start_backend
 
     start_backend(device)
@@ -259,8 +261,9 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
     from forecast.baselines import LABELS, REFERENCES
     from forecast.files import write_csv
 
-    predictions = [forecasting.predict_series(info, s, scaled, steps, last)
-                   for info, (s, scaled) in zip(infos, loaded, strict=True)]
+    predictions = ([forecasting.predict_panel(infos[0], loaded, steps, last)] if panel else
+                   [forecasting.predict_series(info, s, scaled, steps, last)
+                    for info, (_, s, scaled) in zip(infos, loaded, strict=True)])
     names = [info.name if [i.name for i in infos].count(info.name) == 1 else str(info.path) for info in infos]
     result = predictions[0] if len(infos) == 1 else forecasting.average(predictions, names)
     intervals = infos[0].intervals if len(infos) == 1 else {}
@@ -270,7 +273,9 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
     out = report.console()
     what = "" if len(infos) == 1 else f" (the mean of {len(infos)} runs: {', '.join(names)})"
     lookbacks = sorted({info.config.window.lookback for info in infos})
-    out.print(f"{len(result.table)} forecasts{what} from {result.table['origin'].nunique()} origins "
+    origins = len(result.table.drop_duplicates(["series", "origin"])) if panel else result.table["origin"].nunique()
+    what += f" of {len(loaded)} series" if panel else ""
+    out.print(f"{len(result.table)} forecasts{what} from {origins} origins "
               f"(lookback {'/'.join(map(str, lookbacks))}, horizon {horizon})" + (f" -> {out_csv}" if out_csv else ""))
     if result.scores is not None:
         parts = [f"{label} MSE {report.fmt(m['mse'])}, MAE {report.fmt(m['mae'])}"
@@ -280,7 +285,7 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
         # a DataFrame, or another series of a long table, is never the data a run saw
         for info in infos:
             note = forecasting.in_sample_note(info, data, series, result.table) \
-                if frame is None and series_name in (None, *info.config.data.series) else ""
+                if frame is None and asked in ((), info.config.data.series) else ""
             if note:
                 out.print(note)
         for level, iv in result.scores["intervals"].items():
@@ -298,9 +303,13 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
                   f"bounds (empty in {out_csv.name if out_csv else 'the table'})")
     if plot is not None:
         title = f"{names[0]} ({infos[0].config.model.cell.value})" if len(infos) == 1 else f"mean of {', '.join(names)}"
-        forecasting.plot_predictions(result, series, f"{title} on {data.name}", max(lookbacks),
+        shown = result
+        if panel:  # the first series
+            shown = dataclasses.replace(result, table=result.table[result.table["series"] == loaded[0][0]])
+            title += f", series {loaded[0][0]}"
+        forecasting.plot_predictions(shown, series, f"{title} on {data.name}", max(lookbacks),
                                      infos[0].metrics["test"]["season"], intervals, plot)
         out.print(f"plot: {plot}")
     return {"command": "predict", "runs": [info.path for info in infos], "data": data, "out": out_csv,
-            "forecasts": len(result.table), "origins": int(result.table["origin"].nunique()), "horizon": horizon,
+            "forecasts": len(result.table), "origins": int(origins), "horizon": horizon,
             "scores": result.scores, "plot": plot, "table": result.table}

@@ -16,6 +16,13 @@ SCHEMA_VERSION = 4  # 4: the seasonal difference among the baselines; 3: scaler.
 # outside the training range; else global.
 RANDOM_WALK_RATIO = 0.5
 OUTSIDE_SHARE = 0.25
+# --calendar: cyclical (sin, cos) features of each row's time (forecast.dates.CALENDAR has their periods).
+CALENDAR_FEATURES = ("hour", "dow", "doy", "month")
+
+
+def calendar_column_names(calendar: tuple[str, ...]) -> tuple[str, ...]:
+    """The input columns of calendar features: `dow_sin`, `dow_cos`, ..."""
+    return tuple(f"{name}_{part}" for name in calendar for part in ("sin", "cos"))
 # Beyond these a model takes hours per epoch on any device, or more memory than a machine has.
 MAX_UNITS = 4096
 MAX_LAYERS = 32
@@ -130,7 +137,8 @@ class DataConfig:
     season: int | None = None  # None: inferred from the time column's frequency
     normalize: Normalize = Normalize.auto
     id_col: str | None = None  # long tables: the column naming each row's series
-    series: tuple[str, ...] = ()  # with id_col: the series to keep (one, for now)
+    series: tuple[str, ...] = ()  # with id_col: the series to keep (default all: one model across them)
+    calendar: tuple[str, ...] = ()  # cyclical time features (CALENDAR_FEATURES), ("auto",) by the spacing, () none
     # The Python API's in-memory table, read instead of `path` (a label then); never recorded, never compared.
     frame: typing.Any = field(default=None, compare=False, repr=False)
 
@@ -145,6 +153,17 @@ class DataConfig:
             value = getattr(self, name)
             if not 0 < value < 1:
                 raise ForecastError(f"--{name.replace('_', '-')} must lie between 0 and 1 (got {value})")
+        calendar = tuple(dict.fromkeys(self.calendar))
+        if "none" in calendar or "auto" in calendar:
+            if len(calendar) > 1:
+                raise ForecastError(f"--calendar {','.join(calendar)} mixes auto or none with other features; give "
+                                    "auto, none, or a list of " + ", ".join(CALENDAR_FEATURES))
+            calendar = () if calendar == ("none",) else calendar
+        for name in calendar:
+            if name not in (*CALENDAR_FEATURES, "auto"):
+                raise ForecastError(f"--calendar {name} is not a calendar feature; give auto, none, or a list of "
+                                    + ", ".join(CALENDAR_FEATURES))
+        object.__setattr__(self, "calendar", calendar)
         if self.series and self.id_col is None:
             raise ForecastError("--series picks series of a long table by the values of its --id-col; pass --id-col "
                                 "too, e.g. --id-col station --series JFK")
@@ -229,9 +248,10 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        if self.model.strategy is Strategy.recursive and self.data.features:
+        if self.model.strategy is Strategy.recursive and (self.data.features or self.data.calendar):
+            drop = "--features" if self.data.features else "--calendar"
             raise ForecastError("--strategy recursive feeds forecasts back as inputs, which needs a univariate run; "
-                                "drop --features or use --strategy direct")
+                                f"drop {drop} or use --strategy direct")
 
     def to_dict(self) -> dict:
         """JSON-ready: enums become their values, tuples lists (an in-memory table is left out)."""

@@ -7,6 +7,7 @@ anything else raises DataError naming the file, column, row and the fix.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ import pandas as pd
 
 from forecast.config import DataConfig, Dedupe, Fill
 from forecast.csvfile import DECIMAL_COMMA, read_frame
-from forecast.dates import find_time_column, infer_freq, irregular_note, parse_dates
+from forecast.dates import (auto_calendar, calendar_columns, find_time_column, infer_freq, irregular_note,
+                            parse_dates)
 from forecast.errors import DataError, listing, shorten
 
 MAX_MAGNITUDE = 1e150  # beyond, squares (errors, variances) overflow float64 and a run could not be read back
@@ -34,6 +36,7 @@ class Series:
     time_col: str | None
     freq: str | None  # pandas offset alias, e.g. "h", "30min", "B"; None without a time column
     notes: tuple[str, ...] = field(default=())  # what loading changed or noticed, for the user
+    calendar: tuple[str, ...] = ()  # the calendar features among the columns (their sin and cos, last)
 
     @property
     def target(self) -> str:
@@ -124,7 +127,19 @@ def _fill(values: np.ndarray, columns: tuple[str, ...], fill: Fill, path: str,
 
 def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
     """Read `cfg.path` (or use its already read `frame`), pick time, target and feature columns, validate
-    them and sort by time."""
+    them and sort by time: one series (a long table must select one with --series)."""
+    loaded = load_panel(cfg, frame)
+    if len(loaded) > 1:
+        names = [name for name, _ in loaded]
+        raise DataError(f"column `{shorten(cfg.id_col)}` of {cfg.path} holds {len(names)} series "
+                        f"({listing(names[:8])}{', ...' if len(names) > 8 else ''}); this command takes one series "
+                        f"(train fits one model across several): pick it with --series {shorten(names[0])}")
+    return loaded[0][1]
+
+
+def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple[str, Series]]:
+    """Every series a run reads, with its name: one for a plain table; in a long table (--id-col) those --series
+    names (all by default), each validated and time-sorted on its own, all of one frequency."""
     frame = read_frame(cfg.path, cfg) if frame is None else frame
     path = cfg.path
     names = list(frame.columns)
@@ -134,11 +149,36 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise DataError(f"{path} has two columns named `{shorten(dup)}`; rename one in the header")
-    notes: list[str] = []
-    if cfg.id_col is not None:
-        frame = _select_series(frame, cfg, notes)
-        names = list(frame.columns)
+    if cfg.id_col is None:
+        return [("", _load_one(frame, cfg, []))]
+    parts = select_series(frame, cfg)
+    if len(parts) == 1:
+        name, part = parts[0]
+        available = frame[cfg.id_col].nunique(dropna=False)
+        notes = [f"kept series `{shorten(name)}` ({len(part)} rows), one of the {available} in column "
+                 f"`{shorten(cfg.id_col)}`"] if available > 1 else []
+        return [(name, _load_one(part, cfg, notes))]
+    # Values are validated on the whole table first, so that an error names the row of the file.
+    for col in (cfg.target, *cfg.features):
+        if col is not None:
+            _numeric_column(frame, col, path, [], cfg.decimal)
+    loaded = [(name, _load_one(part, dataclasses.replace(cfg, path=f"series `{shorten(name)}` of {path}"), []))
+              for name, part in parts]
+    freqs = {}
+    for name, series in loaded:
+        freqs.setdefault(series.freq, name)
+    if len(freqs) > 1:
+        (f1, a), (f2, b) = list(freqs.items())[:2]
+        raise DataError(f"the series of {path} have different frequencies: `{shorten(a)}` is {f1 or 'irregular'}, "
+                        f"`{shorten(b)}` {f2 or 'irregular'}; one model takes series of one frequency: pick those "
+                        "that share one with --series, or resample the others")
+    return [(name, dataclasses.replace(series, path=path)) for name, series in loaded]
 
+
+def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
+    """One series from a table without an id column."""
+    path = cfg.path
+    names = list(frame.columns)
     time_col = cfg.time_col if cfg.time_col is not None else find_time_column(frame)
     target = cfg.target
     if target is None:
@@ -180,33 +220,58 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
     keep = _fill(values, columns, cfg.fill, path, notes)
     if keep is not None:
         values, time = values[keep], (time[keep] if time_col is not None else pd.RangeIndex(int(keep.sum())))
+    calendar = _calendar(cfg, time, time_col, columns, freq)
+    if calendar:
+        names, extra = calendar_columns(time, calendar)
+        columns, values = (*columns, *names), np.column_stack([values, extra])
     return Series(path=path, values=values, columns=columns, time=time, time_col=time_col, freq=freq,
-                  notes=tuple(notes))
+                  notes=tuple(notes), calendar=calendar)
 
 
-def _select_series(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> pd.DataFrame:
-    """The rows of the one series that --series names (or the only one) in a long table, without its id column."""
+def _calendar(cfg: DataConfig, time: pd.Index, time_col: str | None, columns: tuple[str, ...],
+              freq: str | None) -> tuple[str, ...]:
+    """The calendar features a series gets: --calendar's, or those auto picks by its spacing."""
+    if cfg.calendar == ("auto",):
+        return auto_calendar(time) if time_col is not None else ()
+    if cfg.calendar and time_col is None:
+        raise DataError(f"--calendar {','.join(cfg.calendar)} reads the time of each row, and {cfg.path} has no time "
+                        "column; name it with --time-col, or drop --calendar")
+    for name in cfg.calendar:
+        names, extra = calendar_columns(time[:2000], (name,))
+        if np.ptp(extra, axis=0).max() < 1e-9:
+            raise DataError(f"--calendar {name} is the same for every row of {cfg.path} (steps of {freq or 'irregular'}"
+                            f"); drop it, or use --calendar auto")
+        if taken := set(names) & set(columns):
+            raise DataError(f"{cfg.path} already has a column `{shorten(sorted(taken)[0])}`, the name of a --calendar "
+                            "feature; rename that column")
+    return cfg.calendar
+
+
+def select_series(frame: pd.DataFrame, cfg: DataConfig) -> list[tuple[str, pd.DataFrame]]:
+    """The rows of each series that --series names (all by default) in a long table, without its id column,
+    in the order of first appearance (or of --series)."""
     col, path = cfg.id_col, cfg.path
     if col in (cfg.target, cfg.time_col, *cfg.features):
         raise DataError(f"column `{shorten(col)}` is the --id-col of {path} and cannot also be the target, time or a "
                         "feature; choose another --id-col")
-    ids = frame[col].astype("string").str.strip().fillna("")
+    raw = frame[col]
+    if pd.api.types.is_float_dtype(raw):
+        known = raw.dropna()
+        if not (known == np.round(known)).all():
+            raise DataError(f"column `{shorten(col)}` of {path} holds fractional numbers such as "
+                            f"{known[known != np.round(known)].iloc[0]:g}, not series names: an --id-col names each "
+                            "row's series (text or whole numbers); choose another column")
+        raw = raw.astype("Int64")  # whole numbers read as floats because of empty cells: 7.0 is series 7
+    ids = raw.astype("string").str.strip().fillna("")
     available = list(dict.fromkeys(ids))
     shown = listing(available[:8]) + (f", ... ({len(available)} in all)" if len(available) > 8 else "")
     for name in cfg.series:
         if name not in available:
             raise DataError(f"series `{shorten(name)}` is not in column `{shorten(col)}` of {path}; "
                             f"{_closest(name, available)}available: {shown}")
-    chosen = list(cfg.series) or available
-    if len(chosen) > 1:
-        raise DataError(f"column `{shorten(col)}` of {path} holds {len(chosen)} series ({listing(chosen[:8])}"
-                        f"{', ...' if len(chosen) > 8 else ''}); one model across several series is not built yet: "
-                        f"train on one with --series {shorten(chosen[0])} (and each of the others in turn)")
-    keep = (ids == chosen[0]).to_numpy()
-    if len(available) > 1:
-        notes.append(f"kept series `{shorten(chosen[0])}` ({int(keep.sum())} rows), one of the {len(available)} in "
-                     f"column `{shorten(col)}`")
-    return frame.loc[keep].drop(columns=[col]).reset_index(drop=True)
+    chosen = list(dict.fromkeys(cfg.series)) or available
+    groups = dict(list(frame.drop(columns=[col]).groupby(ids.to_numpy(), sort=False)))
+    return [(name, groups[name].reset_index(drop=True)) for name in chosen]
 
 
 def _check_one_series(frame: pd.DataFrame, time: pd.Index, time_col: str, path: str) -> None:
@@ -220,8 +285,8 @@ def _check_one_series(frame: pd.DataFrame, time: pd.Index, time_col: str, path: 
         if 2 <= distinct <= len(frame) // 2 and not pd.DataFrame({"t": np.asarray(time), "k": keys}).duplicated().any():
             shown = listing([str(k) for k in keys.drop_duplicates().head(4)])
             raise DataError(f"{path} holds {distinct} series in one table: its timestamps repeat once per value of "
-                            f"column `{shorten(col)}` ({shown}{', ...' if distinct > 4 else ''}); this tool forecasts "
-                            f"one series at a time: pick one with --id-col {shorten(col)} --series "
+                            f"column `{shorten(col)}` ({shown}{', ...' if distinct > 4 else ''}); train one model "
+                            f"across them with --id-col {shorten(col)}, pick one with --id-col {shorten(col)} --series "
                             f"{shorten(str(keys.iloc[0]))}, or combine them all with --dedupe sum or mean")
 
 

@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from forecast.config import calendar_column_names
+
 TIME_NAMES = ("timestamp", "datetime", "date", "time", "ds")
 # A date has a letter, a - / : separator, or two dots (31.12.2024); "1,5" or "7" alone is no date.
 DATE_LIKE = re.compile(r"[-/:A-Za-z]|\d\.\d+\.\d")
@@ -129,3 +131,33 @@ def extend_time(time: pd.Index, extra: int, freq: str | None) -> pd.Index:
         return time.append(pd.DatetimeIndex([time[-1] + step * (k + 1) for k in range(extra)]))
     start = int(time[0]) if len(time) else 0  # row numbers, which start at 1 after differencing
     return pd.RangeIndex(start, start + len(time) + extra)
+
+
+# --calendar: cyclical features of each row's time, each a (sin, cos) pair of its phase in a cycle of `period`.
+CALENDAR = {"hour": 24.0, "dow": 7.0, "doy": 365.25, "month": 12.0}
+
+
+def auto_calendar(time: pd.Index) -> tuple[str, ...]:
+    """The calendar features that vary within a series of this spacing (median step): hour and day of week for
+    sub-daily data, day of week and of year for daily, day of year for weekly, month for monthly and quarterly."""
+    if not isinstance(time, pd.DatetimeIndex) or len(time) < 2:
+        return ()
+    step = float(np.median(np.diff(time.asi8[:1000]))) / 86_400e9  # in days
+    if step < 1:
+        return ("hour", "dow")
+    if step < 2:
+        return ("dow", "doy")
+    if step < 10:
+        return ("doy",)
+    return ("month",) if step < 100 else ()
+
+
+def calendar_columns(time: pd.DatetimeIndex, names: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
+    """Column names (`dow_sin`, `dow_cos`, ...) and values (n_rows, 2 * len(names)) of the calendar features."""
+    phase = {"hour": lambda t: t.hour + t.minute / 60, "dow": lambda t: t.dayofweek + t.hour / 24,
+             "doy": lambda t: t.dayofyear - 1 + t.hour / 24, "month": lambda t: t.month - 1 + (t.day - 1) / 31}
+    values = []
+    for name in names:
+        angle = 2 * np.pi * np.asarray(phase[name](time), dtype=np.float64) / CALENDAR[name]
+        values += [np.sin(angle), np.cos(angle)]
+    return calendar_column_names(names), np.column_stack(values) if values else np.zeros((len(time), 0))

@@ -46,7 +46,10 @@ def _key(mae: float) -> float:
     return float(f"{mae:.12g}")  # the mean of identical forecasts is not always bit-identical to them
 
 
-def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray]) -> dict:
+PANEL_CRITERION = "mean " + CRITERION.replace("validation MAE", "validation MASE over series", 1)
+
+
+def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.ndarray | None = None) -> dict:
     """The model validation recommends, as metrics.json records it. `forecasts` holds every candidate's
     (n_origins, horizon) validation forecasts by name (cells, the ensemble, the references), `actual` the targets.
 
@@ -54,14 +57,16 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray]) -> dict:
     reference by more than one standard error (the Diebold-Mariano statistic below -1, on the per-origin absolute
     errors, with the long-run variance that overlapping multi-step forecasts need); otherwise the best
     reference is: a few validation windows cannot tell a small gain from luck. A tie goes to the simpler model
-    (a reference before the ensemble, the ensemble before a single cell)."""
+    (a reference before the ensemble, the ensemble before a single cell). With several series, each window's
+    errors are divided by its `scale` (scale_of), so that every series counts alike: the MAE is then the mean MASE."""
     horizon = actual.shape[1]
-    errors = {name: np.mean(np.abs(actual - f), axis=1) for name, f in forecasts.items()}
+    per = 1.0 if scale is None else np.asarray(scale, dtype=np.float64)
+    errors = {name: np.mean(np.abs(actual - f), axis=1) / per for name, f in forecasts.items()}
     val_mae = {name: float(e.mean()) for name, e in errors.items()}
     rank = {name: (0 if name in REFERENCES else 1 if name == ENSEMBLE else 2) for name in val_mae}
     best = min(val_mae, key=lambda name: (_key(val_mae[name]), rank[name]))
     references = [name for name in val_mae if name in REFERENCES]
-    out = {"model": best, "by": CRITERION, "val_mae": val_mae}
+    out = {"model": best, "by": CRITERION if scale is None else PANEL_CRITERION, "val_mae": val_mae}
     if best in REFERENCES or not references:
         return out
     reference = min(references, key=lambda name: _key(val_mae[name]))
@@ -72,6 +77,12 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray]) -> dict:
 
 def recommendation_note(chosen: dict, label) -> str:
     """One line on why the recommended model was chosen; `label` names a model for the reader."""
+    if chosen.get("by") == PANEL_CRITERION:
+        return _note(chosen, label).replace("validation MAE", "mean validation MASE")
+    return _note(chosen, label)
+
+
+def _note(chosen: dict, label) -> str:
     if "diebold_mariano" not in chosen:
         return f"{label(chosen['model'])}, the lowest validation MAE"
     stat, best, ref = chosen["diebold_mariano"], label(chosen["best_model"]), label(chosen["best_reference"])

@@ -3,6 +3,8 @@ prediction intervals, and the long-form table of forecasts that runs, predict an
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -31,8 +33,9 @@ def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
     recommendation may look at (the test part never decides)."""
     actual = actual_targets(prep, "val")
     base = part_baselines(prep, "val")
-    return {"model": score(actual, forecast, prep.scale),
-            "baselines": {name: score(actual, base[name], prep.scale) for name in REFERENCES},
+    scale = prep.scale_of("val")
+    return {"model": score(actual, forecast, scale),
+            "baselines": {name: score(actual, base[name], scale) for name in REFERENCES},
             "n_windows": len(actual)}
 
 
@@ -41,18 +44,21 @@ def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[f
     and the test coverage of each prediction interval."""
     test = prep.windows["test"]
     actual, base = actual_targets(prep, "test"), part_baselines(prep)
+    scale = prep.scale_of("test")
     by_step = [{"step": h + 1} for h in range(test.horizon)]
     for name, pred in {"model": forecast, **base}.items():
-        for row, s in zip(by_step, score_by_step(actual, pred, prep.scale), strict=True):
+        for row, s in zip(by_step, score_by_step(actual, pred, scale), strict=True):
             row[name] = s
     out = {
-        "model": score(actual, forecast, prep.scale),
-        "baselines": {name: score(actual, pred, prep.scale) for name, pred in base.items()},
+        "model": score(actual, forecast, scale),
+        "baselines": {name: score(actual, pred, scale) for name, pred in base.items()},
         "by_step": by_step,
         "season": prep.season,
         "n_windows": len(test),
         "horizon": test.horizon,
     }
+    if prep.blocks:
+        out["series"] = series_scores(prep, "test", actual, forecast, base)
     if intervals:
         spread = part_spread(prep, "test")
         out["intervals"] = {}
@@ -62,13 +68,36 @@ def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[f
     return out
 
 
+def series_scores(prep: Prepared, part: str, actual: np.ndarray, forecast: np.ndarray,
+                  base: dict[str, np.ndarray]) -> dict[str, dict]:
+    """A panel's scores of each series on its own windows of a part: the model's and every reference's."""
+    which = prep.block_of(prep.windows[part].origins)
+    out = {}
+    for k, block in enumerate(prep.blocks):
+        rows = which == k
+        if rows.any():
+            out[block.name] = {"n_windows": int(rows.sum()),
+                               "model": score(actual[rows], forecast[rows], block.scale),
+                               "baselines": {name: score(actual[rows], pred[rows], block.scale)
+                                             for name, pred in base.items() if name in REFERENCES}}
+    return out
+
+
+def train_rows(prep: Prepared) -> list[np.ndarray]:
+    """The target of each series' training part, in original units (one array for a single series)."""
+    y = prep.raw_target()
+    if not prep.blocks:
+        return [y[:prep.split.train_end]]
+    return [y[b.start:b.start + b.split.train_end] for b in prep.blocks]
+
+
 def interval_scale(prep: Prepared) -> dict | None:
     """How a run's interval widths scale with each window, as intervals.json records it: under --normalize window
     by the window's mean absolute one-step change (at least 1% of the training part's), so that a series whose
     swings grow or shrink gets wider or narrower bounds; None (one width per step) otherwise."""
     if not prep.scaler.per_window:
         return None
-    changes = np.abs(np.diff(prep.raw_target()[:prep.split.train_end].astype(np.float64)))
+    changes = np.concatenate([np.abs(np.diff(y.astype(np.float64))) for y in train_rows(prep)])
     floor = 0.01 * float(np.mean(changes)) if len(changes) else 0.0
     return {"by": "mean absolute one-step change of the window", "lookback": prep.window.lookback,
             "floor": floor if floor > 0 else float(np.finfo(np.float64).tiny)}
@@ -194,10 +223,45 @@ def choose_anchor(prep: Prepared, asked: Anchor) -> tuple[Anchor, str]:
     fits = [a for a in ANCHORS if window_rows(a, season, horizon) <= lookback and (season > 1 or a == "naive")]
     y = prep.scaled[:, 0].astype(np.float64)  # the model's own units: the ranking is the same in any affine scale
     first = max(history(ANCHORS[a], lookback, season, horizon) for a in fits)
-    origins = np.arange(max(first, lookback - 1), prep.split.val_end - horizon)
+    blocks = prep.blocks or (None,)
+    origins = np.concatenate([(b.start if b else 0) + np.arange(max(first, lookback - 1),
+                                                                 (b.split if b else prep.split).val_end - horizon)
+                              for b in blocks])
     actual = np.lib.stride_tricks.sliding_window_view(y[1:], horizon)[origins]  # (n, horizon)
     errors = {a: float(np.mean(np.abs(BASELINES[ANCHORS[a]](y, origins, horizon, lookback, season) - actual)))
               for a in fits}
     best = min(errors, key=errors.get)
     shown = ", ".join(f"{a} {e:.3g}" for a, e in errors.items())
     return Anchor(best), f"mean absolute error over {len(origins):,} training and validation origins: {shown}"
+
+
+def with_series(prep: Prepared, table, origins: np.ndarray):
+    """A panel's forecast table with the `series` of each row first (a single series' table as it is)."""
+    if prep.blocks:
+        names = np.array([b.name for b in prep.blocks], dtype=object)[prep.block_of(origins)]
+        table.insert(0, "series", np.repeat(names, len(table) // max(len(origins), 1)))
+    return table
+
+
+def series_table(scores: dict[str, dict]):
+    """series_scores.csv: one row per series, the model's and each reference's MSE, MAE and MASE."""
+    rows = []
+    for name, s in scores.items():
+        row = {"series": name, "n_windows": s["n_windows"]}
+        for who, sc in {"model": s["model"], **s["baselines"]}.items():
+            row.update({f"{who}_{m}": sc[m] for m in ("mse", "mae", "mase")})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def median_series(scores: dict[str, dict]) -> str:
+    """The series whose model MASE is the median one (the lower middle of an even count)."""
+    ranked = sorted(scores, key=lambda n: (scores[n]["model"]["mase"] is None, scores[n]["model"]["mase"] or 0.0))
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def read_forecasts(path: Path) -> np.ndarray:
+    """The forecasts of a long-form predictions CSV as (n_origins, steps)."""
+    table = pd.read_csv(path)
+    steps = int(table["step"].max())
+    return table["forecast"].to_numpy(np.float64).reshape(-1, steps)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -96,3 +97,15 @@ def write_json(path: Path, payload: dict) -> None:
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
+
+
+def non_finite(payload, where: str = "") -> str | None:
+    """The key path of the first NaN or infinite number in a JSON-ready payload, else None."""
+    if isinstance(payload, float) and not math.isfinite(payload):
+        return where or "a value"
+    items = payload.items() if isinstance(payload, dict) else enumerate(payload) if isinstance(payload, list) else ()
+    for key, value in items:
+        found = non_finite(value, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None

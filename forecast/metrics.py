@@ -45,12 +45,17 @@ def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(100 * np.mean(terms))
 
 
-def mase(y_true: np.ndarray, y_pred: np.ndarray, scale: float) -> float | None:
+def mase(y_true: np.ndarray, y_pred: np.ndarray, scale: float | np.ndarray) -> float | None:
     """Mean absolute scaled error: MAE / scale, where scale is the in-sample MAE of the seasonal naive forecast
-    on the training part (see naive_scale); below 1 beats that in-sample benchmark. None when scale is 0."""
-    if not scale > 0:
+    on the training part (see naive_scale); below 1 beats that in-sample benchmark. None when scale is 0.
+    `scale` may also hold one value per window (row) of several series scored together."""
+    if np.ndim(scale) == 0:
+        return mae(y_true, y_pred) / scale if scale > 0 else None
+    scale = np.asarray(scale, dtype=np.float64)
+    if not (scale > 0).all():
         return None
-    return mae(y_true, y_pred) / scale
+    err = np.abs(_err(y_true, y_pred))
+    return float(np.mean(err / (scale[:, None] if err.ndim == 2 else scale)))
 
 
 def naive_scale(train_target: np.ndarray, season: int) -> float:

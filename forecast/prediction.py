@@ -3,6 +3,7 @@ future, the naive and seasonal naive beside it, scores where the series has actu
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,11 +13,12 @@ import pandas as pd
 from forecast import artifacts, plots
 from forecast.baselines import REFERENCES, baseline_forecasts
 from forecast.config import Strategy
-from forecast.data import Series
+from forecast.csvfile import read_frame
+from forecast.data import Series, select_series
 from forecast.dates import extend_time
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, listing, shorten
 from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores, window_spread
-from forecast.prepare import to_target
+from forecast.prepare import load_new_series, to_target
 from forecast.windows import Windows, forecast_origins
 
 # The baselines beside a prediction: the three simple references.
@@ -29,10 +31,76 @@ class Prediction:
     scores: dict | None  # model and baseline scores where the data has actuals
 
 
+def load_inputs(infos: list[artifacts.RunInfo], path: str, target: str | None, frame: pd.DataFrame | None,
+                series) -> tuple[list[tuple[str, Series, np.ndarray]], tuple[str, ...], list[str]]:
+    """What predict forecasts, read and scaled before any model loads: (name, series, scaled) for each run (its one
+    series), or for each series of a run of several; the --series names asked; and notes for the user."""
+    names = tuple(dict.fromkeys(n.strip() for v in ([series] if isinstance(series, str) else series or ())
+                                for n in str(v).split(",") if n.strip()))
+    if infos[0].series_scalers:
+        if len(infos) > 1:
+            raise ForecastError(f"{infos[0].name} is one model of several series; predict with it alone (the mean "
+                                "of such runs is not built)")
+        loaded, notes = panel_series(infos[0], path, target, frame, names)
+        return loaded, names, [*notes, *(f"series `{name}`: {note}" for name, s, _ in loaded[:1] for note in s.notes)]
+    if len(names) > 1:
+        raise ForecastError(f"{infos[0].name} forecasts one series; pass one --series (got {len(names)})")
+    loaded = [("", *load_new_series(info.config.data, info.config.window.lookback, info.scaler, path, target, frame,
+                                    names[0] if names else None)) for info in infos]
+    return loaded, names, list(loaded[0][1].notes)
+
+
+def panel_series(info: artifacts.RunInfo, path: str, target: str | None, frame: pd.DataFrame | None,
+                 names: tuple[str, ...]) -> tuple[list[tuple[str, Series, np.ndarray]], list[str]]:
+    """The series of a long table that a run of several series forecasts, each scaled by its own scaler from
+    training: those `names`, else every one the run knows; and the notes on what was left out."""
+    data = info.config.data
+    cfg = dataclasses.replace(data, path=path, target=target or data.target, delimiter=None, decimal=None,
+                              frame=frame, series=names)
+    table = read_frame(path, cfg)
+    if data.id_col not in table.columns:
+        raise ForecastError(f"{info.name} is one model of several series named by column `{shorten(data.id_col)}`, "
+                            f"which {path} lacks; pass a long table with that column")
+    known = info.series_scalers
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ForecastError(f"series `{shorten(unknown[0])}` was not among the {len(known)} series {info.name} was "
+                            f"trained on, and each series is scaled by its own training part: pick some of "
+                            f"{listing(list(known)[:8])}{', ...' if len(known) > 8 else ''}")
+    parts = select_series(table, cfg)
+    notes = []
+    if not names:
+        left = [name for name, _ in parts if name not in known]
+        parts = [(name, part) for name, part in parts if name in known]
+        if not parts:
+            raise ForecastError(f"none of the series in column `{shorten(data.id_col)}` of {path} is one of the "
+                                f"{len(known)} {info.name} was trained on ({listing(list(known)[:8])}"
+                                f"{', ...' if len(known) > 8 else ''}); predict needs series the run knows")
+        if left:
+            notes.append(f"left out {len(left)} series of {path} that {info.name} was not trained on: "
+                         f"{listing(left[:8])}{', ...' if len(left) > 8 else ''}")
+    loaded = [(name, *load_new_series(data, info.config.window.lookback, known[name], f"series `{shorten(name)}` of "
+                                      f"{path}", target, part)) for name, part in parts]
+    return loaded, notes
+
+
+def predict_panel(info: artifacts.RunInfo, loaded: list[tuple[str, Series, np.ndarray]], steps: int | None,
+                  last_origins: int | None = None) -> Prediction:
+    """predict_series of every series of a run of several, one table with a `series` column first."""
+    model = artifacts.load_model(info.path)
+    tables = []
+    for name, series, scaled in loaded:
+        table = predict_series(info, series, scaled, steps, last_origins, model, name).table
+        table.insert(0, "series", name)
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)))
+
+
 def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, steps: int | None,
-                   last_origins: int | None = None) -> Prediction:
+                   last_origins: int | None = None, model=None, name: str = "") -> Prediction:
     """Forecast every origin with a full lookback (horizon steps each), or only the `last_origins` latest; the
-    last origin gets --steps."""
+    last origin gets --steps. `model`: the run's, when already loaded; `name`: the series of a run of several."""
     from forecast.inference import forecast_recursive, forecast_windows
 
     cfg = info.config
@@ -42,7 +110,7 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
             f"--steps {steps} exceeds the run's horizon ({horizon}) and the run reads input features "
             f"({', '.join(series.columns[1:])}) whose future values are unknown; use --steps {horizon} or less"
         )
-    model = artifacts.load_model(info.path)
+    model = artifacts.load_model(info.path) if model is None else model
     expected = (lookback, scaled.shape[1])
     outputs = 1 if strategy is Strategy.recursive else horizon
     if tuple(model.input_shape[1:]) != expected or model.output_shape[-1] != outputs:
@@ -50,10 +118,11 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
                             f"{model.output_shape[-1]} values, the run's config says {expected} to {outputs}; the run "
                             "folder is inconsistent, train it again")
     target = series.values[:, 0]
-    normalize = info.scaler.normalize
+    scaler = info.series_scalers[name] if name else info.scaler
+    normalize = scaler.normalize
 
     def in_units(scaled_forecast: np.ndarray, origins: np.ndarray) -> np.ndarray:
-        return to_target(scaled_forecast, origins, scaled, target, info.scaler, cfg.data.transform)
+        return to_target(scaled_forecast, origins, scaled, target, scaler, cfg.data.transform)
 
     origins = forecast_origins(len(series), lookback)
     if last_origins is not None:
@@ -62,7 +131,7 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
     forecasts = in_units(forecast_windows(model, windows, strategy), origins)
     last = forecasts[-1]
     if steps is not None:
-        last = (in_units(forecast_recursive(model, scaled[-lookback:], steps, info.scaler.per_window)[None, :],
+        last = (in_units(forecast_recursive(model, scaled[-lookback:], steps, scaler.per_window)[None, :],
                          origins[-1:])[0]
                 if steps > horizon else last[:steps])
     time = extend_time(series.time, max(horizon, len(last)), series.freq)
@@ -79,6 +148,11 @@ def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: p
     """On the very file a run was trained on, which of the scored values the model saw in training or validation
     (in-sample), and the scores of the test part alone; "" for any other file."""
     meta = info.meta["data"]
+    if info.series_scalers:
+        same = Path(data).resolve() == Path(str(meta.get("path")))
+        return (f"{data.name} is the file {info.name} was trained on: the scores above include the training and "
+                f"validation rows of its series (in-sample, the model saw them); {info.name}/series_scores.csv has "
+                "each series' test part alone") if same else ""
     try:  # config.json's description of the data is informative only: a damaged one just says nothing here
         same = Path(data).resolve() == Path(meta["path"]) and len(series) == int(meta["rows"])
         first_test = int(meta["split_rows"]["test"][0])

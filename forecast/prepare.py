@@ -13,9 +13,9 @@ from forecast import transforms
 from forecast.baselines import check_season
 from forecast.config import DataConfig, Normalize, Transform, WindowConfig
 from forecast.csvfile import read_frame
-from forecast.data import Series, load_csv
+from forecast.data import Series, load_csv, load_panel
 from forecast.dates import infer_season
-from forecast.errors import DataError, shorten
+from forecast.errors import DataError, listing, shorten
 from forecast.metrics import check_interval_windows, naive_scale
 from forecast.scaling import Scaler, choose_normalize, outside_note
 from forecast.split import Split, choose_lookback, plan_folds, split_series
@@ -24,6 +24,18 @@ from forecast.windows import Windows, part_origins
 PARTS = ("train", "val", "test")
 # Beyond this many spreads from its scale's centre a float32 value resolves a change of one spread only to 6%.
 FLOAT32_SAFE = 1e6
+
+
+@dataclass(frozen=True)
+class Block:
+    """One series of a panel (several series, one model): its rows are `start .. start + split.n` of the panel's
+    arrays, split, scaled and scored on its own."""
+
+    name: str
+    start: int
+    split: Split  # rows counted from `start`
+    scaler: Scaler  # fit on this series' training rows
+    scale: float  # its MASE denominator
 
 
 @dataclass(frozen=True)
@@ -40,13 +52,52 @@ class Prepared:
     scale: float  # MASE denominator: in-sample seasonal-naive MAE on the training part
     window: WindowConfig  # as used: the lookback never None
     lookback_reason: str = ""  # why the default chose it ("" when given)
+    # Several series: each one's rows, split and scaler. Then `series` and `scaled` hold them one after another,
+    # `split` only the parts' total sizes, `scaler` the first series' and `scale` is NaN (see scale_of).
+    blocks: tuple[Block, ...] = ()
 
     def raw_target(self) -> np.ndarray:
         return self.series.values[:, 0]
 
+    def origins(self, part: str, lookback: int, horizon: int) -> np.ndarray:
+        """Origins of a part's windows; in a panel those of every series, none crossing from one into the next."""
+        if not self.blocks:
+            return part_origins(self.split.bounds(part), lookback, horizon)
+        return np.concatenate([b.start + part_origins(b.split.bounds(part), lookback, horizon) for b in self.blocks])
+
+    def block_of(self, rows: np.ndarray) -> np.ndarray:
+        """The index in `blocks` of the series each row belongs to (a panel only)."""
+        return np.searchsorted([b.start for b in self.blocks], rows, side="right") - 1
+
+    def scale_of(self, part: str) -> float | np.ndarray:
+        """The MASE denominator of a part's windows. In a panel, one per window, each series' own divided by its
+        share of the windows: the MASE over all windows is then the mean of the series' MASEs."""
+        if not self.blocks:
+            return self.scale
+        which = self.block_of(self.windows[part].origins)
+        counts = np.bincount(which, minlength=len(self.blocks))
+        scales = np.array([b.scale for b in self.blocks])
+        used = int((counts > 0).sum())
+        return scales[which] * counts[which] * used / len(which)
+
+    def describe_blocks(self) -> dict:
+        """config.json's account of a panel's series: the time they span, and each one's rows and split."""
+        time = self.series.time
+        return {"start": str(min(time)), "end": str(max(time)),
+                "series": [{"name": b.name, "rows": b.split.n, "start": str(time[b.start]),
+                            "end": str(time[b.start + b.split.n - 1]),
+                            "split_rows": {p: list(b.split.bounds(p)) for p in PARTS}} for b in self.blocks]}
+
     def to_target(self, scaled_forecast: np.ndarray, origins: np.ndarray) -> np.ndarray:
         """Scaled, transformed forecasts (n, H) of the given origins back to the target's original units."""
-        return to_target(scaled_forecast, origins, self.scaled, self.raw_target(), self.scaler, self.transform)
+        if not self.blocks:
+            return to_target(scaled_forecast, origins, self.scaled, self.raw_target(), self.scaler, self.transform)
+        which = self.block_of(origins)
+        mean = np.array([b.scaler.mean[0] for b in self.blocks])[which][:, None]
+        std = np.array([b.scaler.std[0] for b in self.blocks])[which][:, None]
+        base = self.scaled[origins, 0][:, None].astype(np.float64) if self.scaler.per_window else 0.0
+        z = (np.asarray(scaled_forecast, dtype=np.float64) + base) * std + mean
+        return transforms.inverse(z, self.raw_target()[origins], self.transform)
 
 
 def to_target(scaled_forecast: np.ndarray, origins: np.ndarray, scaled: np.ndarray, target: np.ndarray,
@@ -68,10 +119,13 @@ def transform_series(series: Series, transform: Transform) -> tuple[Series, np.n
     return series, model_values
 
 
-def prepare(data: DataConfig, window: WindowConfig) -> Prepared:
+def prepare(data: DataConfig, window: WindowConfig, panel: bool = True) -> Prepared:
     """Load and validate the CSV, transform the target, choose the lookback if not given, split by time, fit the
-    scaler on training rows only."""
-    series, model_values = transform_series(load_csv(data), data.transform)
+    scaler on training rows only (several series of a long table: see prepare_panel; an error without `panel`)."""
+    loaded = load_panel(data) if panel else [("", load_csv(data))]
+    if len(loaded) > 1:
+        return prepare_panel(data, window, loaded)
+    series, model_values = transform_series(loaded[0][1], data.transform)
     why = ""
     if window.lookback is None:
         season = data.season or infer_season(series.freq)
@@ -82,7 +136,7 @@ def prepare(data: DataConfig, window: WindowConfig) -> Prepared:
 
 
 def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, window: WindowConfig,
-                   split: Split) -> Prepared:
+                   split: Split, make_windows: bool = True) -> Prepared:
     """Scaler, windows and season for a given split (a fold of a backtest, or the usual three parts)."""
     season = data.season or infer_season(series.freq)
     check_season(season, split.train_end, data.path, window.horizon)
@@ -104,7 +158,7 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
                            "use --normalize window or change its units"))
     windows = {part: Windows(scaled, window.lookback, window.horizon,
                              part_origins(split.bounds(part), window.lookback, window.horizon), normalize)
-               for part in PARTS}
+               for part in PARTS} if make_windows else {}
     notes = [*series.notes, *(note for part in ("val", "test") if (note := outside_note(
         scaler, model_values[slice(*split.bounds(part)), 0], f"the {part} part")))]
     # check_season keeps season < train_end, so every scored (val/test) origin has a season of history.
@@ -113,6 +167,69 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
                     split=split, scaler=scaler, scaled=scaled,
                     windows=windows, season=season, scale=naive_scale(series.values[:split.train_end, 0], season),
                     window=window)
+
+
+def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str, Series]]) -> Prepared:
+    """Several series for one model. Each is transformed, split chronologically by the same fractions of its own
+    rows, and scaled on its own training part; the windows of every series, none crossing into another, are the
+    windows of the panel. Series too short for the lookback and horizon are left out with a note."""
+    prepared = [(name, *transform_series(series, data.transform)) for name, series in loaded]
+    season = data.season or infer_season(loaded[0][1].freq)
+    why = ""
+    if window.lookback is None:  # from the median length: the few shortest series may be left out
+        lengths = sorted(len(series) for _, series, _ in prepared)
+        lookback, why = choose_lookback(lengths[len(lengths) // 2], season, window.horizon, data)
+        window = dataclasses.replace(window, lookback=lookback)
+    kept, short = [], []
+    for name, series, model_values in prepared:
+        try:
+            split = split_series(len(series), data, window)
+            check_season(season, split.train_end, data.path, window.horizon)
+        except DataError:
+            short.append(name)
+            continue
+        kept.append((name, series, model_values, split))
+    what = f"--lookback {window.lookback} + --horizon {window.horizon} (season {season})"
+    if not kept:
+        raise DataError(f"every series of {data.path} is too short for {what}; use a smaller --lookback or --horizon, "
+                        "or longer series")
+    normalize, reason = data.normalize, ""
+    if normalize is Normalize.auto:  # one model, one normalisation: what most series' own rule says
+        votes = [choose_normalize(mv[:split.train_end, 0], mv[slice(*split.bounds("val")), 0], window.lookback)[0]
+                 for _, _, mv, split in kept]
+        windowed = sum(v is Normalize.window for v in votes)
+        normalize = Normalize.window if 2 * windowed > len(votes) else Normalize.global_
+        reason = f"the rule says window for {windowed} of the {len(votes)} series"
+    blocks, scaled, with_notes, start = [], [], [], 0
+    for name, series, model_values, split in kept:
+        single = prepare_series(series, model_values, dataclasses.replace(data, normalize=normalize, season=season,
+                                                                          path=f"series `{shorten(name)}` of {data.path}"),
+                                window, split, make_windows=False)
+        blocks.append(Block(name, start, split, single.scaler, single.scale))
+        scaled.append(single.scaled)
+        if single.series.notes:
+            with_notes.append((name, single.series.notes))
+        start += len(series)
+    first = kept[0][1]
+    notes = []
+    if short:
+        notes.append(f"left out {len(short)} series too short for {what}: {listing(short[:8])}"
+                     + (", ..." if len(short) > 8 else ""))
+    notes += [f"series `{shorten(name)}`: {note}" for name, these in with_notes[:1] for note in these]
+    if len(with_notes) > 1:
+        notes.append(f"{len(with_notes) - 1} more series have notes like these")
+    series = Series(path=data.path, values=np.concatenate([s.values for _, s, _, _ in kept]), columns=first.columns,
+                    time=first.time.append([s.time for _, s, _, _ in kept[1:]]), time_col=first.time_col,
+                    freq=first.freq, notes=tuple(notes), calendar=first.calendar)
+    sizes = [b.split.sizes() for b in blocks]
+    train_rows, val_rows = sum(z["train"] for z in sizes), sum(z["val"] for z in sizes)
+    prep = Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=reason,
+                    split=Split(n=start, train_end=train_rows, val_end=train_rows + val_rows),
+                    scaler=blocks[0].scaler, scaled=np.concatenate(scaled), windows={}, season=season,
+                    scale=float("nan"), window=window, lookback_reason=why, blocks=tuple(blocks))
+    windows = {part: Windows(prep.scaled, window.lookback, window.horizon,
+                             prep.origins(part, window.lookback, window.horizon), normalize) for part in PARTS}
+    return dataclasses.replace(prep, windows=windows)
 
 
 def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: str,

@@ -153,7 +153,10 @@ def train_summary(out, results) -> bool:
     test = first["test"]
     naive_mse = test["baselines"]["naive"]["mse"]
     val = first.get("val", {}).get("baselines", {})
-    t = table(f"Test scores in original units, {test['n_windows']} windows x {test['horizon']} steps "
+    panel = len(test.get("series", ()))
+    what = (f"{panel} series, {test['n_windows']} windows x {test['horizon']} steps, sorted by MASE, the mean of the "
+            "series' MASEs; MSE pooled" if panel else f"{test['n_windows']} windows x {test['horizon']} steps")
+    t = table(f"Test scores in original units, {what} "
               "(ratio = MSE / naive MSE; MASE < 1 beats the in-sample seasonal naive)",
               ("model", "MSE", "RMSE", "MAE", "MASE", "MAPE %", "ratio", "val MASE"), 1)
     rows = [(r.cell, r.cell, r.metrics["test"]["model"], r.metrics.get("val", {}).get("model")) for r in results]
@@ -161,7 +164,8 @@ def train_summary(out, results) -> bool:
         rows.append((ENSEMBLE, ENSEMBLE, first["ensemble"]["test"], first["ensemble"]["val"]))
     rows += [(n, baseline_label(n, test["season"]), m, val.get(n)) for n, m in test["baselines"].items()]
     chosen = first.get("recommended", {}).get("model")
-    for name, label, m, v in sorted(rows, key=lambda row: row[2]["mse"]):
+    order = (lambda row: (row[2]["mase"] is None, row[2]["mase"] or 0.0)) if panel else (lambda row: row[2]["mse"])
+    for name, label, m, v in sorted(rows, key=order):
         t.add_row(label + (" *" if name == chosen else ""), fmt(m["mse"]), fmt(m["rmse"]), fmt(m["mae"]),
                   opt(m["mase"]), opt(m["mape"], "{:.2f}"), ratio(m["mse"], naive_mse), opt(v and v["mase"]))
     out.print(t)

@@ -6,14 +6,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import math
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from forecast import __version__, artifacts, plots
 from forecast.backend import Device, versions
@@ -22,8 +19,8 @@ from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.errors import ForecastError, shorten
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.evaluate import (actual_targets, forecast_table, interval_bands, interval_bounds, interval_scale,
-                               part_baselines, part_spread)
-from forecast.files import NAME_MAX, TMP_EXTRA, atomic_path, write_csv, write_json
+                               median_series, part_baselines, part_spread, read_forecasts, series_table, with_series)
+from forecast.files import NAME_MAX, TMP_EXTRA, atomic_path, non_finite, write_csv, write_json
 from forecast.metrics import score
 from forecast.options import run_toml
 from forecast.prepare import Prepared
@@ -177,7 +174,8 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
     # Record the options as they were resolved (auto-detected target and time column included).
     options = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, target=series.target,
                                                                 time_col=series.time_col, season=prep.season,
-                                                                normalize=prep.normalize),
+                                                                normalize=prep.normalize,
+                                                                calendar=series.calendar),
                                   model=dataclasses.replace(cfg.model, anchor=result.anchor))
     time = series.time
     meta = {
@@ -207,8 +205,13 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
         "compute": result.compute.record(),
         "training_seconds": result.metrics["training_seconds"],
     }
+    if prep.blocks:  # the rows above are every series' one after another; each one's own:
+        del meta["data"]["split_rows"]  # no single series has these bounds
+        meta["data"].update(prep.describe_blocks())
     result.model.save(folder / "model.keras")
     scaler = prep.scaler.to_dict(series.columns)
+    if prep.blocks:
+        scaler["series"] = {b.name: b.scaler.to_dict(series.columns) for b in prep.blocks}
     for name, payload in (("metrics.json", result.metrics), ("scaler.json", scaler)):
         if (where := non_finite(payload)) is not None:  # the tool could not read such a run back
             raise ForecastError(f"the run was not published: {where} in its {name} is not a finite number; the "
@@ -231,21 +234,31 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
     target = prep.raw_target()
     extra = {**part_baselines(prep), **interval_bounds(result.test_forecast, result.intervals,
                                                           part_spread(prep, "test"))}
-    table = forecast_table(time, target, prep.windows["test"].origins, result.test_forecast, extra)
+    table = with_series(prep, forecast_table(time, target, prep.windows["test"].origins, result.test_forecast, extra),
+                        prep.windows["test"].origins)
     write_csv(folder / "test_predictions.csv", table)
-    write_csv(folder / "val_predictions.csv", forecast_table(time, target, prep.windows["val"].origins,
-                                                             result.val_forecast, part_baselines(prep, "val")))
+    write_csv(folder / "val_predictions.csv",
+              with_series(prep, forecast_table(time, target, prep.windows["val"].origins, result.val_forecast,
+                                               part_baselines(prep, "val")), prep.windows["val"].origins))
 
     scores = result.metrics["test"]
     first = table[table["step"] == 1]
-    start = split.val_end - 1
+    start, stop, shown = split.val_end - 1, len(series), ""
+    if prep.blocks:  # the series of median MASE
+        write_csv(folder / "series_scores.csv", series_table(scores["series"]))
+        shown = median_series(scores["series"])
+        block = next(b for b in prep.blocks if b.name == shown)
+        start, stop = block.start + block.split.val_end - 1, block.start + block.split.n
+        first = first[first["series"] == shown]
+        scores = {**scores, **scores["series"][shown]}
+        shown = f" (series {shown}, median MASE of {len(prep.blocks)})"
     by_step = len(scores["by_step"]) > 1  # a one-step horizon has no curve to draw by step
     fig, axes = plots.new_figure(2, width=14) if by_step else plots.new_figure(1, width=11)
     ax = axes[0]
-    plots.plot_forecast(ax, time[start:], target[start:], first["timestamp"], first["forecast"],
+    plots.plot_forecast(ax, time[start:stop], target[start:stop], first["timestamp"], first["forecast"],
                         references={name: first[name] for name in REFERENCES}, season=prep.season,
                         ylabel=series.target, bands=interval_bands(first, result.intervals),
-                        title=f"{cfg.model.cell.value} on the test part of {Path(series.path).name}: MSE "
+                        title=f"{cfg.model.cell.value} on the test part of {Path(series.path).name}{shown}: MSE "
                               f"{scores['model']['mse']:.4g} (naive {scores['baselines']['naive']['mse']:.4g})")
     if by_step:
         plots.plot_by_step(axes[1], scores["by_step"], "mae", season=prep.season)
@@ -276,34 +289,14 @@ def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
     if len(saved) > 1:
         val[ENSEMBLE] = mean_forecast(list(val.values()))
         test = mean_forecast([read_forecasts(r.path / "test_predictions.csv") for r in saved])
-        group["ensemble"] = {"members": [r.cell for r in saved], "val": score(actual, val[ENSEMBLE], prep.scale),
-                             "test": score(actual_targets(prep, "test"), test, prep.scale)}
+        group["ensemble"] = {"members": [r.cell for r in saved], "val": score(actual, val[ENSEMBLE], prep.scale_of("val")),
+                             "test": score(actual_targets(prep, "test"), test, prep.scale_of("test"))}
     references = part_baselines(prep, "val")
-    group["recommended"] = recommend(actual, {**val, **{name: references[name] for name in REFERENCES}})
+    group["recommended"] = recommend(actual, {**val, **{name: references[name] for name in REFERENCES}},
+                                     prep.scale_of("val") if prep.blocks else None)
     out = []
     for r in saved:
         metrics = {**r.metrics, **group}
         write_json(r.path / "metrics.json", metrics)
         out.append(dataclasses.replace(r, metrics=metrics))
     return out
-
-
-def read_forecasts(path: Path) -> np.ndarray:
-    """The forecasts of a long-form predictions CSV as (n_origins, steps)."""
-    import pandas as pd
-
-    table = pd.read_csv(path)
-    steps = int(table["step"].max())
-    return table["forecast"].to_numpy(np.float64).reshape(-1, steps)
-
-
-def non_finite(payload, where: str = "") -> str | None:
-    """The key path of the first NaN or infinite number in a JSON-ready payload, else None."""
-    if isinstance(payload, float) and not math.isfinite(payload):
-        return where or "a value"
-    items = payload.items() if isinstance(payload, dict) else enumerate(payload) if isinstance(payload, list) else ()
-    for key, value in items:
-        found = non_finite(value, f"{where}.{key}" if where else str(key))
-        if found is not None:
-            return found
-    return None

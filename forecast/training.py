@@ -21,7 +21,7 @@ from forecast.evaluate import actual_targets, choose_anchor, interval_half_width
 from forecast.inference import forecast_windows
 from forecast.models import build_model
 from forecast.prepare import Prepared
-from forecast.windows import Windows, part_origins
+from forecast.windows import Windows
 
 
 class TrainingDiverged(ForecastError):
@@ -196,7 +196,7 @@ class CellResult:
 def one_step_windows(prep: Prepared, part: str) -> Windows:
     """A part's windows with one-step targets, for training a recursive model."""
     lookback = prep.windows[part].lookback
-    return Windows(prep.scaled, lookback, 1, part_origins(prep.split.bounds(part), lookback, 1), prep.normalize)
+    return Windows(prep.scaled, lookback, 1, prep.origins(part, lookback, 1), prep.normalize)
 
 
 def train_cell(prep: Prepared, cfg: RunConfig, device: Device,

@@ -63,7 +63,7 @@ def run_worker(job: tuple[Search, int, int], on_epoch, stop=None) -> int:
             cfg = trial_config(search.base, values)
             key = (cfg.window, cfg.data.normalize, cfg.data.transform)
             if key not in prepared:
-                prepared[key] = prepare(cfg.data, cfg.window)
+                prepared[key] = prepare(cfg.data, cfg.window, panel=False)
             prep = prepared[key]
         except ForecastError as exc:  # values this data cannot take (a lookback too long): a failed trial
             trial.set_user_attr("error", str(exc))
@@ -123,7 +123,7 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     except ModuleNotFoundError:
         raise ForecastError("forecast tune needs Optuna, which is not installed; pip install \"forecast[tune]\" "
                             "(or optuna)") from None
-    out, prep = describe_data(configs[0])
+    out, prep = describe_data(configs[0], panel=False)
     configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
     cells = tuple(dict.fromkeys(c.model.cell.value for c in configs))
     space = read_space(space_file) if space_file is not None else default_space(prep.window.lookback, cells)
@@ -193,7 +193,7 @@ def _finish(search: Search, out, out_dir: Path, runs_dir: Path, prep) -> dict:
 
     # the simple references on the same validation part (of the options given; a trial's lookback may differ)
     actual, forecasts = actual_targets(prep, "val"), part_baselines(prep, "val")
-    reference = min(score(actual, forecasts[name], prep.scale)["mse"] for name in REFERENCES)
+    reference = min(score(actual, forecasts[name], prep.scale_of("val"))["mse"] for name in REFERENCES)
     fig, axes = plots.new_figure(2, width=13)
     plots.plot_trials(axes[0], [t.number for t in complete], [t.value for t in complete], reference,
                       "validation MSE (original units)")

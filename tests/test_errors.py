@@ -89,12 +89,28 @@ TRAIN = [
      "pass --dedupe last, first, sum or mean to keep one row of each timestamp or combine them"),
     ("several series in one long table", b"date,state,births\n2024-01-01,AK,14\n2024-01-01,AL,20\n2024-01-02,AK,15\n"
      b"2024-01-02,AL,21\n2024-01-03,AK,16\n2024-01-03,AL,22\n", [],
-     "{p} holds 2 series in one table: its timestamps repeat once per value of column `state` (AK, AL); this tool "
-     "forecasts one series at a time: pick one with --id-col state --series AK, or combine them all with --dedupe "
-     "sum or mean"),
-    ("several series under --id-col", LONG, ["--id-col", "state"],
-     "column `state` of {p} holds 2 series (AK, AL); one model across several series is not built yet: train on "
-     "one with --series AK (and each of the others in turn)"),
+     "{p} holds 2 series in one table: its timestamps repeat once per value of column `state` (AK, AL); train one "
+     "model across them with --id-col state, pick one with --id-col state --series AK, or combine them all with "
+     "--dedupe sum or mean"),
+    ("every series too short", LONG, ["--id-col", "state"],
+     "every series of {p} is too short for --lookback 1 + --horizon 1 (season 7); use a smaller --lookback or "
+     "--horizon, or longer series"),
+    ("an unknown --id-col", LONG, ["--id-col", "station"],
+     "column `station` not found in {p}; did you mean `state`? available: date, state, births"),
+    ("an --id-col of fractional numbers", b"date,sensor,y\n2024-01-01,1.5,3\n2024-01-01,2.5,4\n", ["--id-col", "sensor"],
+     "column `sensor` of {p} holds fractional numbers such as 1.5, not series names: an --id-col names each row's "
+     "series (text or whole numbers); choose another column"),
+    ("series of different frequencies", ("date,id,y\n" + "".join(f"2024-01-{d:02d},a,{d}\n" for d in range(1, 29))
+                                          + "".join(f"2024-01-01 {h:02d}:00,b,{h}\n" for h in range(24))).encode(),
+     ["--id-col", "id"],
+     "the series of {p} have different frequencies: `a` is D, `b` h; one model takes series of one frequency: pick "
+     "those that share one with --series, or resample the others"),
+    ("--calendar without a time column", ("y\n" + "1\n" * 50).encode(), ["--calendar", "dow"],
+     "--calendar dow reads the time of each row, and {p} has no time column; name it with --time-col, or drop "
+     "--calendar"),
+    ("a --calendar feature that never changes", ("t,y\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 29))).encode(),
+     ["--calendar", "hour"], "--calendar hour is the same for every row of {p} (steps of D); drop it, or use "
+     "--calendar auto"),
     ("an unknown --series", LONG, ["--id-col", "state", "--series", "ALL"],
      "series `ALL` is not in column `state` of {p}; did you mean `AL`? available: AK, AL"),
     ("--series without --id-col", LONG, ["--series", "AK"],
@@ -184,6 +200,9 @@ TRAIN = [
 
 
 BACKTEST = [
+    ("several series under --id-col", LONG, ["--id-col", "state"],
+     "column `state` of {p} holds 2 series (AK, AL); this command takes one series (train fits one model across "
+     "several): pick it with --series AK"),
     ("more folds than the series holds", ("y\n" + "1\n" * 100).encode(), ["--folds", "20", "--lookback", "5"],
      "--folds 20 does not fit {p}: with test blocks of 15 rows (--test-frac 0.15) the first fold would train on "
      "fewer than lookback + horizon = 6 rows; use --folds 6 or less"),

@@ -179,7 +179,7 @@ def test_a_mutated_run_file_is_read_or_refused_in_one_line(trained, tmp_path_fac
 
 
 def test_no_run_is_published_with_numbers_the_tool_could_not_read_back():
-    from forecast.runs import non_finite
+    from forecast.files import non_finite
 
     assert non_finite({"test": {"model": {"mse": 1.0, "mape": None}}, "by_step": [{"x": 2}]}) is None
     assert non_finite({"test": {"model": {"mse": float("inf")}}}) == "test.model.mse"

@@ -1,0 +1,185 @@
+"""One global model across several series of a long table (--id-col): split, scaling, windows, scores, outputs
+and predictions per series; and --calendar features."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from forecast.config import DataConfig, Normalize, WindowConfig
+from forecast.datasets import make_sensors
+from forecast.dates import auto_calendar, calendar_columns
+from forecast.metrics import naive_scale
+from forecast.prepare import prepare
+
+runner = CliRunner()
+TINY = ["--epochs", "2", "--units", "4", "--lookback", "24", "--horizon", "6", "--batch-size", "256"]
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """Three hourly sensors of different lengths (the third too short for the windows) in one long table."""
+    path = tmp_path_factory.mktemp("fleet") / "fleet.csv"
+    table = make_sensors(3, 300, noise=0.1, seed=1)
+    short = make_sensors(1, 40, noise=0.1, seed=2).assign(sensor="tiny")
+    table = pd.concat([table[table["sensor"] != "s3"], table[table["sensor"] == "s3"].head(200), short])
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_each_series_is_split_and_scaled_on_its_own_and_no_window_crosses_series(fleet):
+    prep = prepare(DataConfig(str(fleet), target="value", id_col="sensor", normalize=Normalize.global_),
+                   WindowConfig(24, 6))
+    assert [b.name for b in prep.blocks] == ["s1", "s2", "s3"]  # `tiny` (40 rows) is left out, with a note
+    assert any("left out 1 series too short for --lookback 24 + --horizon 6" in n and "tiny" in n
+               for n in prep.series.notes)
+    raw = pd.read_csv(fleet)
+    for block, rows in zip(prep.blocks, (300, 300, 200), strict=True):
+        assert block.split.n == rows
+        assert block.split.sizes() == {"train": rows - 2 * int(np.ceil(rows * 0.15)),
+                                       "val": int(np.ceil(rows * 0.15)), "test": int(np.ceil(rows * 0.15))}
+        own = raw[raw["sensor"] == block.name]["value"].to_numpy()
+        train = own[:block.split.train_end]
+        assert block.scaler.mean[0] == pytest.approx(train.mean())
+        assert block.scaler.std[0] == pytest.approx(train.std())
+        assert block.scale == pytest.approx(naive_scale(train, 24))
+        assert np.allclose(prep.raw_target()[block.start:block.start + rows], own)
+    for part, w in prep.windows.items():
+        which = prep.block_of(w.origins)
+        starts = np.array([b.start for b in prep.blocks])[which]
+        ends = starts + np.array([b.split.n for b in prep.blocks])[which]
+        assert (w.origins - 23 >= starts).all() and (w.origins + 6 < ends).all(), part
+        # the windows of each series are exactly those of that series on its own
+        for k, block in enumerate(prep.blocks):
+            lo, hi = block.split.bounds(part)
+            expected = np.arange(max(lo - 1, 23), hi - 6) + block.start
+            assert np.array_equal(w.origins[which == k], expected)
+    # windows are views of the one scaled array: nothing of size series x rows x lookback
+    assert np.shares_memory(prep.windows["train"]._inputs, prep.scaled)
+    x = prep.windows["train"].inputs(np.arange(5))
+    assert x.shape == (5, 24, 1)
+
+
+def test_a_panel_gives_each_series_its_own_scale_and_the_mase_is_their_mean(fleet):
+    prep = prepare(DataConfig(str(fleet), target="value", id_col="sensor"), WindowConfig(24, 6))
+    from forecast.evaluate import actual_targets, part_baselines
+    from forecast.metrics import mase, score
+
+    actual, base = actual_targets(prep, "test"), part_baselines(prep)
+    which = prep.block_of(prep.windows["test"].origins)
+    own = [mase(actual[which == k], base["naive"][which == k], b.scale) for k, b in enumerate(prep.blocks)]
+    assert score(actual, base["naive"], prep.scale_of("test"))["mase"] == pytest.approx(np.mean(own))
+
+
+@pytest.fixture(scope="module")
+def panel_run(fleet, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    result = runner.invoke(app, ["train", str(fleet), "--id-col", "sensor", "--target", "value", "--runs-dir",
+                                 str(runs), "--name", "fleet", *TINY])
+    assert result.exit_code == 0, result.output
+    return runs / "fleet", result
+
+
+@pytest.mark.slow
+def test_train_on_a_long_table_scores_every_series_beside_its_references(fleet, panel_run, tmp_path):
+    run, result = panel_run
+    assert "3 series of `sensor`, one model" in result.output
+    assert "Warning: left out 1 series too short for --lookback 24 + --horizon 6 (season 24): tiny" in result.output
+    metrics = json.loads((run / "metrics.json").read_text())
+    per = metrics["test"]["series"]
+    assert list(per) == ["s1", "s2", "s3"]
+    assert [per[s]["n_windows"] for s in per] == [40, 40, 25]
+    assert metrics["test"]["n_windows"] == 105
+    assert metrics["test"]["model"]["mase"] == pytest.approx(np.mean([per[s]["model"]["mase"] for s in per]))
+    table = pd.read_csv(run / "series_scores.csv")
+    assert table["series"].tolist() == ["s1", "s2", "s3"]
+    assert table["model_mase"].tolist() == pytest.approx([per[s]["model"]["mase"] for s in per])
+    test = pd.read_csv(run / "test_predictions.csv")
+    assert test.columns[0] == "series" and test.groupby("series").size().to_dict() == {"s1": 240, "s2": 240,
+                                                                                         "s3": 150}
+    config = json.loads((run / "config.json").read_text())
+    assert [s["name"] for s in config["data"]["series"]] == ["s1", "s2", "s3"]
+    assert config["data"]["series"][2]["split_rows"] == {"train": [0, 140], "val": [140, 170], "test": [170, 200]}
+    scaler = json.loads((run / "scaler.json").read_text())
+    assert set(scaler["series"]) == {"s1", "s2", "s3"}
+    # each series' references are those a run of that series alone scores: the split and scale are its own
+    alone = tmp_path / "runs"
+    single = runner.invoke(app, ["train", str(fleet), "--id-col", "sensor", "--target", "value", "--series", "s2",
+                                 "--runs-dir", str(alone), "--name", "s2", *TINY])
+    assert single.exit_code == 0, single.output
+    own = json.loads((alone / "s2" / "metrics.json").read_text())["test"]
+    for name, scores in own["baselines"].items():
+        if name in per["s2"]["baselines"]:
+            assert per["s2"]["baselines"][name] == pytest.approx(scores), name
+
+
+@pytest.mark.slow
+def test_predict_with_a_panel_run_forecasts_each_series_with_its_own_scaler(fleet, panel_run, tmp_path):
+    run, _ = panel_run
+    out = tmp_path / "p.csv"
+    result = runner.invoke(app, ["predict", str(run), str(fleet), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "of 3 series" in result.output
+    assert "Warning: left out 1 series of" in result.output and "tiny" in result.output
+    table = pd.read_csv(out)
+    assert table.columns[0] == "series" and sorted(table["series"].unique()) == ["s1", "s2", "s3"]
+    # on the training file, the forecasts of the test origins are the run's own test forecasts
+    test = pd.read_csv(run / "test_predictions.csv")
+    merged = test.merge(table, on=["series", "origin", "step"], suffixes=("", "_p"))
+    assert len(merged) == len(test)
+    assert np.allclose(merged["forecast"], merged["forecast_p"], rtol=1e-4, atol=1e-4)
+    some = runner.invoke(app, ["predict", str(run), str(fleet), "--series", "s3,s1", "--last", "1", "--out",
+                               str(tmp_path / "q.csv"), "--json"])
+    assert some.exit_code == 0, some.output
+    q = pd.read_csv(tmp_path / "q.csv")
+    assert q["series"].drop_duplicates().tolist() == ["s3", "s1"] and len(q) == 12
+    bad = runner.invoke(app, ["predict", str(run), str(fleet), "--series", "tiny"])
+    assert bad.exit_code == 1
+    assert bad.stderr.strip() == ("Error: series `tiny` was not among the 3 series fleet was trained on, and each "
+                                  "series is scaled by its own training part: pick some of s1, s2, s3")
+
+
+def test_calendar_features_are_the_phase_of_each_row_in_its_cycle():
+    time = pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 06:00", "2024-01-03 00:00"])  # a Monday
+    names, values = calendar_columns(time, ("hour", "dow"))
+    assert names == ("hour_sin", "hour_cos", "dow_sin", "dow_cos")
+    assert values[1, :2] == pytest.approx([1.0, 0.0])  # 06:00: a quarter of the day
+    assert values[2, 2:] == pytest.approx([np.sin(2 * np.pi * 2 / 7), np.cos(2 * np.pi * 2 / 7)])  # Wednesday
+    assert auto_calendar(pd.date_range("2024-01-01", periods=5, freq="h")) == ("hour", "dow")
+    assert auto_calendar(pd.date_range("2024-01-01", periods=5, freq="D")) == ("dow", "doy")
+    assert auto_calendar(pd.date_range("2024-01-01", periods=5, freq="B")) == ("dow", "doy")
+    assert auto_calendar(pd.date_range("2024-01-01", periods=5, freq="W")) == ("doy",)
+    assert auto_calendar(pd.date_range("2024-01-01", periods=5, freq="MS")) == ("month",)
+    assert auto_calendar(pd.date_range("2024-01-01", periods=5, freq="YS")) == ()
+    assert auto_calendar(pd.RangeIndex(5)) == ()
+
+
+def test_calendar_columns_join_the_inputs_and_none_is_the_default(fleet):
+    prep = prepare(DataConfig(str(fleet), target="value", id_col="sensor", series=("s1",), calendar=("auto",)),
+                   WindowConfig(24, 6))
+    assert prep.series.columns == ("value", "hour_sin", "hour_cos", "dow_sin", "dow_cos")
+    assert prep.series.calendar == ("hour", "dow")
+    assert prep.windows["train"].inputs(np.arange(2)).shape == (2, 24, 5)
+    plain = prepare(DataConfig(str(fleet), target="value", id_col="sensor", series=("s1",)), WindowConfig(24, 6))
+    assert plain.series.columns == ("value",)
+    assert DataConfig("x.csv", calendar=("none",)).calendar == ()
+
+
+@pytest.mark.slow
+def test_a_calendar_run_records_its_features_and_predicts(fleet, tmp_path):
+    runs = tmp_path / "runs"
+    result = runner.invoke(app, ["train", str(fleet), "--id-col", "sensor", "--target", "value", "--series", "s1",
+                                 "--calendar", "auto", "--runs-dir", str(runs), "--name", "cal", *TINY])
+    assert result.exit_code == 0, result.output
+    assert 'calendar = ["hour", "dow"]' in (runs / "cal" / "run.toml").read_text()
+    assert json.loads((runs / "cal" / "scaler.json").read_text())["columns"] == [
+        "value", "hour_sin", "hour_cos", "dow_sin", "dow_cos"]
+    predicted = runner.invoke(app, ["predict", str(runs / "cal"), str(fleet), "--series", "s1", "--last", "2",
+                                    "--out", str(tmp_path / "p.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 12
