@@ -15,6 +15,8 @@ so one measurement's imports, caches and memory do not leak into the next:
   after each run's first. Epoch times on this shared 2-core machine swing by up to 30% from run to run.
 - prediction: `forecast predict` over every origin of a 100k-row series, and the latency of forecasting one
   window, against a loop of `model.predict` calls (one per window, the tutorial way).
+- many series: `forecast train` on 1,000 generated sensors x 2,000 rows (one model across them) against one sensor
+  of 2M rows: training windows per second and peak RSS.
 - memory: peak RSS of `forecast train` on a generated 5M-row CSV (lookback 168, one epoch capped with
   --steps-per-epoch, validation and test scoring included), and the time to load that CSV.
 """
@@ -167,6 +169,27 @@ def bench_memory(csv: Path, runs: Path, steps: int) -> dict:
     _, tf_rss, _ = run_rss([PY, "-c", "import keras"])
     return {"rows": meta["data"]["rows"], "windows": windows, "materialised_gb": windows * 168 * 4 / 1e9,
             "peak_rss_mib": rss, "wall_s": wall, "import_tf_rss_mib": tf_rss, **load}
+
+
+def bench_panel(series: int, rows: int, steps: int, tmp: Path) -> dict:
+    """One model across `series` sensors of `rows` rows (a long table) against one sensor of series x rows rows:
+    training windows per second (the same batches per epoch) and peak RSS of the whole `forecast train`."""
+    out = {}
+    for kind, n_series, n_rows in (("panel", series, rows), ("single", 1, series * rows)):
+        csv = tmp / f"{kind}.csv"
+        run([*FORECAST, "datasets", "make", "sensors", "--series", str(n_series), "--rows", str(n_rows), "--out",
+             str(csv)])
+        extra = ["--id-col", "sensor"] if kind == "panel" else ["--id-col", "sensor", "--series", "s1"]
+        wall, rss, _ = run_rss([*FORECAST, "train", str(csv), *extra, "--target", "value", "--lookback", "48",
+                                "--epochs", "3", "--patience", "0", "--steps-per-epoch", str(steps), "--batch-size",
+                                "256", "--normalize", "global", "--runs-dir", str(tmp / "runs"), "--name", kind])
+        seconds = [float(line.split(",")[-1])
+                   for line in (tmp / "runs" / kind / "history.csv").read_text().splitlines()[1:]]
+        meta = json.loads((tmp / "runs" / kind / "config.json").read_text())
+        out[kind] = {"rows": meta["data"]["rows"], "epoch_s": median(seconds[1:]), "peak_rss_mib": rss,
+                     "wall_s": wall, "windows": meta["data"]["split_windows"]["train"],
+                     "rate": steps * 256 / median(seconds[1:])}
+    return out
 
 
 # -------------------------------------------------------------------------- modes run in their own processes
@@ -372,6 +395,14 @@ def table(r: dict, sizes: dict) -> tuple[list[list[str]], list[str]]:
     add("prediction, one window: latency per call", f"{p['one_window_s'] * 1e3:.1f} ms",
         f"{p['predict_call_s'] * 1e3:.1f} ms", f"{p['predict_call_s'] / p['one_window_s']:.1f}x faster",
         "(context)", True)
+    pn = r["panel"]
+    a, b = pn["panel"], pn["single"]
+    add(f"many series: {sizes['panel_series']:,} series x {sizes['panel_rows']:,} rows vs one series of "
+        f"{b['rows']:,} rows, training windows/s", f"{a['rate']:,.0f}", f"{b['rate']:,.0f}",
+        f"{a['rate'] / b['rate']:.2f}x", "at least 0.9x", a["rate"] >= 0.9 * b["rate"])
+    add("many series: peak RSS of `forecast train`, the same two", f"{a['peak_rss_mib']:,.0f} MiB",
+        f"{b['peak_rss_mib']:,.0f} MiB", f"{a['peak_rss_mib'] / b['peak_rss_mib']:.2f}x", "same range (at most 1.5x)",
+        a["peak_rss_mib"] <= 1.5 * b["peak_rss_mib"])
     m = r["memory"]
     add(f"memory: peak RSS of `forecast train`, {m['rows'] / 1e6:g}M rows, lookback 168",
         f"{m['peak_rss_mib']:,.0f} MiB", f"{m['materialised_gb']:.2f} GB of windows",
@@ -402,6 +433,11 @@ def table(r: dict, sizes: dict) -> tuple[list[list[str]], list[str]]:
         f"scored every validation and test window; it took {m['wall_s']:.0f} s in all. Loading the CSV "
         f"({m['loaded_rows']:,} rows) took {m['load_s']:.1f} s. For scale, `import keras` (with its backend) alone "
         f"peaks at {m['import_tf_rss_mib']:,.0f} MiB.",
+        f"- many series: `forecast datasets make sensors` tables; both trainings ran 3 epochs of {sizes['steps']} "
+        f"batches of 256 (lookback 48, --normalize global), windows/s from the median epoch after the first, "
+        f"validation over every validation window included ({a['windows']:,} and {b['windows']:,} training "
+        f"windows). The whole commands took {a['wall_s']:.0f} s and {b['wall_s']:.0f} s (reading, checking and "
+        "splitting each series, training, scoring, writing).",
     ]
     return rows, notes
 
@@ -427,7 +463,8 @@ def main() -> None:
     q = args.quick
     sizes = {"quick": q, "points": 100_000 if q else 1_000_000, "train_rows": 3_000 if q else 20_000,
              "epochs": 2 if q else 4, "repeats": 1 if q else 2, "predict_rows": 10_000 if q else 100_000, "loop_calls": 20 if q else 100,
-             "big_rows": 200_000 if q else 5_000_000, "steps": 10 if q else 100, "cli_repeats": 3 if q else 7}
+             "big_rows": 200_000 if q else 5_000_000, "steps": 10 if q else 100, "cli_repeats": 3 if q else 7,
+             "panel_series": 50 if q else 1_000, "panel_rows": 400 if q else 2_000}
     began = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="forecast-bench-"))
     try:
@@ -445,6 +482,8 @@ def main() -> None:
         r["prediction"] = bench_prediction(tmp / "runs" / "bench-lstm", tmp / "predict.csv", tmp / "pred.csv",
                                            sizes["loop_calls"])
         print(f"prediction: {r['prediction']}", flush=True)
+        r["panel"] = bench_panel(sizes["panel_series"], sizes["panel_rows"], sizes["steps"], tmp)
+        print(f"panel: {r['panel']}", flush=True)
         make_csv("sine", sizes["big_rows"], tmp / "big.csv")
         r["memory"] = bench_memory(tmp / "big.csv", tmp / "runs", sizes["steps"])
         print(f"memory: {r['memory']}", flush=True)

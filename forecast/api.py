@@ -76,7 +76,7 @@ class Run:
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def predict(self, data, steps: int | None = None, last: int | None = None, target: str | None = None,
-                series: str | None = None, out: str | Path | None = None, plot: str | Path | None = None,
+                series: str | list[str] | None = None, out: str | Path | None = None, plot: str | Path | None = None,
                 device: str = "auto", verbose: bool = False):
         """Forecast every origin of `data` (a CSV path or a DataFrame with this run's columns), and `steps` past its
         end; as `forecast predict`. Returns the long-form table (origin, step, timestamp, forecast, actual, error,
@@ -158,7 +158,7 @@ def compare(runs=None, *, runs_dir: str | Path = "runs", data: str | Path | None
 
 
 def predict(runs, data, *, steps: int | None = None, last: int | None = None, target: str | None = None,
-            series: str | None = None, out: str | Path | None = None, plot: str | Path | None = None, device: str = "auto",
+            series: str | list[str] | None = None, out: str | Path | None = None, plot: str | Path | None = None, device: str = "auto",
             verbose: bool = False):
     """Forecast `data` with a run, or with the mean of several (a list), as `forecast predict`; returns the table."""
     from forecast import commands

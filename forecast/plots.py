@@ -175,3 +175,13 @@ def plot_importances(ax, importances: dict[str, float]) -> None:
                     va="center", fontsize=8)
     ax.set_xlabel("importance (share of the objective's variance)")
     ax.set_title("Option importance")
+
+
+def plot_mase_spread(ax, mase: dict[str, list[float | None]]) -> None:
+    """The distribution of the series' test MASEs of the model and each reference (one box each), with 1 marked."""
+    names = [n for n, values in mase.items() if any(v is not None for v in values)]
+    data = [[v for v in mase[n] if v is not None] for n in names]
+    ax.boxplot(data, tick_labels=[LABELS.get(n, n) for n in names], showmeans=True)
+    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_ylabel("test MASE of each series")
+    ax.set_title(f"MASE over {len(data[0]) if data else 0} series (lower is better; triangle: mean)")

@@ -241,28 +241,46 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
               with_series(prep, forecast_table(time, target, prep.windows["val"].origins, result.val_forecast,
                                                part_baselines(prep, "val")), prep.windows["val"].origins))
 
-    scores = result.metrics["test"]
+    if prep.blocks:
+        write_csv(folder / "series_scores.csv", series_table(result.metrics["test"]["series"]))
+    _plot_run(folder / "forecast.png", prep, cfg, table, result.metrics["test"], result.intervals)
+
+
+def _plot_run(path: Path, prep: Prepared, cfg: RunConfig, table, scores: dict, intervals: dict) -> None:
+    """forecast.png: the test part with the step-1 forecasts and the references, and MAE by step; for several
+    series, the best, median and worst series by MASE and the spread of the series' MASEs."""
+    time, target, name = prep.series.time, prep.raw_target(), Path(prep.series.path).name
     first = table[table["step"] == 1]
-    start, stop, shown = split.val_end - 1, len(series), ""
-    if prep.blocks:  # the series of median MASE
-        write_csv(folder / "series_scores.csv", series_table(scores["series"]))
-        shown = median_series(scores["series"])
-        block = next(b for b in prep.blocks if b.name == shown)
-        start, stop = block.start + block.split.val_end - 1, block.start + block.split.n
-        first = first[first["series"] == shown]
-        scores = {**scores, **scores["series"][shown]}
-        shown = f" (series {shown}, median MASE of {len(prep.blocks)})"
-    by_step = len(scores["by_step"]) > 1  # a one-step horizon has no curve to draw by step
-    fig, axes = plots.new_figure(2, width=14) if by_step else plots.new_figure(1, width=11)
-    ax = axes[0]
-    plots.plot_forecast(ax, time[start:stop], target[start:stop], first["timestamp"], first["forecast"],
-                        references={name: first[name] for name in REFERENCES}, season=prep.season,
-                        ylabel=series.target, bands=interval_bands(first, result.intervals),
-                        title=f"{cfg.model.cell.value} on the test part of {Path(series.path).name}{shown}: MSE "
-                              f"{scores['model']['mse']:.4g} (naive {scores['baselines']['naive']['mse']:.4g})")
+    if not prep.blocks:
+        shown = [("", scores, prep.split.val_end - 1, len(target), first)]
+    else:
+        per = scores["series"]
+        ranked = sorted(per, key=lambda n: (per[n]["model"]["mase"] is None, per[n]["model"]["mase"] or 0.0))
+        shown = []
+        for label, which in (("best", ranked[0]), ("median", median_series(per)), ("worst", ranked[-1])):
+            block = next(b for b in prep.blocks if b.name == which)
+            shown.append((f" {which} ({label} MASE {per[which]['model']['mase']:.3f})", per[which],
+                          block.start + block.split.val_end - 1, block.start + block.split.n,
+                          first[first["series"] == which]))
+    by_step = len(scores["by_step"]) > 1 and not prep.blocks  # a one-step horizon has no curve to draw by step
+    if prep.blocks:
+        fig, rows = plots.new_grid(2, 2, width=15)
+        axes = [*rows[0], *rows[1]]
+    else:
+        fig, axes = plots.new_figure(2, width=14) if by_step else plots.new_figure(1, width=11)
+    for ax, (what, s, start, stop, rows) in zip(axes, shown, strict=False):
+        plots.plot_forecast(ax, time[start:stop], target[start:stop], rows["timestamp"], rows["forecast"],
+                            references={n: rows[n] for n in REFERENCES}, season=prep.season,
+                            ylabel=prep.series.target, bands=interval_bands(rows, intervals),
+                            title=f"{cfg.model.cell.value} on the test part of {what or name}: MSE "
+                                  f"{s['model']['mse']:.4g} (naive {s['baselines']['naive']['mse']:.4g})")
     if by_step:
         plots.plot_by_step(axes[1], scores["by_step"], "mae", season=prep.season)
-    plots.save_figure(fig, folder / "forecast.png")
+    if prep.blocks:
+        per = scores["series"]
+        plots.plot_mase_spread(axes[3], {"model": [per[n]["model"]["mase"] for n in per],
+                                         **{r: [per[n]["baselines"][r]["mase"] for n in per] for r in REFERENCES}})
+    plots.save_figure(fig, path)
 
 
 DATAFRAME = "(a pandas DataFrame)"  # config.json's data path of a run trained through the Python API
