@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast import schema
-from forecast.config import SCHEMA_VERSION, RunConfig, calendar_column_names
+from forecast.config import SCHEMA_VERSION, RunConfig, input_columns
 from forecast.errors import ForecastError, RunError, shorten
 from forecast.files import TMP_PREFIX, umask_mode, write_json
 from forecast.scaling import Scaler
@@ -178,7 +178,7 @@ def read_run(path: str | Path) -> RunInfo:
                        f"{SCHEMA_VERSION}; train it again with this version")
     try:
         config = schema.read_config(meta)
-        columns = (config.data.target, *config.data.features, *calendar_column_names(config.data.calendar))
+        columns = input_columns(config.data)
         raw_scaler = schema.obj(_read_json(path / "scaler.json"), "scaler.json")
         scaler = Scaler.from_dict(raw_scaler, columns)
         series_scalers = {str(name): Scaler.from_dict(schema.obj(raw, f"scaler.json's series {name}"), columns)
@@ -203,7 +203,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 # The only layers `forecast train` builds; anything else in a model.keras did not come from this tool.
-ALLOWED_LAYERS = {"InputLayer", "SimpleRNN", "LSTM", "GRU", "Dropout", "Dense", "Flatten", "Add", "Reference"}
+ALLOWED_LAYERS = {"InputLayer", "SimpleRNN", "LSTM", "GRU", "Dropout", "Dense", "Flatten", "Add", "Concatenate", "Reference"}
 
 
 def _check_model_file(model_path: Path) -> None:

@@ -43,7 +43,7 @@ class WindowBatches(keras.utils.PyDataset):
 
     def __getitem__(self, i: int):
         idx = self._order[i * self.batch_size:(i + 1) * self.batch_size]
-        x = self.windows.inputs(idx)  # (batch, lookback, n_features)
+        x = self.windows.model_inputs(idx)  # (batch, lookback, n_features), and the known future if any
         if not self.targets:
             return (x,)
         return x, self.windows.targets(idx)  # (batch, horizon)

@@ -61,6 +61,7 @@ def run_options(
     target: Annotated[str | None, typer.Option(help="Column to forecast; needed only when the CSV has several numeric columns.")] = None,
     time_col: Annotated[str | None, typer.Option(help="Time column; default: the first column that parses as dates (none is fine).")] = None,
     features: Annotated[list[str] | None, typer.Option(help="Extra input columns (repeat, or comma-separated); default none, univariate.")] = None,
+    future_features: Annotated[list[str] | None, typer.Option(help="Input columns known in advance (repeat, or comma-separated), e.g. a working-day flag or a planned price: read in the window and at the steps being forecast. To forecast past the data, give their future rows in the CSV with an empty target.")] = None,
     id_col: Annotated[str | None, typer.Option(help="Long tables (one row per series and time step): the column that names each row's series.", show_default=False)] = None,
     series: Annotated[list[str] | None, typer.Option(help="With --id-col: the series to train on (repeat, or comma-separated); default every series in the column, one model across them.", show_default=False)] = None,
     calendar: Annotated[list[str] | None, typer.Option(help="Cyclical (sin, cos) time features as inputs: hour, dow (day of week), doy (day of year), month (repeat, or comma-separated); auto: those that vary at the data's spacing (hour,dow sub-daily; dow,doy daily; doy weekly; month monthly); none (default).", show_default=False)] = None,

@@ -268,6 +268,7 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
                    [forecasting.predict_series(info, s, scaled, steps, last)
                     for info, (_, s, scaled) in zip(infos, loaded, strict=True)])
     names = [info.name if [i.name for i in infos].count(info.name) == 1 else str(info.path) for info in infos]
+    warn([note for p in predictions for note in p.notes])
     result = predictions[0] if len(infos) == 1 else forecasting.average(predictions, names)
     intervals = infos[0].intervals if len(infos) == 1 else {}
     horizon = infos[0].config.window.horizon

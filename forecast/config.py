@@ -20,6 +20,11 @@ OUTSIDE_SHARE = 0.25
 CALENDAR_FEATURES = ("hour", "dow", "doy", "month")
 
 
+def input_columns(data: DataConfig) -> tuple[str, ...]:
+    """A run's model columns in order: target, --features, --future-features, calendar features."""
+    return (data.target, *data.features, *data.future_features, *calendar_column_names(data.calendar))
+
+
 def calendar_column_names(calendar: tuple[str, ...]) -> tuple[str, ...]:
     """The input columns of calendar features: `dow_sin`, `dow_cos`, ..."""
     return tuple(f"{name}_{part}" for name in calendar for part in ("sin", "cos"))
@@ -139,6 +144,7 @@ class DataConfig:
     id_col: str | None = None  # long tables: the column naming each row's series
     series: tuple[str, ...] = ()  # with id_col: the series to keep (default all: one model across them)
     calendar: tuple[str, ...] = ()  # cyclical time features (CALENDAR_FEATURES), ("auto",) by the spacing, () none
+    future_features: tuple[str, ...] = ()  # columns known in advance: also read at the steps being forecast
     # The Python API's in-memory table, read instead of `path` (a label then); never recorded, never compared.
     frame: typing.Any = field(default=None, compare=False, repr=False)
 
@@ -164,6 +170,9 @@ class DataConfig:
                 raise ForecastError(f"--calendar {name} is not a calendar feature; give auto, none, or a list of "
                                     + ", ".join(CALENDAR_FEATURES))
         object.__setattr__(self, "calendar", calendar)
+        if both := set(self.features) & set(self.future_features):
+            raise ForecastError(f"column `{sorted(both)[0]}` is in --features and --future-features; a known-future "
+                                "column is read in the past too: keep it in --future-features only")
         if self.series and self.id_col is None:
             raise ForecastError("--series picks series of a long table by the values of its --id-col; pass --id-col "
                                 "too, e.g. --id-col station --series JFK")
@@ -248,8 +257,10 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        if self.model.strategy is Strategy.recursive and (self.data.features or self.data.calendar):
-            drop = "--features" if self.data.features else "--calendar"
+        if self.model.strategy is Strategy.recursive and (self.data.features or self.data.calendar
+                                                          or self.data.future_features):
+            drop = ("--features" if self.data.features else "--future-features" if self.data.future_features
+                    else "--calendar")
             raise ForecastError("--strategy recursive feeds forecasts back as inputs, which needs a univariate run; "
                                 f"drop {drop} or use --strategy direct")
 

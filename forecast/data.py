@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.config import DataConfig, Dedupe, Fill
+from forecast.cleaning import calendar_of, check_one_series, dedupe, fill
+from forecast.config import DataConfig, Dedupe
 from forecast.csvfile import DECIMAL_COMMA, read_frame
-from forecast.dates import (auto_calendar, calendar_columns, find_time_column, infer_freq, irregular_note,
-                            parse_dates)
+from forecast.dates import calendar_columns, find_time_column, infer_freq, irregular_note, parse_dates
 from forecast.errors import DataError, listing, shorten
 
 MAX_MAGNITUDE = 1e150  # beyond, squares (errors, variances) overflow float64 and a run could not be read back
@@ -37,6 +37,7 @@ class Series:
     freq: str | None  # pandas offset alias, e.g. "h", "30min", "B"; None without a time column
     notes: tuple[str, ...] = field(default=())  # what loading changed or noticed, for the user
     calendar: tuple[str, ...] = ()  # the calendar features among the columns (their sin and cos, last)
+    future: np.ndarray | None = None  # --future-features: their values in the rows after the last target
 
     @property
     def target(self) -> str:
@@ -101,30 +102,6 @@ def _time_index(frame: pd.DataFrame, col: str, path: str, notes: list[str]) -> p
     return time
 
 
-def _fill(values: np.ndarray, columns: tuple[str, ...], fill: Fill, path: str,
-          notes: list[str]) -> np.ndarray | None:
-    """Fill gaps per `fill`; returns the mask of rows to keep when `drop`, else None (values filled in place)."""
-    missing = np.isnan(values)
-    if not missing.any():
-        return None
-    counts = {c: int(n) for c, n in zip(columns, missing.sum(axis=0), strict=True) if n}
-    first_row = int(np.argmax(missing.any(axis=1)))
-    summary = ", ".join(f"{n} in `{c}`" for c, n in counts.items())
-    if fill is Fill.error:
-        raise DataError(f"{path} has missing values ({summary}), the first at data row {first_row + 1} in time "
-                        "order; pass --fill interpolate, ffill or drop, or fill them in the file")
-    if fill is Fill.drop:
-        keep = ~missing.any(axis=1)
-        notes.append(f"dropped {int((~keep).sum())} rows with missing values ({summary})")
-        return keep
-    frame = pd.DataFrame(values)
-    # Linear interpolation between neighbours; gaps at either end take the nearest value.
-    frame = frame.interpolate(limit_direction="both") if fill is Fill.interpolate else frame.ffill().bfill()
-    values[:] = frame.to_numpy()
-    notes.append(f"filled {int(missing.sum())} missing values ({summary}) with --fill {fill.value}")
-    return None
-
-
 def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
     """Read `cfg.path` (or use its already read `frame`), pick time, target and feature columns, validate
     them and sort by time: one series (a long table must select one with --series)."""
@@ -143,7 +120,11 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     frame = read_frame(cfg.path, cfg) if frame is None else frame
     path = cfg.path
     names = list(frame.columns)
-    for col in [cfg.target, cfg.time_col, *cfg.features, cfg.id_col]:
+    if wide_targets(cfg, names):
+        frame, spec = melt_wide(frame, cfg), cfg.target
+        loaded = load_panel(dataclasses.replace(cfg, target=WIDE_VALUE, id_col=WIDE_ID), frame)
+        return [(name, dataclasses.replace(s, columns=(spec, *s.columns[1:]))) for name, s in loaded]
+    for col in [cfg.target, cfg.time_col, *_inputs(cfg), cfg.id_col]:
         if col is not None and col not in names:
             raise DataError(f"column `{shorten(col)}` not found in {path}; {_closest(col, names)}available: {listing(names)}")
     if len(set(names)) != len(names):
@@ -159,7 +140,7 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
                  f"`{shorten(cfg.id_col)}`"] if available > 1 else []
         return [(name, _load_one(part, cfg, notes))]
     # Values are validated on the whole table first, so that an error names the row of the file.
-    for col in (cfg.target, *cfg.features):
+    for col in (cfg.target, *_inputs(cfg)):
         if col is not None:
             _numeric_column(frame, col, path, [], cfg.decimal)
     loaded = [(name, _load_one(part, dataclasses.replace(cfg, path=f"series `{shorten(name)}` of {path}"), []))
@@ -175,6 +156,37 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     return [(name, dataclasses.replace(series, path=path)) for name, series in loaded]
 
 
+# A wide table (--target A,B,C: each column one series) is read as the long table of these two columns.
+WIDE_ID, WIDE_VALUE = "\x00series", "\x00value"
+
+
+def wide_targets(cfg: DataConfig, columns: list) -> tuple[str, ...]:
+    """The columns of a wide --target (several, comma-separated), or () for one target."""
+    if cfg.target is None or "," not in cfg.target or cfg.target in columns:
+        return ()
+    return tuple(dict.fromkeys(t.strip() for t in cfg.target.split(",") if t.strip()))
+
+
+def melt_wide(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
+    """A wide table as a long one (WIDE_ID, WIDE_VALUE and every other column), each target column checked as a
+    number column first so that an error names the file's own column and row."""
+    names = list(frame.columns)
+    targets = wide_targets(cfg, names)
+    if cfg.id_col is not None:
+        raise DataError(f"--target {shorten(cfg.target)} names several columns, each one series of a wide table; "
+                        "--id-col is for long tables: drop one of them")
+    for col in targets:
+        if col not in names:
+            raise DataError(f"column `{shorten(col)}` of --target {shorten(cfg.target)} not found in {cfg.path}; "
+                            f"{_closest(col, names)}available: {listing(names)}")
+        if col in (cfg.time_col, *_inputs(cfg)):
+            raise DataError(f"column `{shorten(col)}` is both a --target series and the time column or a feature of "
+                            f"{cfg.path}; drop it from one of them")
+        _numeric_column(frame, col, cfg.path, [], cfg.decimal)
+    keep = [c for c in names if c not in targets]
+    return frame.melt(id_vars=keep, value_vars=list(targets), var_name=WIDE_ID, value_name=WIDE_VALUE)
+
+
 def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
     """One series from a table without an id column."""
     path = cfg.path
@@ -182,12 +194,12 @@ def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
     time_col = cfg.time_col if cfg.time_col is not None else find_time_column(frame)
     target = cfg.target
     if target is None:
-        candidates = [c for c in names if c != time_col and c not in cfg.features]
+        candidates = [c for c in names if c != time_col and c not in _inputs(cfg)]
         numeric = [c for c in candidates if pd.api.types.is_numeric_dtype(frame[c])]
         if not numeric and len(candidates) == 1:
             numeric = candidates  # the only column left: validate it, naming its first bad value
-        if not numeric and any(pd.api.types.is_numeric_dtype(frame[c]) for c in cfg.features):
-            raise DataError(f"every numeric column of {path} is a feature ({listing(list(cfg.features))}); name the "
+        if not numeric and any(pd.api.types.is_numeric_dtype(frame[c]) for c in _inputs(cfg)):
+            raise DataError(f"every numeric column of {path} is a feature ({listing(list(_inputs(cfg)))}); name the "
                             "target with --target, or drop it from --features")
         if len(numeric) != 1:
             found = listing(numeric) if numeric else "none"
@@ -196,10 +208,10 @@ def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
         target = numeric[0]
     if target == time_col:
         raise DataError(f"column `{shorten(target)}` is the time column of {path}; choose a numeric --target")
-    if target in cfg.features:
+    if target in _inputs(cfg):
         raise DataError(f"column `{shorten(target)}` is both the target and a feature; drop it from --features")
 
-    columns = (target, *cfg.features)
+    columns = (target, *_inputs(cfg))
     values = np.column_stack([_numeric_column(frame, c, path, notes, cfg.decimal) for c in columns])
     freq = None
     if time_col is None:
@@ -207,51 +219,44 @@ def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
     else:
         time = _time_index(frame, time_col, path, notes)
         if cfg.dedupe is Dedupe.none and time.has_duplicates:
-            _check_one_series(frame, time, time_col, path)  # rows still in file order, aligned with the frame
+            check_one_series(frame, time, time_col, path)  # rows still in file order, aligned with the frame
         if not time.is_monotonic_increasing:
             order = np.argsort(time.to_numpy(), kind="stable")
             time, values = time[order], values[order]
             notes.append(f"rows were not in time order; sorted them by `{shorten(time_col)}`")
-        time, values = _dedupe(time, values, time_col, path, cfg.dedupe, notes)
+        time, values = dedupe(time, values, time_col, path, cfg.dedupe, notes)
         freq = infer_freq(time)
         note = irregular_note(time, freq)
         if note:
             notes.append(note)
-    keep = _fill(values, columns, cfg.fill, path, notes)
+    future = np.zeros((0, len(cfg.future_features)))
+    if cfg.future_features:  # trailing rows without a target: the known future, for predict
+        observed = np.flatnonzero(~np.isnan(values[:, 0]))
+        end = int(observed[-1]) + 1 if len(observed) else 0
+        first = 1 + len(cfg.features)
+        future = values[end:, first:first + len(cfg.future_features)]
+        values, time = values[:end], time[:end]
+    keep = fill(values, columns, cfg.fill, path, notes)
     if keep is not None:
         values, time = values[keep], (time[keep] if time_col is not None else pd.RangeIndex(int(keep.sum())))
-    calendar = _calendar(cfg, time, time_col, columns, freq)
+    calendar = calendar_of(cfg, time, time_col, columns, freq)
     if calendar:
         names, extra = calendar_columns(time, calendar)
         columns, values = (*columns, *names), np.column_stack([values, extra])
     return Series(path=path, values=values, columns=columns, time=time, time_col=time_col, freq=freq,
-                  notes=tuple(notes), calendar=calendar)
+                  notes=tuple(notes), calendar=calendar, future=future)
 
 
-def _calendar(cfg: DataConfig, time: pd.Index, time_col: str | None, columns: tuple[str, ...],
-              freq: str | None) -> tuple[str, ...]:
-    """The calendar features a series gets: --calendar's, or those auto picks by its spacing."""
-    if cfg.calendar == ("auto",):
-        return auto_calendar(time) if time_col is not None else ()
-    if cfg.calendar and time_col is None:
-        raise DataError(f"--calendar {','.join(cfg.calendar)} reads the time of each row, and {cfg.path} has no time "
-                        "column; name it with --time-col, or drop --calendar")
-    for name in cfg.calendar:
-        names, extra = calendar_columns(time[:2000], (name,))
-        if np.ptp(extra, axis=0).max() < 1e-9:
-            raise DataError(f"--calendar {name} is the same for every row of {cfg.path} (steps of {freq or 'irregular'}"
-                            f"); drop it, or use --calendar auto")
-        if taken := set(names) & set(columns):
-            raise DataError(f"{cfg.path} already has a column `{shorten(sorted(taken)[0])}`, the name of a --calendar "
-                            "feature; rename that column")
-    return cfg.calendar
+def _inputs(cfg: DataConfig) -> tuple[str, ...]:
+    """The input columns a file must hold besides the target: --features, then --future-features."""
+    return (*cfg.features, *cfg.future_features)
 
 
 def select_series(frame: pd.DataFrame, cfg: DataConfig) -> list[tuple[str, pd.DataFrame]]:
     """The rows of each series that --series names (all by default) in a long table, without its id column,
     in the order of first appearance (or of --series)."""
     col, path = cfg.id_col, cfg.path
-    if col in (cfg.target, cfg.time_col, *cfg.features):
+    if col in (cfg.target, cfg.time_col, *_inputs(cfg)):
         raise DataError(f"column `{shorten(col)}` is the --id-col of {path} and cannot also be the target, time or a "
                         "feature; choose another --id-col")
     raw = frame[col]
@@ -272,42 +277,3 @@ def select_series(frame: pd.DataFrame, cfg: DataConfig) -> list[tuple[str, pd.Da
     chosen = list(dict.fromkeys(cfg.series)) or available
     groups = dict(list(frame.drop(columns=[col]).groupby(ids.to_numpy(), sort=False)))
     return [(name, groups[name].reset_index(drop=True)) for name in chosen]
-
-
-def _check_one_series(frame: pd.DataFrame, time: pd.Index, time_col: str, path: str) -> None:
-    """A table of several series (long format: timestamps repeat once per value of a text column) is an error that
-    names that column: dropping or combining its duplicate timestamps would merge or lose whole series."""
-    for col in frame.columns:
-        if col == time_col or pd.api.types.is_numeric_dtype(frame[col]):
-            continue
-        keys = frame[col].astype("string")
-        distinct = keys.nunique(dropna=False)
-        if 2 <= distinct <= len(frame) // 2 and not pd.DataFrame({"t": np.asarray(time), "k": keys}).duplicated().any():
-            shown = listing([str(k) for k in keys.drop_duplicates().head(4)])
-            raise DataError(f"{path} holds {distinct} series in one table: its timestamps repeat once per value of "
-                            f"column `{shorten(col)}` ({shown}{', ...' if distinct > 4 else ''}); train one model "
-                            f"across them with --id-col {shorten(col)}, pick one with --id-col {shorten(col)} --series "
-                            f"{shorten(str(keys.iloc[0]))}, or combine them all with --dedupe sum or mean")
-
-
-def _dedupe(time: pd.DatetimeIndex, values: np.ndarray, col: str, path: str, dedupe: Dedupe,
-            notes: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    dup = time.duplicated(keep="last")
-    if not dup.any():
-        return time, values
-    first = time[int(np.argmax(dup))]
-    if dedupe is Dedupe.none:
-        raise DataError(f"timestamp {first} appears {int((time == first).sum())} times in `{shorten(col)}` of {path} "
-                        f"({int(dup.sum())} duplicate rows in all); remove them, or pass --dedupe last, first, sum "
-                        "or mean to keep one row of each timestamp or combine them")
-    extra = int(dup.sum())
-    if dedupe in (Dedupe.last, Dedupe.first):
-        keep = ~time.duplicated(keep=dedupe.value)
-        notes.append(f"dropped {extra} rows with duplicate timestamps (kept the {dedupe.value}), the first at {first}")
-        return time[keep], values[keep]
-    grouped = pd.DataFrame(values).groupby(np.asarray(time), sort=True)
-    # min_count=1: a timestamp whose rows are all missing stays missing (for --fill), instead of summing to 0
-    combined = grouped.sum(min_count=1) if dedupe is Dedupe.sum else grouped.mean()
-    notes.append(f"combined the rows of {int(time[time.duplicated(keep=False)].nunique())} duplicated timestamps by "
-                 f"their {dedupe.value} ({extra} rows fewer), the first at {first}")
-    return pd.DatetimeIndex(combined.index), combined.to_numpy(dtype=np.float64)

@@ -20,7 +20,7 @@ def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024
     if len(windows) == 0:
         return np.zeros((0, model.output_shape[-1]), np.float32)
     if len(windows) <= batch_size:
-        return np.asarray(model.predict_on_batch(windows.inputs(np.arange(len(windows)))), dtype=np.float32)
+        return np.asarray(model.predict_on_batch(windows.model_inputs(np.arange(len(windows)))), dtype=np.float32)
     return np.asarray(model.predict(WindowBatches(windows, batch_size, targets=False), verbose=0), dtype=np.float32)
 
 

@@ -42,7 +42,7 @@ class Reference(keras.layers.Layer):
 
 def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learning_rate: float, *,
                 jit: bool = False, mixed: bool = False, use_cudnn: bool | str = "auto",
-                anchor: Anchor = Anchor.none, season: int = 1) -> keras.Model:
+                anchor: Anchor = Anchor.none, season: int = 1, n_future: int = 0) -> keras.Model:
     """A compiled model mapping (batch, lookback, n_features) to (batch, horizon), trained on MSE.
 
     The recurrent layers keep their defaults (tanh/sigmoid, no unroll) so LSTM and GRU stay eligible for
@@ -54,7 +54,9 @@ def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learn
     precision. `use_cudnn=True` makes Keras fail rather than fall back when the fused kernel cannot run.
 
     `anchor` (resolved, never auto) adds the network's output to that reference forecast of the window, and
-    `model.linear` a linear path over the window; both corrections start at zero weights.
+    `model.linear` a linear path over the window; both corrections start at zero weights. With `n_future`
+    known-future columns the model takes a second input, their values at the horizon steps (batch, horizon,
+    n_future), which the head and the linear path read beside the recurrent state and the window.
     """
     layer = CELLS[model.cell]
     policy = "mixed_float16" if mixed else None
@@ -70,17 +72,23 @@ def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learn
     anchored = anchor not in (Anchor.none, Anchor.auto)
     # Corrections start at zero, so the untrained model is exactly its reference (or zero without one).
     zero = "zeros" if anchored or model.linear else "glorot_uniform"
+    future = keras.Input(shape=(window.horizon, n_future), name="future") if n_future else None
+    if future is not None:
+        ahead = keras.layers.Flatten(name="future_flat")(future)  # (batch, horizon * n_future)
+        x = keras.layers.Concatenate(dtype="float32", name="state_and_future")([x, ahead])
     outputs = keras.layers.Dense(window.horizon, dtype="float32", kernel_initializer=zero,
                                  name="forecast")(x)  # (batch, horizon)
     parts = [outputs]
     if model.linear:  # the autoregressive highway of LSTNet: a linear map of the whole window
         flat = keras.layers.Flatten(name="window_flat")(inputs)  # (batch, lookback * n_features)
+        if future is not None:
+            flat = keras.layers.Concatenate(name="window_and_future")([flat, ahead])
         parts.append(keras.layers.Dense(window.horizon, kernel_initializer="zeros", name="linear")(flat))
     if anchored:
         parts.append(Reference(anchor.value, window.horizon, season, dtype="float32", name="reference")(inputs))
     if len(parts) > 1:
         outputs = keras.layers.Add(dtype="float32", name="anchored")(parts)
-    net = keras.Model(inputs, outputs, name=f"{model.cell.value}_forecaster")
+    net = keras.Model(inputs if future is None else [inputs, future], outputs, name=f"{model.cell.value}_forecaster")
     # Clipping keeps SimpleRNN (no gates) from the occasional exploding step; it costs nothing for LSTM/GRU.
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0)
     if mixed:  # float16 gradients underflow without it

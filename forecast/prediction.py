@@ -14,11 +14,11 @@ from forecast import artifacts, plots
 from forecast.baselines import REFERENCES, baseline_forecasts
 from forecast.config import Strategy
 from forecast.csvfile import read_frame
-from forecast.data import Series, select_series
+from forecast.data import WIDE_ID, WIDE_VALUE, Series, melt_wide, select_series
 from forecast.dates import extend_time
 from forecast.errors import ForecastError, listing, shorten
 from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores, window_spread
-from forecast.prepare import load_new_series, to_target
+from forecast.prepare import future_columns, load_new_series, to_target
 from forecast.windows import Windows, forecast_origins
 
 # The baselines beside a prediction: the three simple references.
@@ -29,6 +29,7 @@ PREDICT_BASELINES = REFERENCES
 class Prediction:
     table: pd.DataFrame
     scores: dict | None  # model and baseline scores where the data has actuals
+    notes: tuple[str, ...] = ()  # for the user: what could not be forecast
 
 
 def load_inputs(infos: list[artifacts.RunInfo], path: str, target: str | None, frame: pd.DataFrame | None,
@@ -58,7 +59,11 @@ def panel_series(info: artifacts.RunInfo, path: str, target: str | None, frame: 
     cfg = dataclasses.replace(data, path=path, target=target or data.target, delimiter=None, decimal=None,
                               frame=frame, series=names)
     table = read_frame(path, cfg)
-    if data.id_col not in table.columns:
+    if data.id_col is None:  # a wide table: one column per series
+        table = melt_wide(table, cfg)
+        cfg = dataclasses.replace(cfg, target=WIDE_VALUE, id_col=WIDE_ID)
+        target = WIDE_VALUE
+    elif data.id_col not in table.columns:
         raise ForecastError(f"{info.name} is one model of several series named by column `{shorten(data.id_col)}`, "
                             f"which {path} lacks; pass a long table with that column")
     known = info.series_scalers
@@ -88,13 +93,15 @@ def predict_panel(info: artifacts.RunInfo, loaded: list[tuple[str, Series, np.nd
                   last_origins: int | None = None) -> Prediction:
     """predict_series of every series of a run of several, one table with a `series` column first."""
     model = artifacts.load_model(info.path)
-    tables = []
+    tables, notes = [], []
     for name, series, scaled in loaded:
-        table = predict_series(info, series, scaled, steps, last_origins, model, name).table
-        table.insert(0, "series", name)
-        tables.append(table)
+        one = predict_series(info, series, scaled, steps, last_origins, model, name)
+        one.table.insert(0, "series", name)
+        tables.append(one.table)
+        notes += [f"series `{name}`: {note}" for note in one.notes]
     table = pd.concat(tables, ignore_index=True)
-    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)))
+    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)),
+                      notes=tuple(notes))
 
 
 def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, steps: int | None,
@@ -113,8 +120,9 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
     model = artifacts.load_model(info.path) if model is None else model
     expected = (lookback, scaled.shape[1])
     outputs = 1 if strategy is Strategy.recursive else horizon
-    if tuple(model.input_shape[1:]) != expected or model.output_shape[-1] != outputs:
-        raise ForecastError(f"{info.path}/model.keras maps windows of shape {tuple(model.input_shape[1:])} to "
+    shape = model.input_shape[0] if isinstance(model.input_shape, list) else model.input_shape  # the window's
+    if tuple(shape[1:]) != expected or model.output_shape[-1] != outputs:
+        raise ForecastError(f"{info.path}/model.keras maps windows of shape {tuple(shape[1:])} to "
                             f"{model.output_shape[-1]} values, the run's config says {expected} to {outputs}; the run "
                             "folder is inconsistent, train it again")
     target = series.values[:, 0]
@@ -125,9 +133,18 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
         return to_target(scaled_forecast, origins, scaled, target, scaler, cfg.data.transform)
 
     origins = forecast_origins(len(series), lookback)
+    notes = []
+    columns = future_columns(cfg.data)
+    if columns is not None:  # the known future: the file's own rows, then its rows without a target
+        scaled, known = known_future(series, scaled, scaler, columns, steps, horizon, cfg.data.future_features)
+        if origins[-1] + horizon > known:
+            notes.append(f"forecasts end at origin {series.time[known - horizon]}: the later origins need "
+                         f"{', '.join(cfg.data.future_features)} beyond the file; add rows with an empty target "
+                         "and those values to forecast them")
+            origins = origins[origins + horizon <= known]
     if last_origins is not None:
         origins = origins[-last_origins:]  # only these are forecast, not computed and then dropped
-    windows = Windows(scaled, lookback, horizon, origins, normalize)
+    windows = Windows(scaled, lookback, horizon, origins, normalize, columns)
     forecasts = in_units(forecast_windows(model, windows, strategy), origins)
     last = forecasts[-1]
     if steps is not None:
@@ -141,7 +158,25 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
         **baseline_forecasts(target, o, f.shape[1], lookback, season, PREDICT_BASELINES),
         **interval_bounds(f, info.intervals, window_spread(target, o, info.interval_scale))})
         for o, f in parts if len(o)], ignore_index=True)
-    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)))
+    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)),
+                      notes=tuple(notes))
+
+
+def known_future(series: Series, scaled: np.ndarray, scaler, columns: tuple[int, int], steps: int | None,
+                 horizon: int, names: tuple[str, ...]) -> tuple[np.ndarray, int]:
+    """The scaled rows with the file's future rows of the known-future columns appended (the other columns NaN,
+    never read), and the number of rows whose known future is given. --steps needs all of its own."""
+    future = series.future if series.future is not None else np.zeros((0, columns[1] - columns[0]))
+    given = len(future) if not np.isnan(future).any() else int(np.argmax(np.isnan(future).any(axis=1)))
+    need = steps if steps is not None else 0
+    if given < need:
+        raise ForecastError(f"--steps {need} reads the known-future column(s) {', '.join(names)} at the {need} rows "
+                            f"after the last target ({series.time[-1]}), and {series.path} gives {given}; add those "
+                            "rows with an empty target and every known-future value")
+    rows = np.full((given, scaled.shape[1]), np.nan, np.float32)
+    a, b = columns
+    rows[:, a:b] = (future[:given] - np.asarray(scaler.mean[a:b])) / np.asarray(scaler.std[a:b])
+    return np.concatenate([scaled, rows]), len(series) - 1 + given
 
 
 def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: pd.DataFrame) -> str:

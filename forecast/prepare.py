@@ -108,6 +108,12 @@ def to_target(scaled_forecast: np.ndarray, origins: np.ndarray, scaled: np.ndarr
     return transforms.inverse(z, target[origins], transform)
 
 
+def future_columns(data: DataConfig) -> tuple[int, int] | None:
+    """The model columns [a, b) of --future-features (after the target and --features), or None."""
+    first = 1 + len(data.features)
+    return (first, first + len(data.future_features)) if data.future_features else None
+
+
 def transform_series(series: Series, transform: Transform) -> tuple[Series, np.ndarray]:
     """(series in original units, model inputs with the transformed target), row-aligned."""
     transforms.check_positive(series.values[:, 0], transform, series.target, series.path)
@@ -157,8 +163,8 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
                         + ("use --transform diff or --normalize global" if normalize is Normalize.window else
                            "use --normalize window or change its units"))
     windows = {part: Windows(scaled, window.lookback, window.horizon,
-                             part_origins(split.bounds(part), window.lookback, window.horizon), normalize)
-               for part in PARTS} if make_windows else {}
+                             part_origins(split.bounds(part), window.lookback, window.horizon), normalize,
+                             future_columns(data)) for part in PARTS} if make_windows else {}
     notes = [*series.notes, *(note for part in ("val", "test") if (note := outside_note(
         scaler, model_values[slice(*split.bounds(part)), 0], f"the {part} part")))]
     # check_season keeps season < train_end, so every scored (val/test) origin has a season of history.
@@ -194,12 +200,10 @@ def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str
         raise DataError(f"every series of {data.path} is too short for {what}; use a smaller --lookback or --horizon, "
                         "or longer series")
     normalize, reason = data.normalize, ""
-    if normalize is Normalize.auto:  # one model, one normalisation: what most series' own rule says
-        votes = [choose_normalize(mv[:split.train_end, 0], mv[slice(*split.bounds("val")), 0], window.lookback)[0]
-                 for _, _, mv, split in kept]
-        windowed = sum(v is Normalize.window for v in votes)
-        normalize = Normalize.window if 2 * windowed > len(votes) else Normalize.global_
-        reason = f"the rule says window for {windowed} of the {len(votes)} series"
+    if normalize is Normalize.auto:
+        # One model across series whose levels drift apart (births by state) must not read levels: window, as
+        # measured on births_by_state (docs/options.md, several series), whatever one series' own rule would say.
+        normalize, reason = Normalize.window, "several series: each window relative to its own last value"
     blocks, scaled, with_notes, start = [], [], [], 0
     for name, series, model_values, split in kept:
         single = prepare_series(series, model_values, dataclasses.replace(data, normalize=normalize, season=season,
@@ -228,7 +232,8 @@ def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str
                     scaler=blocks[0].scaler, scaled=np.concatenate(scaled), windows={}, season=season,
                     scale=float("nan"), window=window, lookback_reason=why, blocks=tuple(blocks))
     windows = {part: Windows(prep.scaled, window.lookback, window.horizon,
-                             prep.origins(part, window.lookback, window.horizon), normalize) for part in PARTS}
+                             prep.origins(part, window.lookback, window.horizon), normalize, future_columns(data))
+               for part in PARTS}
     return dataclasses.replace(prep, windows=windows)
 
 

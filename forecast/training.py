@@ -142,16 +142,18 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, batch: int
     the lowest validation MSE is kept; zero weights (the reference alone) when none beats them.
     Returns what was chosen, for metrics.json."""
     layer = model.get_layer("linear")
-    d = train.lookback * train.values.shape[1]
+    d = train.lookback * train.values.shape[1] + train.horizon * train.n_future
     if d > MAX_LINEAR_INPUTS or len(train) <= d:
         return {"ridge": None, "reason": f"{len(train)} training windows for {d} window values: zero start"}
 
     def gathered(w: Windows):
         for start in range(0, len(w), batch):
             idx = np.arange(start, min(start + batch, len(w)))
-            x = w.inputs(idx)
-            rest = np.asarray(model.predict_on_batch(x), dtype=np.float64)  # the reference, or zero
-            x = np.concatenate([x.reshape(len(idx), -1).astype(np.float64), np.ones((len(idx), 1))], axis=1)
+            inputs = w.model_inputs(idx)
+            rest = np.asarray(model.predict_on_batch(inputs), dtype=np.float64)  # the reference, or zero
+            parts = inputs if isinstance(inputs, tuple) else (inputs,)  # the window, then the known future
+            x = np.concatenate([p.reshape(len(idx), -1).astype(np.float64) for p in parts]
+                               + [np.ones((len(idx), 1))], axis=1)
             yield x, w.targets(idx).astype(np.float64) - rest
 
     xtx, xtr = np.zeros((d + 1, d + 1)), np.zeros((d + 1, train.horizon))
@@ -211,7 +213,8 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
     seed_everything(cfg.train.seed)
     outputs = WindowConfig(cfg.window.lookback, 1 if recursive else cfg.window.horizon)
     model = build_model(cfg.model, outputs, prep.scaled.shape[1], cfg.train.learning_rate, jit=compute.jit,
-                        mixed=compute.mixed, use_cudnn=compute.use_cudnn, anchor=anchor, season=prep.season)
+                        mixed=compute.mixed, use_cudnn=compute.use_cudnn, anchor=anchor, season=prep.season,
+                        n_future=prep.windows["train"].n_future)
     train, val = ((one_step_windows(prep, "train"), one_step_windows(prep, "val")) if recursive
                   else (prep.windows["train"], prep.windows["val"]))
     linear_start = fit_linear_path(model, train, val) if cfg.model.linear else None

@@ -22,7 +22,7 @@ class Windows:
     """
 
     def __init__(self, values: np.ndarray, lookback: int, horizon: int, origins: np.ndarray,
-                 normalize: Normalize = Normalize.global_):
+                 normalize: Normalize = Normalize.global_, future: tuple[int, int] | None = None):
         assert values.ndim == 2, "values must be (n_rows, n_features)"
         self.values = values
         self.lookback = lookback
@@ -38,6 +38,14 @@ class Windows:
                         else np.zeros((0, 1, lookback, values.shape[1]), values.dtype))
         # (n - horizon, horizon) view; row i holds targets of origin i
         self._targets = sliding_window_view(values[1:, 0], horizon) if n > horizon else values[:0, :0]
+        # --future-features: columns [a, b) are known ahead; a window also reads them at its target rows
+        self.future_columns = future
+        self.n_future = 0 if future is None else future[1] - future[0]
+        if self.n_future:
+            ahead = values[1:, future[0]:future[1]]
+            # (n - horizon, 1, horizon, n_future) view; row i holds the known future of origin i
+            self._future = (sliding_window_view(ahead, (horizon, self.n_future)) if len(ahead) >= horizon
+                            else np.zeros((0, 1, horizon, self.n_future), values.dtype))
 
     def __len__(self) -> int:
         return len(self.origins)
@@ -49,6 +57,15 @@ class Windows:
         if self.per_window:
             x[:, :, 0] -= x[:, -1:, 0]
         return x
+
+    def future(self, idx: np.ndarray | slice) -> np.ndarray:
+        """Gather the known-future columns at the target rows of windows `idx`: (batch, horizon, n_future)."""
+        return self._future[self.origins[idx], 0]
+
+    def model_inputs(self, idx: np.ndarray | slice):
+        """What the model reads for windows `idx`: the window, and with known-future columns (window, future)."""
+        x = self.inputs(idx)
+        return (x, self.future(idx)) if self.n_future else x
 
     def targets(self, idx: np.ndarray | slice) -> np.ndarray:
         """Gather the targets of windows `idx`: (batch, horizon)."""

@@ -100,6 +100,19 @@ TRAIN = [
      ["--id-col", "id", "--lookback", "2", "--interval", "0.9"],
      "--interval with several series is not built yet: each series needs widths in its own scale; train one "
      "series (--series NAME) for intervals, or drop --interval"),
+    ("wide targets where one column is text", b"t,a,b\n2024-01-01,1,x\n2024-01-02,2,y\n", ["--target", "a,b"],
+     "column `b` in {p} has a non-numeric value 'x' at row 2 (counting the header as row 1); clean or remove that "
+     "row"),
+    ("wide targets naming a missing column", b"t,a,b\n2024-01-01,1,2\n", ["--target", "a,c"],
+     "column `c` of --target a,c not found in {p}; available: t, a, b"),
+    ("wide targets with --id-col", LONG, ["--target", "births,date", "--id-col", "state"],
+     "--target births,date names several columns, each one series of a wide table; --id-col is for long tables: "
+     "drop one of them"),
+    ("a column in --features and --future-features", LONG, ["--features", "births", "--future-features", "births"],
+     "column `births` is in --features and --future-features; a known-future column is read in the past too: keep "
+     "it in --future-features only"),
+    ("an unknown --future-features column", LONG, ["--future-features", "workday"],
+     "column `workday` not found in {p}; available: date, state, births"),
     ("an unknown --id-col", LONG, ["--id-col", "station"],
      "column `station` not found in {p}; did you mean `state`? available: date, state, births"),
     ("an --id-col of fractional numbers", b"date,sensor,y\n2024-01-01,1.5,3\n2024-01-01,2.5,4\n", ["--id-col", "sensor"],

@@ -183,3 +183,78 @@ def test_a_calendar_run_records_its_features_and_predicts(fleet, tmp_path):
                                     "--out", str(tmp_path / "p.csv")])
     assert predicted.exit_code == 0, predicted.output
     assert len(pd.read_csv(tmp_path / "p.csv")) == 12
+
+
+@pytest.mark.slow
+def test_a_wide_table_is_one_series_per_target_column(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.arange(300)
+    wide = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=300, freq="h").strftime("%Y-%m-%d %H:%M"),
+                         "north": 10 + np.sin(2 * np.pi * t / 24) + 0.1 * rng.standard_normal(300),
+                         "south": 50 + 5 * np.sin(2 * np.pi * t / 24) + 0.1 * rng.standard_normal(300)})
+    path = tmp_path / "wide.csv"
+    wide.to_csv(path, index=False)
+    runs = tmp_path / "runs"
+    result = runner.invoke(app, ["train", str(path), "--target", "north,south", "--runs-dir", str(runs), "--name",
+                                 "wide", *TINY])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((runs / "wide" / "metrics.json").read_text())
+    assert list(metrics["test"]["series"]) == ["north", "south"]
+    assert 'target = "north,south"' in (runs / "wide" / "run.toml").read_text()
+    out = tmp_path / "p.csv"
+    predicted = runner.invoke(app, ["predict", str(runs / "wide"), str(path), "--last", "1", "--out", str(out)])
+    assert predicted.exit_code == 0, predicted.output
+    table = pd.read_csv(out)
+    assert table["series"].tolist() == ["north"] * 6 + ["south"] * 6
+    # each series back in its own units: south's forecasts near 50, north's near 10
+    assert table.groupby("series")["forecast"].mean().round(-1).to_dict() == {"north": 10.0, "south": 50.0}
+
+
+def test_windows_read_the_known_future_at_their_target_rows():
+    from forecast.windows import Windows
+
+    values = np.column_stack([np.arange(10.0), 100 + np.arange(10.0), 200 + np.arange(10.0)]).astype(np.float32)
+    w = Windows(values, lookback=3, horizon=2, origins=np.array([2, 5, 7]), future=(2, 3))
+    assert w.n_future == 1
+    assert w.future(np.arange(3))[:, :, 0].tolist() == [[203, 204], [206, 207], [208, 209]]
+    x, f = w.model_inputs(np.array([1]))
+    assert x[0, :, 1].tolist() == [103, 104, 105] and f.shape == (1, 2, 1)
+    assert not isinstance(Windows(values, 3, 2, np.array([2])).model_inputs(np.array([0])), tuple)
+
+
+@pytest.mark.slow
+def test_known_future_columns_feed_the_forecast_steps_and_predict_needs_their_future_rows(fleet, tmp_path):
+    one = pd.read_csv(fleet).query("sensor == 's1'").drop(columns="sensor")
+    path = tmp_path / "s1.csv"
+    one.to_csv(path, index=False)
+    runs = tmp_path / "runs"
+    result = runner.invoke(app, ["train", str(path), "--target", "value", "--future-features", "maintenance",
+                                 "--runs-dir", str(runs), "--name", "fut", *TINY])
+    assert result.exit_code == 0, result.output
+    assert 'future_features = ["maintenance"]' in (runs / "fut" / "run.toml").read_text()
+    from forecast.artifacts import load_model
+
+    model = load_model(runs / "fut")
+    assert [tuple(s[1:]) for s in model.input_shape] == [(24, 2), (6, 1)]
+    # without future rows the forecasts stop where the known future ends, with a note
+    out = tmp_path / "p.csv"
+    plain = runner.invoke(app, ["predict", str(runs / "fut"), str(path), "--out", str(out)])
+    assert plain.exit_code == 0, plain.output
+    assert "Warning: forecasts end at origin 2020-01-13 05:00" in plain.output
+    assert pd.read_csv(out)["origin"].max() == "2020-01-13 05:00:00"
+    # with them, the last origin is forecast into the future
+    future = pd.DataFrame({"timestamp": pd.date_range("2020-01-13 12:00", periods=6, freq="h").strftime(
+        "%Y-%m-%d %H:%M"), "value": np.nan, "maintenance": [0, 0, 1, 1, 1, 1]})
+    ahead = tmp_path / "ahead.csv"
+    pd.concat([one, future]).to_csv(ahead, index=False)
+    result = runner.invoke(app, ["predict", str(runs / "fut"), str(ahead), "--steps", "6", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    last = table[table["origin"] == table["origin"].max()]
+    assert last["timestamp"].tolist()[-1] == "2020-01-13 17:00:00" and last["actual"].isna().all()
+    short = runner.invoke(app, ["predict", str(runs / "fut"), str(path), "--steps", "3", "--out", str(out)])
+    assert short.exit_code == 1
+    assert short.stderr.strip() == (
+        f"Error: --steps 3 reads the known-future column(s) maintenance at the 3 rows after the last target "
+        f"(2020-01-13 11:00:00), and {path} gives 0; add those rows with an empty target and every known-future "
+        "value")
