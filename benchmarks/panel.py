@@ -44,6 +44,9 @@ def main() -> None:
     parser.add_argument("case", choices=sorted(CASES))
     parser.add_argument("--series", default=None, help="comma-separated subset of the series (default all)")
     parser.add_argument("--cell", default="lstm")
+    parser.add_argument("--global-run", type=Path, default=None,
+                        help="a run folder of the global model trained with the same options, reused instead of "
+                             "training it again")
     args = parser.parse_args()
     case = dict(CASES[args.case])
     data = str(ROOT / case.pop("data"))
@@ -51,8 +54,9 @@ def main() -> None:
         case["series"] = args.series
     runs = Path(tempfile.mkdtemp(prefix="panel-bench-"))
     started = time.perf_counter()
-    glob = forecast.train(data, cell=args.cell, runs_dir=runs / "global", verbose=False, **case)
-    wall_global = time.perf_counter() - started
+    glob = (forecast.load_run(args.global_run) if args.global_run else
+            forecast.train(data, cell=args.cell, runs_dir=runs / "global", verbose=False, **case))
+    wall_global = time.perf_counter() - started if args.global_run is None else float("nan")
     per = glob.metrics["test"]["series"]
     names = list(per)
     global_mase = {n: per[n]["model"]["mase"] for n in names}

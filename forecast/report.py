@@ -191,6 +191,8 @@ def compare_table(out, names: list[str], infos) -> None:
         m, base = info.metrics["test"]["model"], info.metrics["test"]["baselines"]
         choices = [info.config.data.normalize.value,  # a run records its options as resolved (never auto)
                    f"anchor {info.config.model.anchor.value}" + (" + linear" if info.config.model.linear else "")]
+        if info.series_scalers:  # one model of several series: MASE is the mean of theirs, MSE pooled
+            choices.insert(0, f"{len(info.series_scalers)} series")
         t.add_row(name, info.config.model.cell.value, ", ".join(choices), str(info.config.window.lookback),
                   str(info.metrics["epochs_run"]), fmt(m["mse"]), *(fmt(base[r]["mse"]) for r in REFERENCES),
                   ratio(m["mse"], base["naive"]["mse"]), opt(m["mase"]))

@@ -258,3 +258,16 @@ def test_known_future_columns_feed_the_forecast_steps_and_predict_needs_their_fu
         f"Error: --steps 3 reads the known-future column(s) maintenance at the 3 rows after the last target "
         f"(2020-01-13 11:00:00), and {path} gives 0; add those rows with an empty target and every known-future "
         "value")
+
+
+@pytest.mark.slow
+def test_the_python_api_trains_and_predicts_a_long_dataframe(tmp_path):
+    import forecast
+
+    table = make_sensors(2, 200, noise=0.1, seed=3)
+    table["timestamp"] = pd.to_datetime(table["timestamp"])
+    run = forecast.train(table, id_col="sensor", target="value", runs_dir=tmp_path, verbose=False, epochs=1,
+                         units=4, lookback=24, horizon=3)
+    assert list(run.metrics["test"]["series"]) == ["s1", "s2"]
+    out = run.predict(table, series=["s2"], last=1)
+    assert out["series"].tolist() == ["s2"] * 3
