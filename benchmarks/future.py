@@ -22,8 +22,7 @@ sys.path.insert(0, str(ROOT))
 import forecast  # noqa: E402
 
 DATA = ROOT / "datasets" / "victoria_electricity_halfhourly.csv.gz"
-VARIANTS = {"plain": {}, "workday": {"future_features": "workday"},
-            "workday + calendar": {"future_features": "workday", "calendar": "auto"}}
+VARIANTS = {"plain": {}, "workday + calendar": {"future_features": "workday", "calendar": "auto"}}
 
 
 def main() -> None:

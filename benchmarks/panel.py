@@ -94,7 +94,9 @@ def write_report(r: dict, global_mase: dict, alone_mase: dict) -> None:
              f"Machine: {r['machine']}; Python {r['versions']['python']}, Keras {r['versions']['keras']}.", "",
              "| model | mean test MASE | training seconds | wall seconds |", "|---|---|---|---|",
              f"| one global model ({r['global']['epochs']} epochs) | {r['global']['mean_mase']:.3f} | "
-             f"{r['global']['training_seconds']:.0f} | {r['global']['wall_seconds']:.0f} |",
+             f"{r['global']['training_seconds']:.0f} | "
+             + (f"{r['global']['wall_seconds']:.0f} |" if r["global"]["wall_seconds"] == r["global"]["wall_seconds"]
+                else "(--global-run: trained before with the same options) |"),
              f"| one model per series ({r['series']} runs) | {r['alone']['mean_mase']:.3f} | "
              f"{r['alone']['training_seconds']:.0f} | {r['alone']['wall_seconds']:.0f} |"]
     lines += [f"| {ref} | {v:.3f} | | |" for ref, v in r["references_mean_mase"].items()]
