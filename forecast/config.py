@@ -173,7 +173,7 @@ class DataConfig:
         if both := set(self.features) & set(self.future_features):
             raise ForecastError(f"column `{sorted(both)[0]}` is in --features and --future-features; a known-future "
                                 "column is read in the past too: keep it in --future-features only")
-        if self.series and self.id_col is None:
+        if self.series and self.id_col is None and "," not in (self.target or ""):  # a wide --target A,B has series
             raise ForecastError("--series picks series of a long table by the values of its --id-col; pass --id-col "
                                 "too, e.g. --id-col station --series JFK")
         if self.val_frac + self.test_frac >= 0.9:

@@ -108,7 +108,7 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
     loaded = load_panel(cfg, frame)
     if len(loaded) > 1:
         names = [name for name, _ in loaded]
-        raise DataError(f"column `{shorten(cfg.id_col)}` of {cfg.path} holds {len(names)} series "
+        raise DataError(f"{_id_name(cfg.id_col)} of {cfg.path} holds {len(names)} series "
                         f"({listing(names[:8])}{', ...' if len(names) > 8 else ''}); this command takes one series "
                         f"(train fits one model across several): pick it with --series {shorten(names[0])}")
     return loaded[0][1]
@@ -123,7 +123,8 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     if wide_targets(cfg, names):
         frame, spec = melt_wide(frame, cfg), cfg.target
         loaded = load_panel(dataclasses.replace(cfg, target=WIDE_VALUE, id_col=WIDE_ID), frame)
-        return [(name, dataclasses.replace(s, columns=(spec, *s.columns[1:]))) for name, s in loaded]
+        return [(name, dataclasses.replace(s, columns=(spec, *s.columns[1:]), notes=tuple(
+            note.replace(f"`{WIDE_VALUE}`", f"`{shorten(name)}`") for note in s.notes))) for name, s in loaded]
     for col in [cfg.target, cfg.time_col, *_inputs(cfg), cfg.id_col]:
         if col is not None and col not in names:
             raise DataError(f"column `{shorten(col)}` not found in {path}; {_closest(col, names)}available: {listing(names)}")
@@ -136,8 +137,8 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     if len(parts) == 1:
         name, part = parts[0]
         available = frame[cfg.id_col].nunique(dropna=False)
-        notes = [f"kept series `{shorten(name)}` ({len(part)} rows), one of the {available} in column "
-                 f"`{shorten(cfg.id_col)}`"] if available > 1 else []
+        notes = [f"kept series `{shorten(name)}` ({len(part)} rows), one of the {available} in "
+                 f"{_id_name(cfg.id_col)}"] if available > 1 else []
         return [(name, _load_one(part, cfg, notes))]
     # Values are validated on the whole table first, so that an error names the row of the file.
     for col in (cfg.target, *_inputs(cfg)):
@@ -158,6 +159,11 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
 
 # A wide table (--target A,B,C: each column one series) is read as the long table of these two columns.
 WIDE_ID, WIDE_VALUE = "\x00series", "\x00value"
+
+
+def _id_name(col: str) -> str:
+    """How messages name an id column: `column `state``, or the --target columns of a wide table."""
+    return "the --target columns" if col == WIDE_ID else f"column `{shorten(col)}`"
 
 
 def wide_targets(cfg: DataConfig, columns: list) -> tuple[str, ...]:
@@ -272,7 +278,7 @@ def select_series(frame: pd.DataFrame, cfg: DataConfig) -> list[tuple[str, pd.Da
     shown = listing(available[:8]) + (f", ... ({len(available)} in all)" if len(available) > 8 else "")
     for name in cfg.series:
         if name not in available:
-            raise DataError(f"series `{shorten(name)}` is not in column `{shorten(col)}` of {path}; "
+            raise DataError(f"series `{shorten(name)}` is not in {_id_name(col)} of {path}; "
                             f"{_closest(name, available)}available: {shown}")
     chosen = list(dict.fromkeys(cfg.series)) or available
     groups = dict(list(frame.drop(columns=[col]).groupby(ids.to_numpy(), sort=False)))

@@ -142,7 +142,7 @@ def auto_calendar(time: pd.Index) -> tuple[str, ...]:
     sub-daily data, day of week and of year for daily, day of year for weekly, month for monthly and quarterly."""
     if not isinstance(time, pd.DatetimeIndex) or len(time) < 2:
         return ()
-    step = float(np.median(np.diff(time.asi8[:1000]))) / 86_400e9  # in days
+    step = float(np.median(np.diff(time[:1000].to_numpy()) / np.timedelta64(1, "D")))  # in days, any resolution
     if step < 1:
         return ("hour", "dow")
     if step < 2:
@@ -154,8 +154,8 @@ def auto_calendar(time: pd.Index) -> tuple[str, ...]:
 
 def calendar_columns(time: pd.DatetimeIndex, names: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
     """Column names (`dow_sin`, `dow_cos`, ...) and values (n_rows, 2 * len(names)) of the calendar features."""
-    phase = {"hour": lambda t: t.hour + t.minute / 60, "dow": lambda t: t.dayofweek + t.hour / 24,
-             "doy": lambda t: t.dayofyear - 1 + t.hour / 24, "month": lambda t: t.month - 1 + (t.day - 1) / 31}
+    phase = {"hour": lambda t: t.hour + t.minute / 60, "dow": lambda t: t.day_of_week + t.hour / 24,
+             "doy": lambda t: t.day_of_year - 1 + t.hour / 24, "month": lambda t: t.month - 1 + (t.day - 1) / 31}
     values = []
     for name in names:
         angle = 2 * np.pi * np.asarray(phase[name](time), dtype=np.float64) / CALENDAR[name]

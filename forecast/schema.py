@@ -105,9 +105,12 @@ def read_config(meta: object) -> RunConfig:
     if isinstance(raw_data, dict) and isinstance(raw_data.get("dedupe"), bool):  # a flag before --dedupe MODE
         options = {**options, "data": {**raw_data, "dedupe": "last" if raw_data["dedupe"] else "none"}}
     try:
-        return typed(options, RunConfig, "config.json options")
+        config = typed(options, RunConfig, "config.json options")
     except ForecastError as exc:  # a range the options themselves reject, e.g. a lookback of 0
         raise Malformed(f"config.json options: {exc}") from None
+    _need(config.window.lookback is not None, "config.json options.window.lookback",
+          "must be recorded (a run records the lookback it used)", None)
+    return config
 
 
 def check_scores(raw: object, where: str) -> None:

@@ -105,6 +105,8 @@ TRAIN = [
      "row"),
     ("wide targets naming a missing column", b"t,a,b\n2024-01-01,1,2\n", ["--target", "a,c"],
      "column `c` of --target a,c not found in {p}; available: t, a, b"),
+    ("wide targets and an unknown --series", b"t,a,b\n2024-01-01,1,2\n", ["--target", "a,b", "--series", "c"],
+     "series `c` is not in the --target columns of {p}; available: a, b"),
     ("wide targets with --id-col", LONG, ["--target", "births,date", "--id-col", "state"],
      "--target births,date names several columns, each one series of a wide table; --id-col is for long tables: "
      "drop one of them"),
