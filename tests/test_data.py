@@ -159,6 +159,6 @@ def test_runs_from_before_dedupe_modes_read_their_flag_as_a_mode(flag, mode):
     from forecast.config import RunConfig
     from forecast.schema import read_config
 
-    options = RunConfig(DataConfig("x.csv")).to_dict()
+    options = RunConfig(DataConfig("x.csv"), WindowConfig(lookback=24)).to_dict()  # a run records its lookback
     options["data"]["dedupe"] = flag  # --dedupe was a flag that kept the last row
     assert read_config({"data": {"path": "x.csv"}, "options": options}).data.dedupe is Dedupe(mode)
