@@ -80,5 +80,7 @@ def describe_csv(path: Path) -> CsvSummary:
         return summary
     time = parse_dates(frame[time_col])[0].dropna().sort_values()
     fmt = "%Y-%m-%d" if (time == time.normalize()).all() else "%Y-%m-%d %H:%M"
+    # a long table repeats each timestamp once per series: its frequency is that of the distinct timestamps
+    freq = infer_freq(time.unique() if time.has_duplicates else time) or "irregular"
     return dataclasses.replace(summary, start=time[0].strftime(fmt), end=time[-1].strftime(fmt),
-                               freq=infer_freq(time) or "irregular")
+                               freq=freq + (" (long table)" if time.has_duplicates else ""))

@@ -175,8 +175,8 @@ def test_shipped_datasets_are_listed():
     assert result.exit_code == 0
     for name, rows, freq in (("electricity_demand_halfhourly.csv", "4032", "30min"),
                              ("msft_daily.csv", "7983", "B"), ("sine.csv", "2000", "h"),
-                             ("births_by_state_daily.csv.xz", "372864", "irregular"),
-                             ("nyc_airport_weather_hourly.csv.gz", "26115", "irregular")):
+                             ("births_by_state_daily.csv.xz", "372864", "D (long table)"),
+                             ("nyc_airport_weather_hourly.csv.gz", "26115", "h (long table)")):
         line = next(line for line in result.stdout.splitlines() if name in line)
         assert rows in line and freq in line
 
