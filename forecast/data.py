@@ -114,9 +114,10 @@ def load_csv(cfg: DataConfig, frame: pd.DataFrame | None = None) -> Series:
     return loaded[0][1]
 
 
-def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple[str, Series]]:
+def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple[str, Series | None]]:
     """Every series a run reads, with its name: one for a plain table; in a long table (--id-col) those --series
-    names (all by default), each validated and time-sorted on its own, all of one frequency."""
+    names (all by default), each validated and time-sorted on its own, all of one frequency; None for a series
+    of several whose target is empty throughout."""
     frame = read_frame(cfg.path, cfg) if frame is None else frame
     path = cfg.path
     names = list(frame.columns)
@@ -144,17 +145,21 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     for col in (cfg.target, *_inputs(cfg)):
         if col is not None:
             _numeric_column(frame, col, path, [], cfg.decimal)
-    loaded = [(name, _load_one(part, dataclasses.replace(cfg, path=f"series `{shorten(name)}` of {path}"), []))
+    # a series without a single target value is left out (None here; prepare_panel says so)
+    target = cfg.target or _time_and_target(frame.drop(columns=[cfg.id_col]), cfg)[1]
+    loaded = [(name, None if target is not None and part[target].isna().all() else
+               _load_one(part, dataclasses.replace(cfg, path=f"series `{shorten(name)}` of {path}"), []))
               for name, part in parts]
     freqs = {}
     for name, series in loaded:
-        freqs.setdefault(series.freq, name)
+        if series is not None:
+            freqs.setdefault(series.freq, name)
     if len(freqs) > 1:
         (f1, a), (f2, b) = list(freqs.items())[:2]
         raise DataError(f"the series of {path} have different frequencies: `{shorten(a)}` is {f1 or 'irregular'}, "
                         f"`{shorten(b)}` {f2 or 'irregular'}; one model takes series of one frequency: pick those "
                         "that share one with --series, or resample the others")
-    return [(name, dataclasses.replace(series, path=path)) for name, series in loaded]
+    return [(name, series and dataclasses.replace(series, path=path)) for name, series in loaded]
 
 
 # A wide table (--target A,B,C: each column one series) is read as the long table of these two columns.
@@ -193,8 +198,8 @@ def melt_wide(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
     return frame.melt(id_vars=keep, value_vars=list(targets), var_name=WIDE_ID, value_name=WIDE_VALUE)
 
 
-def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
-    """One series from a table without an id column."""
+def _time_and_target(frame: pd.DataFrame, cfg: DataConfig) -> tuple[str | None, str]:
+    """The time column (given or detected) and the target (given, or the one numeric column left)."""
     path = cfg.path
     names = list(frame.columns)
     time_col = cfg.time_col if cfg.time_col is not None else find_time_column(frame)
@@ -216,7 +221,13 @@ def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
         raise DataError(f"column `{shorten(target)}` is the time column of {path}; choose a numeric --target")
     if target in _inputs(cfg):
         raise DataError(f"column `{shorten(target)}` is both the target and a feature; drop it from --features")
+    return time_col, target
 
+
+def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
+    """One series from a table without an id column."""
+    path = cfg.path
+    time_col, target = _time_and_target(frame, cfg)
     columns = (target, *_inputs(cfg))
     values = np.column_stack([_numeric_column(frame, c, path, notes, cfg.decimal) for c in columns])
     freq = None

@@ -179,8 +179,11 @@ def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str
     """Several series for one model. Each is transformed, split chronologically by the same fractions of its own
     rows, and scaled on its own training part; the windows of every series, none crossing into another, are the
     windows of the panel. Series too short for the lookback and horizon are left out with a note."""
-    prepared = [(name, *transform_series(series, data.transform)) for name, series in loaded]
-    season = data.season or infer_season(loaded[0][1].freq)
+    empty = [name for name, series in loaded if series is None]
+    if len(empty) == len(loaded):
+        raise DataError(f"no series of {data.path} has a target value; choose another --target")
+    prepared = [(name, *transform_series(series, data.transform)) for name, series in loaded if series is not None]
+    season = data.season or infer_season(prepared[0][1].freq)
     why = ""
     if window.lookback is None:  # from the median length: the few shortest series may be left out
         lengths = sorted(len(series) for _, series, _ in prepared)
@@ -215,7 +218,8 @@ def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str
             with_notes.append((name, single.series.notes))
         start += len(series)
     first = kept[0][1]
-    notes = []
+    notes = [f"left out {len(empty)} series without any target value: {listing(empty[:8])}"
+             + (", ..." if len(empty) > 8 else "")] if empty else []
     if short:
         notes.append(f"left out {len(short)} series too short for {what}: {listing(short[:8])}"
                      + (", ..." if len(short) > 8 else ""))

@@ -271,3 +271,13 @@ def test_the_python_api_trains_and_predicts_a_long_dataframe(tmp_path):
     assert list(run.metrics["test"]["series"]) == ["s1", "s2"]
     out = run.predict(table, series=["s2"], last=1)
     assert out["series"].tolist() == ["s2"] * 3
+
+
+def test_a_series_without_any_target_value_is_left_out_with_a_note(tmp_path):
+    rows = [(d.strftime("%Y-%m-%d"), s, np.nan if s == "c" else float(i % 7))
+            for s in "abc" for i, d in enumerate(pd.date_range("2024-01-01", periods=120, freq="D"))]
+    path = tmp_path / "t.csv"
+    pd.DataFrame(rows, columns=["date", "id", "y"]).to_csv(path, index=False)
+    prep = prepare(DataConfig(str(path), id_col="id"), WindowConfig(14, 1))
+    assert [b.name for b in prep.blocks] == ["a", "b"]
+    assert "left out 1 series without any target value: c" in prep.series.notes
