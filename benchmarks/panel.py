@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("case", choices=sorted(CASES))
     parser.add_argument("--series", default=None, help="comma-separated subset of the series (default all)")
     parser.add_argument("--cell", default="lstm")
+    parser.add_argument("--lookback", type=int, default=None, help="for both sides (default: the tool's)")
     parser.add_argument("--global-run", type=Path, default=None,
                         help="a run folder of the global model trained with the same options, reused instead of "
                              "training it again")
@@ -52,6 +53,8 @@ def main() -> None:
     data = str(ROOT / case.pop("data"))
     if args.series:
         case["series"] = args.series
+    if args.lookback:
+        case["lookback"] = args.lookback
     runs = Path(tempfile.mkdtemp(prefix="panel-bench-"))
     started = time.perf_counter()
     glob = (forecast.load_run(args.global_run) if args.global_run else
@@ -89,7 +92,8 @@ def main() -> None:
 
 def write_report(r: dict, global_mase: dict, alone_mase: dict) -> None:
     lines = [f"# One model across series vs one per series: {r['case']}", "",
-             "Written by `python benchmarks/panel.py " + r["case"] + "`; options " +
+             "Written by `python benchmarks/panel.py " + r["case"] + (f" --lookback {r['options']['lookback']}" if "lookback"
+             in r["options"] else "") + "`; options " +
              ", ".join(f"`{k}={v}`" for k, v in r["options"].items()) + f", cell {r['cell']}, defaults otherwise.",
              f"Machine: {r['machine']}; Python {r['versions']['python']}, Keras {r['versions']['keras']}.", "",
              "| model | mean test MASE | training seconds | wall seconds |", "|---|---|---|---|",
@@ -104,7 +108,8 @@ def write_report(r: dict, global_mase: dict, alone_mase: dict) -> None:
               f"the lower MASE on {r['global_wins']} of {r['series']} series.", "",
               "| series | global MASE | alone MASE |", "|---|---|---|"]
     lines += [f"| {n} | {global_mase[n]:.3f} | {alone_mase[n]:.3f} |" for n in global_mase]
-    (ROOT / "benchmarks" / f"panel_{r['case']}.md").write_text("\n".join(lines) + "\n")
+    suffix = f"_lookback{r['options']['lookback']}" if "lookback" in r["options"] else ""
+    (ROOT / "benchmarks" / f"panel_{r['case']}{suffix}.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

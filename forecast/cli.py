@@ -65,7 +65,7 @@ def run_options(
     id_col: Annotated[str | None, typer.Option(help="Long tables (one row per series and time step): the column that names each row's series.", show_default=False)] = None,
     series: Annotated[list[str] | None, typer.Option(help="With --id-col: the series to train on (repeat, or comma-separated); default every series in the column, one model across them.", show_default=False)] = None,
     calendar: Annotated[list[str] | None, typer.Option(help="Cyclical (sin, cos) time features as inputs: hour, dow (day of week), doy (day of year), month (repeat, or comma-separated); auto: those that vary at the data's spacing (hour,dow sub-daily; dow,doy daily; doy weekly; month monthly); none (default).", show_default=False)] = None,
-    lookback: Annotated[int | None, typer.Option(help="Past steps the model reads for each forecast. Default: two seasons (more when the seasonal difference at --horizon needs it), 48 without a season, at most half the training rows and 336; printed and recorded.", show_default=False)] = WindowConfig.lookback,
+    lookback: Annotated[int | None, typer.Option(help="Past steps the model reads for each forecast. Default: two seasons (four for several series; more when the seasonal difference at --horizon needs it), 48 without a season, at most half the training rows and 336; printed and recorded.", show_default=False)] = WindowConfig.lookback,
     horizon: Annotated[int, typer.Option(help="Steps ahead forecast from each origin.")] = WindowConfig.horizon,
     units: Annotated[int, typer.Option(help="Units in each recurrent layer (at most 4,096).")] = ModelConfig.units,
     layers: Annotated[int, typer.Option(help="Stacked recurrent layers (at most 32).")] = ModelConfig.layers,

@@ -43,14 +43,15 @@ NO_SEASON_LOOKBACK = 48  # the fixed default before, kept for series without a s
 MAX_DEFAULT_LOOKBACK = 336  # a week of half-hours: the longest window the default reads
 
 
-def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig) -> tuple[int, str]:
-    """The default lookback, and why: two seasons (or the m*ceil(h/m) + 1 rows the seasonal difference reads, when
-    the horizon is longer), 48 without a season; at most half the training rows, so most of them give windows, and
-    at most MAX_DEFAULT_LOOKBACK."""
+def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig, seasons: int = 2) -> tuple[int, str]:
+    """The default lookback, and why: two seasons (`seasons` of them: four for one model of several series), or
+    the m*ceil(h/m) + 1 rows the seasonal difference reads when the horizon is longer; 48 without a season; at most
+    half the training rows, so most of them give windows, and at most MAX_DEFAULT_LOOKBACK."""
     if season > 1:
-        seasons = 2 * season
-        want = max(seasons, season * -(-horizon // season) + 1)
-        why = (f"two seasons of {season}" if want == seasons else
+        rows = seasons * season
+        want = max(rows, season * -(-horizon // season) + 1)
+        count = {2: "two", 4: "four"}.get(seasons, str(seasons))
+        why = (f"{count} seasons of {season}" if want == rows else
                f"the {want} rows the seasonal difference reads at horizon {horizon}")
     else:
         want, why = NO_SEASON_LOOKBACK, "no season"
