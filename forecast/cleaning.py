@@ -23,6 +23,10 @@ def fill(values: np.ndarray, columns: tuple[str, ...], fill: Fill, path: str,
     if fill is Fill.error:
         raise DataError(f"{path} has missing values ({summary}), the first at data row {first_row + 1} in time "
                         "order; pass --fill interpolate, ffill or drop, or fill them in the file")
+    empty = missing.all(axis=0)
+    if empty.any():  # values were there in the file, but no row that kept them (duplicate timestamps combined)
+        raise DataError(f"column `{shorten(columns[int(np.argmax(empty))])}` of {path} has no values left once "
+                        "rows of duplicate timestamps are combined; fill it in the file, or choose another column")
     if fill is Fill.drop:
         keep = ~missing.any(axis=1)
         notes.append(f"dropped {int((~keep).sum())} rows with missing values ({summary})")

@@ -124,7 +124,7 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     if wide_targets(cfg, names):
         frame, spec = melt_wide(frame, cfg), cfg.target
         loaded = load_panel(dataclasses.replace(cfg, target=WIDE_VALUE, id_col=WIDE_ID), frame)
-        return [(name, dataclasses.replace(s, columns=(spec, *s.columns[1:]), notes=tuple(
+        return [(name, s and dataclasses.replace(s, columns=(spec, *s.columns[1:]), notes=tuple(
             note.replace(f"`{WIDE_VALUE}`", f"`{shorten(name)}`") for note in s.notes))) for name, s in loaded]
     for col in [cfg.target, cfg.time_col, *_inputs(cfg), cfg.id_col]:
         if col is not None and col not in names:
@@ -193,7 +193,8 @@ def melt_wide(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
         if col in (cfg.time_col, *_inputs(cfg)):
             raise DataError(f"column `{shorten(col)}` is both a --target series and the time column or a feature of "
                             f"{cfg.path}; drop it from one of them")
-        _numeric_column(frame, col, cfg.path, [], cfg.decimal)
+        if frame[col].notna().any():  # an empty one is left out later, as an empty series of a long table
+            _numeric_column(frame, col, cfg.path, [], cfg.decimal)
     keep = [c for c in names if c not in targets]
     return frame.melt(id_vars=keep, value_vars=list(targets), var_name=WIDE_ID, value_name=WIDE_VALUE)
 

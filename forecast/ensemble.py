@@ -77,17 +77,12 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
 
 def recommendation_note(chosen: dict, label) -> str:
     """One line on why the recommended model was chosen; `label` names a model for the reader."""
-    if chosen.get("by") == PANEL_CRITERION:
-        return _note(chosen, label).replace("validation MAE", "mean validation MASE")
-    return _note(chosen, label)
-
-
-def _note(chosen: dict, label) -> str:
+    mae = "mean validation MASE" if chosen.get("by") == PANEL_CRITERION else "validation MAE"
     if "diebold_mariano" not in chosen:
-        return f"{label(chosen['model'])}, the lowest validation MAE"
+        return f"{label(chosen['model'])}, the lowest {mae}"
     stat, best, ref = chosen["diebold_mariano"], label(chosen["best_model"]), label(chosen["best_reference"])
     if chosen["model"] == chosen["best_model"]:
-        return (f"{best}, the lowest validation MAE, better than the best reference ({ref}) by more than one "
+        return (f"{best}, the lowest {mae}, better than the best reference ({ref}) by more than one "
                 f"standard error (Diebold-Mariano statistic {stat:.2f})")
-    return (f"{ref}, the best reference on validation: {best}'s lower validation MAE is within noise "
+    return (f"{ref}, the best reference on validation: {best}'s lower {mae} is within noise "
             f"(Diebold-Mariano statistic {stat:.2f}, not below -{SIGNIFICANCE:g})")

@@ -86,9 +86,7 @@ def series_scores(prep: Prepared, part: str, actual: np.ndarray, forecast: np.nd
 def train_rows(prep: Prepared) -> list[np.ndarray]:
     """The target of each series' training part, in original units (one array for a single series)."""
     y = prep.raw_target()
-    if not prep.blocks:
-        return [y[:prep.split.train_end]]
-    return [y[b.start:b.start + b.split.train_end] for b in prep.blocks]
+    return [y[start:start + split.train_end] for start, split in prep.spans()]
 
 
 def interval_scale(prep: Prepared) -> dict | None:
@@ -223,10 +221,8 @@ def choose_anchor(prep: Prepared, asked: Anchor) -> tuple[Anchor, str]:
     fits = [a for a in ANCHORS if window_rows(a, season, horizon) <= lookback and (season > 1 or a == "naive")]
     y = prep.scaled[:, 0].astype(np.float64)  # the model's own units: the ranking is the same in any affine scale
     first = max(history(ANCHORS[a], lookback, season, horizon) for a in fits)
-    blocks = prep.blocks or (None,)
-    origins = np.concatenate([(b.start if b else 0) + np.arange(max(first, lookback - 1),
-                                                                 (b.split if b else prep.split).val_end - horizon)
-                              for b in blocks])
+    origins = np.concatenate([start + np.arange(max(first, lookback - 1), split.val_end - horizon)
+                              for start, split in prep.spans()])
     actual = np.lib.stride_tricks.sliding_window_view(y[1:], horizon)[origins]  # (n, horizon)
     errors = {a: float(np.mean(np.abs(BASELINES[ANCHORS[a]](y, origins, horizon, lookback, season) - actual)))
               for a in fits}
@@ -254,10 +250,9 @@ def series_table(scores: dict[str, dict]):
     return pd.DataFrame(rows)
 
 
-def median_series(scores: dict[str, dict]) -> str:
-    """The series whose model MASE is the median one (the lower middle of an even count)."""
-    ranked = sorted(scores, key=lambda n: (scores[n]["model"]["mase"] is None, scores[n]["model"]["mase"] or 0.0))
-    return ranked[(len(ranked) - 1) // 2]
+def ranked_series(scores: dict[str, dict]) -> list[str]:
+    """The series of a panel from the lowest model MASE to the highest (an undefined one last)."""
+    return sorted(scores, key=lambda n: (scores[n]["model"]["mase"] is None, scores[n]["model"]["mase"] or 0.0))
 
 
 def read_forecasts(path: Path) -> np.ndarray:

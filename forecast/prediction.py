@@ -165,14 +165,15 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
 def known_future(series: Series, scaled: np.ndarray, scaler, columns: tuple[int, int], steps: int | None,
                  horizon: int, names: tuple[str, ...]) -> tuple[np.ndarray, int]:
     """The scaled rows with the file's future rows of the known-future columns appended (the other columns NaN,
-    never read), and the number of rows whose known future is given. --steps needs all of its own."""
+    never read), and the number of rows whose known future is given. --steps forecasts from the last row, whose
+    window reads the known future of every horizon step, whatever the steps kept."""
     future = series.future if series.future is not None else np.zeros((0, columns[1] - columns[0]))
     given = len(future) if not np.isnan(future).any() else int(np.argmax(np.isnan(future).any(axis=1)))
-    need = steps if steps is not None else 0
-    if given < need:
-        raise ForecastError(f"--steps {need} reads the known-future column(s) {', '.join(names)} at the {need} rows "
-                            f"after the last target ({series.time[-1]}), and {series.path} gives {given}; add those "
-                            "rows with an empty target and every known-future value")
+    if steps is not None and given < horizon:
+        raise ForecastError(f"--steps {steps} forecasts from the last row, which reads the known-future column(s) "
+                            f"{', '.join(names)} at the {horizon} rows after it ({series.time[-1]}), and "
+                            f"{series.path} gives {given}; add those rows with an empty target and every known-future "
+                            "value")
     rows = np.full((given, scaled.shape[1]), np.nan, np.float32)
     a, b = columns
     rows[:, a:b] = (future[:given] - np.asarray(scaler.mean[a:b])) / np.asarray(scaler.std[a:b])

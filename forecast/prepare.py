@@ -63,11 +63,14 @@ class Prepared:
     def raw_target(self) -> np.ndarray:
         return self.series.values[:, 0]
 
+    def spans(self) -> list[tuple[int, Split]]:
+        """(first row, split) of each series: the one series, or every series of a panel."""
+        return [(b.start, b.split) for b in self.blocks] or [(0, self.split)]
+
     def origins(self, part: str, lookback: int, horizon: int) -> np.ndarray:
         """Origins of a part's windows; in a panel those of every series, none crossing from one into the next."""
-        if not self.blocks:
-            return part_origins(self.split.bounds(part), lookback, horizon)
-        return np.concatenate([b.start + part_origins(b.split.bounds(part), lookback, horizon) for b in self.blocks])
+        return np.concatenate([start + part_origins(split.bounds(part), lookback, horizon)
+                               for start, split in self.spans()])
 
     def block_of(self, rows: np.ndarray) -> np.ndarray:
         """The index in `blocks` of the series each row belongs to (a panel only)."""

@@ -19,7 +19,7 @@ from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.errors import ForecastError, shorten
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.evaluate import (actual_targets, forecast_table, interval_bands, interval_bounds, interval_scale,
-                               median_series, part_baselines, part_spread, read_forecasts, series_table, with_series)
+                               part_baselines, part_spread, ranked_series, read_forecasts, series_table, with_series)
 from forecast.files import NAME_MAX, TMP_EXTRA, atomic_path, non_finite, write_csv, write_json
 from forecast.metrics import score
 from forecast.options import run_toml
@@ -255,9 +255,9 @@ def _plot_run(path: Path, prep: Prepared, cfg: RunConfig, table, scores: dict, i
         shown = [("", scores, prep.split.val_end - 1, len(target), first)]
     else:
         per = scores["series"]
-        ranked = sorted(per, key=lambda n: (per[n]["model"]["mase"] is None, per[n]["model"]["mase"] or 0.0))
+        ranked = ranked_series(per)
         shown = []
-        for label, which in (("best", ranked[0]), ("median", median_series(per)), ("worst", ranked[-1])):
+        for label, which in (("best", ranked[0]), ("median", ranked[(len(ranked) - 1) // 2]), ("worst", ranked[-1])):
             block = next(b for b in prep.blocks if b.name == which)
             shown.append((f" {which} ({label} MASE {per[which]['model']['mase']:.3f})", per[which],
                           block.start + block.split.val_end - 1, block.start + block.split.n,

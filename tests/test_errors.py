@@ -115,6 +115,9 @@ TRAIN = [
      "it in --future-features only"),
     ("an unknown --future-features column", LONG, ["--future-features", "workday"],
      "column `workday` not found in {p}; available: date, state, births"),
+    ("a column emptied by --dedupe", b"t,y\n2024-01-01,1\n2024-01-01,\n", ["--dedupe", "last"],
+     "column `y` of {p} has no values left once rows of duplicate timestamps are combined; fill it in the file, or "
+     "choose another column"),
     ("an unknown --id-col", LONG, ["--id-col", "station"],
      "column `station` not found in {p}; did you mean `state`? available: date, state, births"),
     ("an --id-col of fractional numbers", b"date,sensor,y\n2024-01-01,1.5,3\n2024-01-01,2.5,4\n", ["--id-col", "sensor"],

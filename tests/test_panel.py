@@ -255,9 +255,9 @@ def test_known_future_columns_feed_the_forecast_steps_and_predict_needs_their_fu
     short = runner.invoke(app, ["predict", str(runs / "fut"), str(path), "--steps", "3", "--out", str(out)])
     assert short.exit_code == 1
     assert short.stderr.strip() == (
-        f"Error: --steps 3 reads the known-future column(s) maintenance at the 3 rows after the last target "
-        f"(2020-01-13 11:00:00), and {path} gives 0; add those rows with an empty target and every known-future "
-        "value")
+        f"Error: --steps 3 forecasts from the last row, which reads the known-future column(s) maintenance at the 6 "
+        f"rows after it (2020-01-13 11:00:00), and {path} gives 0; add those rows with an empty target and every "
+        "known-future value")
 
 
 @pytest.mark.slow
@@ -279,5 +279,15 @@ def test_a_series_without_any_target_value_is_left_out_with_a_note(tmp_path):
     path = tmp_path / "t.csv"
     pd.DataFrame(rows, columns=["date", "id", "y"]).to_csv(path, index=False)
     prep = prepare(DataConfig(str(path), id_col="id"), WindowConfig(14, 1))
+    assert [b.name for b in prep.blocks] == ["a", "b"]
+    assert "left out 1 series without any target value: c" in prep.series.notes
+
+
+def test_a_wide_column_without_any_value_is_left_out_like_a_long_series(tmp_path):
+    t = np.arange(120)
+    path = tmp_path / "w.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=120, freq="D").strftime("%Y-%m-%d"),
+                  "a": t % 7, "b": (t % 7) * 2.0, "c": np.nan}).to_csv(path, index=False)
+    prep = prepare(DataConfig(str(path), target="a,b,c"), WindowConfig(14, 1))
     assert [b.name for b in prep.blocks] == ["a", "b"]
     assert "left out 1 series without any target value: c" in prep.series.notes
