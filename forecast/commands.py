@@ -46,8 +46,9 @@ def describe_data(cfg: RunConfig, per_fold: bool = False, panel: bool = True):
     norm = prep.normalize.value + (f" (auto: {prep.normalize_reason})" if prep.normalize_reason else "")
     if per_fold:
         norm = f"{cfg.data.normalize.value} (each fold decides on its own rows)" if prep.normalize_reason else norm
+    fit = f"; batch {cfg.train.batch_size}, rate {cfg.train.learning_rate:g}, patience {cfg.train.patience}"
     out.print(f"season {prep.season} ({how}); transform {cfg.data.transform.value}; normalize {norm}; "
-              f"strategy {cfg.model.strategy.value}")
+              f"strategy {cfg.model.strategy.value}{fit if prep.blocks else ''}")
     return out, prep
 
 

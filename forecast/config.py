@@ -22,7 +22,18 @@ CALENDAR_FEATURES = ("hour", "dow", "doy", "month")
 
 def input_columns(data: DataConfig) -> tuple[str, ...]:
     """A run's model columns in order: target, --features, --future-features, calendar features."""
-    return (data.target, *data.features, *data.future_features, *calendar_column_names(data.calendar))
+    return (data.target, *encoded(data, data.features), *encoded(data, data.future_features),
+            *calendar_column_names(data.calendar))
+
+
+def encoded(data: DataConfig, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The model columns of input columns: a text column's one-hot columns (`weather=rain`, ...), else itself."""
+    return tuple(name for col in columns for name in (vocabulary_columns(data, col) or (col,)))
+
+
+def vocabulary_columns(data: DataConfig, col: str) -> tuple[str, ...]:
+    """The one-hot columns of text input column `col` (none for a numeric column)."""
+    return tuple(name for name in data.categories if name.startswith(f"{col}="))
 
 
 def calendar_column_names(calendar: tuple[str, ...]) -> tuple[str, ...]:
@@ -145,6 +156,8 @@ class DataConfig:
     series: tuple[str, ...] = ()  # with id_col: the series to keep (default all: one model across them)
     calendar: tuple[str, ...] = ()  # cyclical time features (CALENDAR_FEATURES), ("auto",) by the spacing, () none
     future_features: tuple[str, ...] = ()  # columns known in advance: also read at the steps being forecast
+    # One-hot columns of text inputs, `column=value` (forecast.categories): read from the file, recorded by a run.
+    categories: tuple[str, ...] = ()
     # The Python API's in-memory table, read instead of `path` (a label then); never recorded, never compared.
     frame: typing.Any = field(default=None, compare=False, repr=False)
 
@@ -182,6 +195,12 @@ class DataConfig:
                 "of the rows for training; lower one of them"
             )
 
+    @property
+    def several_series(self) -> bool:
+        """One model across several series: a long table (--id-col) or a wide one (--target A,B), unless --series
+        names one."""
+        return (self.id_col is not None or "," in (self.target or "")) and len(self.series) != 1
+
 
 @dataclass(frozen=True)
 class WindowConfig:
@@ -217,12 +236,21 @@ class ModelConfig:
                 raise ForecastError(f"--{name.replace('_', '-')} must lie in [0, 1) (got {value})")
 
 
+# Defaults of the options left unset (None), for one series and for one model across several. With patience 15
+# and 60 epochs against 30/5 on benchmarks/accuracy.py (docs/accuracy.md). Several series: an epoch holds every
+# series' windows (births by state: 258,672), so a patience in epochs waits 51 times the steps it does for one
+# state; larger batches at a higher rate and a shorter patience reached the same accuracy in a third of the time
+# (benchmarks/panel_births.md).
+TRAIN_DEFAULTS = {"batch_size": 64, "learning_rate": 1e-3, "patience": 15}
+SEVERAL_SERIES_TRAIN_DEFAULTS = {"batch_size": 256, "learning_rate": 3e-3, "patience": 5}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 60  # with patience 15: measured against 30/5 on benchmarks/accuracy.py (docs/accuracy.md)
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    patience: int = 15
+    epochs: int = 60
+    batch_size: int | None = None  # None: TRAIN_DEFAULTS, or SEVERAL_SERIES_TRAIN_DEFAULTS (RunConfig sets them)
+    learning_rate: float | None = None
+    patience: int | None = None
     seed: int = 0
     device: DeviceChoice = DeviceChoice.auto
     intervals: tuple[float, ...] = ()  # prediction-interval levels, e.g. (0.9,)
@@ -237,13 +265,13 @@ class TrainConfig:
                 raise ForecastError(f"--interval must lie strictly between 0 and 1, e.g. 0.9 for 90% (got {level})")
         if self.epochs < 1:
             raise ForecastError(f"--epochs must be at least 1 (got {self.epochs})")
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             raise ForecastError(f"--batch-size must be at least 1 (got {self.batch_size})")
-        if not self.learning_rate > 0:
+        if self.learning_rate is not None and not self.learning_rate > 0:
             raise ForecastError(f"--learning-rate must be positive (got {self.learning_rate})")
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
             raise ForecastError(f"--steps-per-epoch must be at least 1 (got {self.steps_per_epoch})")
-        if self.patience < 0:
+        if self.patience is not None and self.patience < 0:
             raise ForecastError(f"--patience must be 0 (off) or more (got {self.patience})")
         if not 0 <= self.seed < 2**32:
             raise ForecastError(f"--seed must lie between 0 and 2**32 - 1 = {2**32 - 1:,} (got {self.seed:,})")
@@ -257,6 +285,9 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
+        defaults = SEVERAL_SERIES_TRAIN_DEFAULTS if self.data.several_series else TRAIN_DEFAULTS
+        if unset := {name: value for name, value in defaults.items() if getattr(self.train, name) is None}:
+            object.__setattr__(self, "train", replace(self.train, **unset))
         if self.model.strategy is Strategy.recursive and (self.data.features or self.data.calendar
                                                           or self.data.future_features):
             drop = ("--features" if self.data.features else "--future-features" if self.data.future_features

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecast.categories import one_hot, with_categories
 from forecast.cleaning import calendar_of, check_one_series, dedupe, fill
-from forecast.config import DataConfig, Dedupe
+from forecast.config import DataConfig, Dedupe, encoded, vocabulary_columns
 from forecast.csvfile import DECIMAL_COMMA, read_frame
 from forecast.dates import calendar_columns, find_time_column, infer_freq, irregular_note, parse_dates
 from forecast.errors import DataError, listing, shorten
@@ -38,6 +39,7 @@ class Series:
     notes: tuple[str, ...] = field(default=())  # what loading changed or noticed, for the user
     calendar: tuple[str, ...] = ()  # the calendar features among the columns (their sin and cos, last)
     future: np.ndarray | None = None  # --future-features: their values in the rows after the last target
+    categories: tuple[str, ...] = ()  # the one-hot columns of text inputs (DataConfig.categories)
 
     @property
     def target(self) -> str:
@@ -132,6 +134,7 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise DataError(f"{path} has two columns named `{shorten(dup)}`; rename one in the header")
+    cfg = with_categories(frame, cfg)  # one vocabulary for every series of the table
     if cfg.id_col is None:
         return [("", _load_one(frame, cfg, []))]
     parts = select_series(frame, cfg)
@@ -143,7 +146,7 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
         return [(name, _load_one(part, cfg, notes))]
     # Values are validated on the whole table first, so that an error names the row of the file.
     for col in (cfg.target, *_inputs(cfg)):
-        if col is not None:
+        if col is not None and not vocabulary_columns(cfg, col):
             _numeric_column(frame, col, path, [], cfg.decimal)
     # a series without a single target value is left out (None here; prepare_panel says so)
     target = cfg.target or _time_and_target(frame.drop(columns=[cfg.id_col]), cfg)[1]
@@ -229,8 +232,9 @@ def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
     """One series from a table without an id column."""
     path = cfg.path
     time_col, target = _time_and_target(frame, cfg)
-    columns = (target, *_inputs(cfg))
-    values = np.column_stack([_numeric_column(frame, c, path, notes, cfg.decimal) for c in columns])
+    columns = (target, *encoded(cfg, _inputs(cfg)))
+    values = np.column_stack([one_hot(frame[c], c, cfg, notes) if vocabulary_columns(cfg, c) else
+                              _numeric_column(frame, c, path, notes, cfg.decimal) for c in (target, *_inputs(cfg))])
     freq = None
     if time_col is None:
         time: pd.Index = pd.RangeIndex(len(frame))
@@ -247,12 +251,13 @@ def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
         note = irregular_note(time, freq)
         if note:
             notes.append(note)
-    future = np.zeros((0, len(cfg.future_features)))
+    width = len(encoded(cfg, cfg.future_features))
+    future = np.zeros((0, width))
     if cfg.future_features:  # trailing rows without a target: the known future, for predict
         observed = np.flatnonzero(~np.isnan(values[:, 0]))
         end = int(observed[-1]) + 1 if len(observed) else 0
-        first = 1 + len(cfg.features)
-        future = values[end:, first:first + len(cfg.future_features)]
+        first = 1 + len(encoded(cfg, cfg.features))
+        future = values[end:, first:first + width]
         values, time = values[:end], time[:end]
     keep = fill(values, columns, cfg.fill, path, notes)
     if keep is not None:
@@ -262,7 +267,7 @@ def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
         names, extra = calendar_columns(time, calendar)
         columns, values = (*columns, *names), np.column_stack([values, extra])
     return Series(path=path, values=values, columns=columns, time=time, time_col=time_col, freq=freq,
-                  notes=tuple(notes), calendar=calendar, future=future)
+                  notes=tuple(notes), calendar=calendar, future=future, categories=cfg.categories)
 
 
 def _inputs(cfg: DataConfig) -> tuple[str, ...]:

@@ -19,7 +19,8 @@ from forecast.errors import ForecastError
 # Python API use the same names) -> (section of RunConfig, field). `data` is the path; `cell` may name several.
 SECTIONS = {"data": DataConfig, "window": WindowConfig, "model": ModelConfig, "train": TrainConfig}
 RENAMED = {"intervals": "interval"}  # the field holds every level; the flag (and key) names one, repeated
-NOT_OPTIONS = {"path", "frame", "tensorboard"}  # tensorboard: an option of train only
+# tensorboard: an option of train only; categories: read from the data, not chosen
+NOT_OPTIONS = {"path", "frame", "tensorboard", "categories"}
 RUN_OPTIONS = {RENAMED.get(f.name, f.name): (section, f.name) for section, cls in SECTIONS.items()
                for f in fields(cls) if f.name not in NOT_OPTIONS}
 

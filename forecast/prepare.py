@@ -11,7 +11,7 @@ import numpy as np
 
 from forecast import transforms
 from forecast.baselines import check_season
-from forecast.config import DataConfig, Normalize, Transform, WindowConfig
+from forecast.config import DataConfig, Normalize, Transform, WindowConfig, encoded
 from forecast.csvfile import read_frame
 from forecast.data import Series, load_csv, load_panel
 from forecast.dates import infer_season
@@ -117,8 +117,8 @@ def to_target(scaled_forecast: np.ndarray, origins: np.ndarray, scaled: np.ndarr
 
 def future_columns(data: DataConfig) -> tuple[int, int] | None:
     """The model columns [a, b) of --future-features (after the target and --features), or None."""
-    first = 1 + len(data.features)
-    return (first, first + len(data.future_features)) if data.future_features else None
+    first = 1 + len(encoded(data, data.features))
+    return (first, first + len(encoded(data, data.future_features))) if data.future_features else None
 
 
 def transform_series(series: Series, transform: Transform) -> tuple[Series, np.ndarray]:
@@ -151,6 +151,7 @@ def prepare(data: DataConfig, window: WindowConfig, panel: bool = True) -> Prepa
 def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, window: WindowConfig,
                    split: Split, make_windows: bool = True) -> Prepared:
     """Scaler, windows and season for a given split (a fold of a backtest, or the usual three parts)."""
+    data = dataclasses.replace(data, categories=series.categories)  # the one-hot columns of text inputs
     season = data.season or infer_season(series.freq)
     check_season(season, split.train_end, data.path, window.horizon)
     train_values = model_values[:split.train_end]
@@ -190,6 +191,7 @@ def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str
     if len(empty) == len(loaded):
         raise DataError(f"no series of {data.path} has a target value; choose another --target")
     prepared = [(name, *transform_series(series, data.transform)) for name, series in loaded if series is not None]
+    data = dataclasses.replace(data, categories=prepared[0][1].categories)  # the one-hot columns of text inputs
     season = data.season or infer_season(prepared[0][1].freq)
     why = ""
     if window.lookback is None:  # from the median length: the few shortest series may be left out
@@ -237,7 +239,8 @@ def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str
         notes.append(f"{len(with_notes) - 1} more series have notes like these")
     series = Series(path=data.path, values=np.concatenate([s.values for _, s, _, _ in kept]), columns=first.columns,
                     time=first.time.append([s.time for _, s, _, _ in kept[1:]]), time_col=first.time_col,
-                    freq=first.freq, notes=tuple(notes), calendar=first.calendar)
+                    freq=first.freq, notes=tuple(notes), calendar=first.calendar,
+                    categories=first.categories)
     sizes = [b.split.sizes() for b in blocks]
     train_rows, val_rows = sum(z["train"] for z in sizes), sum(z["val"] for z in sizes)
     prep = Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=reason,

@@ -172,11 +172,10 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
     prep, cfg = job.prep, job.cfg
     series, split = prep.series, prep.split
     # Record the options as they were resolved (auto-detected target and time column included).
-    options = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, target=series.target,
-                                                                time_col=series.time_col, season=prep.season,
-                                                                normalize=prep.normalize,
-                                                                calendar=series.calendar),
-                                  model=dataclasses.replace(cfg.model, anchor=result.anchor))
+    model = dataclasses.replace(cfg.model, anchor=result.anchor)
+    options = dataclasses.replace(cfg, model=model, data=dataclasses.replace(
+        cfg.data, target=series.target, time_col=series.time_col, season=prep.season, normalize=prep.normalize,
+        calendar=series.calendar, categories=series.categories))
     time = series.time
     meta = {
         "schema_version": SCHEMA_VERSION,

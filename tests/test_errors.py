@@ -103,6 +103,15 @@ TRAIN = [
     ("wide targets where one column is text", b"t,a,b\n2024-01-01,1,x\n2024-01-02,2,y\n", ["--target", "a,b"],
      "column `b` in {p} has a non-numeric value 'x' at row 2 (counting the header as row 1); clean or remove that "
      "row"),
+    ("a text input with too many values",
+     ("t,y,shop\n" + "".join(f"2024-01-{1 + i // 24:02d} {i % 24:02d}:00,{i},s{i}\n" for i in range(72))).encode(),
+     ["--features", "shop"],
+     "text column `shop` of {p} has 72 distinct values (s0, s1, s10, ...); a text input becomes one 0/1 column per "
+     "value, at most 64: group its values into fewer, or drop it from the features"),
+    ("a numeric input with a stray text value", b"t,y,b\n2024-01-01,1,1\n2024-01-02,2,x\n2024-01-03,3,3\n",
+     ["--features", "b"],
+     "column `b` in {p} has a non-numeric value 'x' at row 3 (counting the header as row 1); clean or remove that "
+     "row"),
     ("wide targets naming a missing column", b"t,a,b\n2024-01-01,1,2\n", ["--target", "a,c"],
      "column `c` of --target a,c not found in {p}; available: t, a, b"),
     ("wide targets and an unknown --series", b"t,a,b\n2024-01-01,1,2\n", ["--target", "a,b", "--series", "c"],

@@ -291,3 +291,17 @@ def test_a_wide_column_without_any_value_is_left_out_like_a_long_series(tmp_path
     prep = prepare(DataConfig(str(path), target="a,b,c"), WindowConfig(14, 1))
     assert [b.name for b in prep.blocks] == ["a", "b"]
     assert "left out 1 series without any target value: c" in prep.series.notes
+
+
+def test_several_series_train_with_larger_batches_a_higher_rate_and_less_patience_unless_told():
+    from forecast.config import RunConfig, TrainConfig
+
+    def train(**data) -> tuple:
+        t = RunConfig(DataConfig("f.csv", **data)).train
+        return t.batch_size, t.learning_rate, t.patience
+
+    assert train() == (64, 1e-3, 15)
+    assert train(id_col="state") == train(target="a,b") == (256, 3e-3, 5)
+    assert train(id_col="state", series=("CA",)) == (64, 1e-3, 15)  # one series of a long table
+    told = RunConfig(DataConfig("f.csv", id_col="state"), train=TrainConfig(batch_size=32, patience=0)).train
+    assert (told.batch_size, told.learning_rate, told.patience) == (32, 3e-3, 0)
