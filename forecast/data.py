@@ -134,10 +134,10 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise DataError(f"{path} has two columns named `{shorten(dup)}`; rename one in the header")
-    cfg = with_categories(frame, cfg)  # one vocabulary for every series of the table
     if cfg.id_col is None:
-        return [("", _load_one(frame, cfg, []))]
+        return [("", _load_one(frame, with_categories(frame, cfg), []))]
     parts = select_series(frame, cfg)
+    cfg = with_categories(frame, cfg)  # one vocabulary for every series of the table
     if len(parts) == 1:
         name, part = parts[0]
         available = frame[cfg.id_col].nunique(dropna=False)
