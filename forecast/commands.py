@@ -34,8 +34,8 @@ def describe_data(cfg: RunConfig, per_fold: bool = False, panel: bool = True):
     warn(prep.series.notes)
     out = console()
     series, sizes = prep.series, prep.split.sizes()
-    panel = (f"{len(prep.blocks)} series of `{cfg.data.id_col}`, one model; each split by time and scaled on its own "
-             "training part; " if prep.blocks else "")
+    panel = (f"{len(prep.blocks)} series of " + (f"`{cfg.data.id_col}`" if cfg.data.id_col else "--target")
+             + ", one model; each split by time and scaled on its own training part; " if prep.blocks else "")
     out.print(f"[bold]{cfg.data.path}[/]: {panel}{len(series)} rows, target [bold]{series.target}[/]"
               + (f", features {', '.join(series.columns[1:])}" if len(series.columns) > 1 else "")
               + (f", time `{series.time_col}` ({series.freq or 'irregular'})" if series.time_col else ""))

@@ -43,7 +43,10 @@ def load_inputs(infos: list[artifacts.RunInfo], path: str, target: str | None, f
             raise ForecastError(f"{infos[0].name} is one model of several series; predict with it alone (the mean "
                                 "of such runs is not built)")
         loaded, notes = panel_series(infos[0], path, target, frame, names)
-        return loaded, names, [*notes, *(f"series `{name}`: {note}" for name, s, _ in loaded[:1] for note in s.notes)]
+        noted = [(name, s.notes) for name, s, _ in loaded if s.notes]
+        more = [f"{len(noted) - 1} more series have notes like these"] if len(noted) > 1 else []
+        first = [f"series `{name}`: {note}" for name, these in noted[:1] for note in these]
+        return loaded, names, [*notes, *first, *more]
     if len(names) > 1:
         raise ForecastError(f"{infos[0].name} forecasts one series; pass one --series (got {len(names)})")
     loaded = [("", *load_new_series(info.config.data, info.config.window.lookback, info.scaler, path, target, frame,

@@ -11,7 +11,7 @@ import numpy as np
 
 from forecast import transforms
 from forecast.baselines import check_season
-from forecast.config import DataConfig, Normalize, Transform, WindowConfig, encoded
+from forecast.config import DataConfig, Normalize, Transform, WindowConfig, encoded, vocabulary_columns
 from forecast.csvfile import read_frame
 from forecast.data import Series, load_csv, load_panel
 from forecast.dates import infer_season
@@ -271,6 +271,11 @@ def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: s
         cfg = dataclasses.replace(cfg, series=(series,) if series else cfg.series) if cfg.id_col in frame.columns \
             else dataclasses.replace(cfg, id_col=None, series=())
     series, model_values = transform_series(load_csv(cfg, frame), run_data.transform)
+    if series.categories != run_data.categories:  # a recorded vocabulary is kept: a new one is a new text column
+        col = next(c for c in (*run_data.features, *run_data.future_features) if not vocabulary_columns(run_data, c)
+                   and vocabulary_columns(dataclasses.replace(run_data, categories=series.categories), c))
+        raise DataError(f"column `{shorten(col)}` of {path} holds text where the run was trained on numbers in it; "
+                        "give it numbers, as in the training file")
     if len(series) < lookback:
         extra = " after differencing" if run_data.transform in transforms.DIFFERENCED else ""
         raise DataError(f"{path} has {len(series)} rows{extra}, fewer than the run's lookback ({lookback}); "

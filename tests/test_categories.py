@@ -7,11 +7,13 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from forecast.categories import is_text, one_hot
 from forecast.cli import app
 from forecast.config import DataConfig, WindowConfig, input_columns
+from forecast.errors import DataError
 from forecast.prepare import prepare
 
 runner = CliRunner()
@@ -31,12 +33,23 @@ def test_text_is_a_column_of_mostly_words_and_encodes_one_hot_with_empty_cells_m
     assert is_text(pd.Series(["rain", "clear", "rain"]))
     assert not is_text(pd.Series(["1", "2", "x"]))  # a numeric column with a stray value: that stays an error
     assert not is_text(pd.Series([1.0, 2.0]))
+    assert not is_text(pd.Series([True, None, False], dtype=object))  # true/false with a gap: numbers, as without
     cfg = DataConfig("f.csv", categories=("weather=clear", "weather=rain"))
     notes: list[str] = []
     out = one_hot(pd.Series(["rain", " clear", None, "hail", "rain"]), "weather", cfg, notes)
     np.testing.assert_array_equal(out, [[0, 1], [1, 0], [np.nan, np.nan], [0, 0], [0, 1]])
-    assert notes == ["column `weather`: 1 rows hold values the run was not trained on (hail), encoded as none of its "
+    assert notes == ["column `weather`: 1 row holds values the run was not trained on (hail), encoded as none of its "
                      "2 known values"]
+    # a value is matched as written, however pandas read the column: 1.0 is the `1` of the training file
+    numbers = DataConfig("f.csv", categories=("level=1", "level=2", "level=high"))
+    np.testing.assert_array_equal(one_hot(pd.Series([1.0, np.nan, 2.0]), "level", numbers, notes),
+                                  [[1, 0, 0], [np.nan] * 3, [0, 1, 0]])
+    with pytest.raises(DataError, match=r"^column `weather` in f.csv holds none of the 2 values the run was trained "
+                                        r"on \(clear, rain\) but 7, 8; give it those values$"):
+        one_hot(pd.Series([7, 8]), "weather", cfg, [])
+    with pytest.raises(DataError, match=r"^column `weather` in f.csv has no values \(all 2 rows are empty\); fill "
+                                        "it or drop it from the features$"):
+        one_hot(pd.Series([None, " "]), "weather", cfg, [])
 
 
 def test_a_long_table_shares_one_vocabulary_across_its_series(tmp_path):
@@ -78,8 +91,18 @@ def test_a_run_learns_a_text_known_future_column_records_its_vocabulary_and_pred
     out = tmp_path / "p.csv"
     result = runner.invoke(app, ["predict", str(runs / "w"), str(new), "--steps", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert ("Warning: column `weather`: 1 rows hold values the run was not trained on (hail), encoded as none of "
+    assert ("Warning: column `weather`: 1 row holds values the run was not trained on (hail), encoded as none of "
             "its 3 known values") in result.output
     last = pd.read_csv(out).tail(2)
     assert last["timestamp"].tolist() == ["2024-01-21 00:00:00", "2024-01-21 01:00:00"]
     assert last["actual"].isna().all() and np.isfinite(last["forecast"]).all()
+    # a run that read numbers in a column refuses text there (it would have no columns for it)
+    numeric = table.assign(weather=np.arange(len(table)) % 3)
+    numeric.to_csv(path, index=False)
+    result = runner.invoke(app, ["train", str(path), "--future-features", "weather", "--runs-dir", str(runs),
+                                 "--name", "n", "--epochs", "1", "--units", "4", "--horizon", "2"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["predict", str(runs / "n"), str(new), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"Error: column `weather` of {new} holds text where the run was trained on "
+                                     "numbers in it; give it numbers, as in the training file")

@@ -138,6 +138,13 @@ def test_predict_with_a_panel_run_forecasts_each_series_with_its_own_scaler(flee
     assert some.exit_code == 0, some.output
     q = pd.read_csv(tmp_path / "q.csv")
     assert q["series"].drop_duplicates().tolist() == ["s3", "s1"] and len(q) == 12
+    # a note about one series is shown whichever series it is (here the second, its rows in reverse order)
+    table = pd.read_csv(fleet)
+    table = pd.concat([table[table["sensor"] != "s2"], table[table["sensor"] == "s2"].iloc[::-1]])
+    table.to_csv(tmp_path / "shuffled.csv", index=False)
+    noted = runner.invoke(app, ["predict", str(run), str(tmp_path / "shuffled.csv"), "--out", str(out)])
+    assert noted.exit_code == 0, noted.output
+    assert "Warning: series `s2`: rows were not in time order; sorted them by `timestamp`" in noted.output
     bad = runner.invoke(app, ["predict", str(run), str(fleet), "--series", "tiny"])
     assert bad.exit_code == 1
     assert bad.stderr.strip() == ("Error: series `tiny` was not among the 3 series fleet was trained on, and each "
@@ -198,6 +205,7 @@ def test_a_wide_table_is_one_series_per_target_column(tmp_path):
     result = runner.invoke(app, ["train", str(path), "--target", "north,south", "--runs-dir", str(runs), "--name",
                                  "wide", *TINY])
     assert result.exit_code == 0, result.output
+    assert "2 series of --target, one model;" in " ".join(result.output.split())
     metrics = json.loads((runs / "wide" / "metrics.json").read_text())
     assert list(metrics["test"]["series"]) == ["north", "south"]
     assert 'target = "north,south"' in (runs / "wide" / "run.toml").read_text()
