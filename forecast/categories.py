@@ -10,7 +10,6 @@ so --fill treats it like an empty number.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,7 @@ MAX_CATEGORIES = 64  # one input column each: beyond, a category column is more 
 def _text_of(value) -> str | None:
     """A cell as the text it was written as, whatever pandas read it as: 1.0 and 1 are `1`, True is `true`; None
     for an empty cell."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
