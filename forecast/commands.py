@@ -48,7 +48,7 @@ def describe_data(cfg: RunConfig, per_fold: bool = False, panel: bool = True):
         norm = f"{cfg.data.normalize.value} (each fold decides on its own rows)" if prep.normalize_reason else norm
     fit = f"; batch {cfg.train.batch_size}, rate {cfg.train.learning_rate:g}, patience {cfg.train.patience}"
     out.print(f"season {prep.season} ({how}); transform {cfg.data.transform.value}; normalize {norm}; "
-              f"strategy {cfg.model.strategy.value}{fit if prep.blocks else ''}")
+              f"strategy {cfg.model.strategy.value}{fit if cfg.data.several_series else ''}")
     return out, prep
 
 

@@ -18,7 +18,7 @@ from forecast.data import WIDE_ID, WIDE_VALUE, Series, melt_wide, select_series
 from forecast.dates import extend_time
 from forecast.errors import ForecastError, listing, shorten
 from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores, window_spread
-from forecast.prepare import future_columns, load_new_series, to_target
+from forecast.prepare import future_columns, load_new_series, series_notes, to_target
 from forecast.windows import Windows, forecast_origins
 
 # The baselines beside a prediction: the three simple references.
@@ -43,10 +43,7 @@ def load_inputs(infos: list[artifacts.RunInfo], path: str, target: str | None, f
             raise ForecastError(f"{infos[0].name} is one model of several series; predict with it alone (the mean "
                                 "of such runs is not built)")
         loaded, notes = panel_series(infos[0], path, target, frame, names)
-        noted = [(name, s.notes) for name, s, _ in loaded if s.notes]
-        more = [f"{len(noted) - 1} more series have notes like these"] if len(noted) > 1 else []
-        first = [f"series `{name}`: {note}" for name, these in noted[:1] for note in these]
-        return loaded, names, [*notes, *first, *more]
+        return loaded, names, [*notes, *series_notes([(name, s.notes) for name, s, _ in loaded if s.notes])]
     if len(names) > 1:
         raise ForecastError(f"{infos[0].name} forecasts one series; pass one --series (got {len(names)})")
     loaded = [("", *load_new_series(info.config.data, info.config.window.lookback, info.scaler, path, target, frame,

@@ -183,6 +183,13 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
                     window=window)
 
 
+def series_notes(noted: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    """The notes of the first of several series that have some, and how many more do: thousands of series must
+    not print thousands of lines."""
+    more = [f"{len(noted) - 1} more series have notes like these"] if len(noted) > 1 else []
+    return [f"series `{shorten(name)}`: {note}" for name, these in noted[:1] for note in these] + more
+
+
 def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str, Series]]) -> Prepared:
     """Several series for one model. Each is transformed, split chronologically by the same fractions of its own
     rows, and scaled on its own training part; the windows of every series, none crossing into another, are the
@@ -234,9 +241,7 @@ def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str
     if short:
         notes.append(f"left out {len(short)} series too short for {what}: {listing(short[:8])}"
                      + (", ..." if len(short) > 8 else ""))
-    notes += [f"series `{shorten(name)}`: {note}" for name, these in with_notes[:1] for note in these]
-    if len(with_notes) > 1:
-        notes.append(f"{len(with_notes) - 1} more series have notes like these")
+    notes += series_notes(with_notes)
     series = Series(path=data.path, values=np.concatenate([s.values for _, s, _, _ in kept]), columns=first.columns,
                     time=first.time.append([s.time for _, s, _, _ in kept[1:]]), time_col=first.time_col,
                     freq=first.freq, notes=tuple(notes), calendar=first.calendar,
