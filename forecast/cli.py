@@ -196,16 +196,18 @@ def tune(
     study: Annotated[str | None, typer.Option(help="Study name in the storage; default DATA-CELL. The same name resumes the study.", show_default=False)] = None,
     out_dir: Annotated[Path | None, typer.Option(help="Folder for study.db, trials.csv and trials.png; default tune/STUDY.", show_default=False)] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder that receives the best trial's run folder.")] = Path("runs"),
+    folds: Annotated[int, typer.Option(help="Validation blocks each trial is scored on: the usual one, then earlier ones of the same size before it (each trains on the rows before its block); the score is their mean validation MSE. 1: the usual validation part only.")] = 3,
     json_out: JsonOpt = False,
 ) -> None:
-    """Search the options that give the lowest validation MSE with Optuna (TPE, median pruning per epoch), then
-    train the best trial again as a run folder.
+    """Search the options that give the lowest validation MSE with Optuna (TPE, median pruning per epoch), scored
+    over several validation blocks (--folds) and starting from the options given, then train the best trial again
+    as a run folder.
 
     Example: forecast tune datasets/nottingham_temp_monthly.csv --horizon 12 --trials 30 --jobs 2
     """
     from forecast import tuning
 
-    _run(json_out, lambda: tuning.tune(configs, space, trials, timeout, jobs, storage, study, out_dir, runs_dir),
+    _run(json_out, lambda: tuning.tune(configs, space, trials, timeout, jobs, storage, study, out_dir, runs_dir, folds),
          resumable=boundary.STUDY)
 
 

@@ -40,8 +40,8 @@ class Dimension:
 
 def default_space(lookback: int, cells: tuple[str, ...]) -> dict[str, Dimension]:
     """Around the tool's defaults: the automatic lookback halved and doubled, 16-128 units, one or two layers,
-    dropout up to 0.3, learning rates 1e-4..1e-2, batches 32-256, both normalisations, differencing or not, the
-    anchor chosen or none; the cells given with --cell when there are several."""
+    dropout up to 0.3, learning rates 1e-4..1e-2, batches 32-256, either normalisation or the automatic choice,
+    differencing or not, the anchor chosen or none; the cells given with --cell when there are several."""
     space = {
         "lookback": Dimension("lookback", tuple(sorted({max(2, lookback // 2), lookback, 2 * lookback}))),
         "units": Dimension("units", low=16, high=128, log=True),
@@ -49,7 +49,7 @@ def default_space(lookback: int, cells: tuple[str, ...]) -> dict[str, Dimension]
         "dropout": Dimension("dropout", low=0.0, high=0.3),
         "learning_rate": Dimension("learning_rate", low=1e-4, high=1e-2, log=True),
         "batch_size": Dimension("batch_size", (32, 64, 128, 256)),
-        "normalize": Dimension("normalize", ("global", "window")),
+        "normalize": Dimension("normalize", ("auto", "global", "window")),
         "transform": Dimension("transform", ("none", "diff")),
         "anchor": Dimension("anchor", ("auto", "none")),
     }

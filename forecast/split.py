@@ -106,3 +106,20 @@ def plan_folds(n: int, folds: int, data: DataConfig, window: WindowConfig) -> li
             f"{window.lookback + window.horizon} rows; use --folds {most} or less" if most else
             f"{data.path} is too short for even one fold of {block} rows; lower --test-frac or --lookback")
     return [fold(k, folds) for k in range(folds)]
+
+
+def validation_folds(split: Split, folds: int, window: WindowConfig, path) -> list[Split]:
+    """`tune --folds`: the usual split first, then `folds - 1` validation blocks of the same size just before its
+    validation part, newest first; each trains on the rows before its block, and its scored 'test' block is the
+    next one, so the test part is never read."""
+    if folds < 1:
+        raise ForecastError(f"--folds must be at least 1 (got {folds})")
+    block = split.val_end - split.train_end
+    planned = [Split(n=split.val_end - k * block + (block if k else split.n - split.val_end),
+                     train_end=split.train_end - k * block, val_end=split.val_end - k * block) for k in range(folds)]
+    if not all(_split_ok(s, window) for s in planned):
+        most = next(f for f in range(folds, 0, -1) if _split_ok(planned[f - 1], window))
+        raise ForecastError(f"--folds {folds} does not fit {path}: with validation blocks of {block} rows the oldest "
+                            f"fold would train on {max(0, planned[-1].train_end)} rows, fewer than lookback + horizon = "
+                            f"{window.lookback + window.horizon}; use --folds {most} or less, or a smaller --lookback")
+    return planned

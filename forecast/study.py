@@ -27,6 +27,7 @@ class Search:
     trials: int  # the study's total of finished (complete or pruned) trials
     timeout: float | None  # seconds, per worker
     seed: int  # the sampler's seed (each worker adds its index)
+    folds: int = 1  # validation blocks a trial is scored on (their mean validation MSE)
 
 
 def trial_config(base: RunConfig, values: dict) -> RunConfig:
@@ -69,6 +70,15 @@ def open_study(search: Search, worker: int = 0, create: bool = False, draws: int
                             "reachable and the database exists, or use the default SQLite file") from None
 
 
+def default_values(search: Search) -> dict:
+    """The searched options' values in the options given (the tool's defaults unless set), where the space holds
+    them: the first trial of a new study, so the search's pick is never worse than them on its own score."""
+    given = {name: getattr(value, "value", value) for name, value in options_of(search.base).items()}
+    return {name: given[name] for name, dim in search.space.items()
+            if (given[name] in dim.choices if dim.choices else
+                given[name] is not None and dim.low <= given[name] <= dim.high)}
+
+
 def finished(study) -> int:
     from optuna.trial import TrialState
 
@@ -91,7 +101,9 @@ def check_search(search: Search) -> None:
 def _fingerprint(search: Search) -> dict:
     """What a study's trials depend on: the options every trial starts from (the searched ones aside) and the space."""
     base = {k: str(getattr(v, "value", v)) for k, v in options_of(search.base).items() if k not in search.space}
-    return {"data": str(search.base.data.path), **base, "space": {k: d.describe() for k, d in search.space.items()}}
+    folds = {"folds": str(search.folds)} if search.folds != 1 else {}  # studies from before --folds had one
+    return {"data": str(search.base.data.path), **base, **folds,
+            "space": {k: d.describe() for k, d in search.space.items()}}
 
 
 def check_resumed(search: Search, study) -> None:

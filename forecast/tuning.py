@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 import os
 import re
@@ -13,11 +14,13 @@ import signal
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from forecast.commands import describe_data, warn
 from forecast.config import Parallel, RunConfig
 from forecast.errors import ForecastError
 from forecast.space import Dimension
-from forecast.study import Search, check_resumed, check_search, finished, open_study, trial_config
+from forecast.study import Search, check_resumed, check_search, default_values, finished, open_study, trial_config
 
 
 
@@ -42,13 +45,24 @@ def _stop_at_next_epoch():
         signal.signal(signal.SIGINT, before)
 
 
+def prepare_folds(cfg: RunConfig, folds: int) -> list:
+    """What a trial trains on: the usual split (as `train` prepares it), then `folds - 1` earlier validation
+    blocks of the same size (split.validation_folds); each fold decides its own automatic choices."""
+    from forecast.data import load_csv
+    from forecast.prepare import prepare_series, transform_series
+    from forecast.split import split_series, validation_folds
+
+    series, model_values = transform_series(load_csv(cfg.data), cfg.data.transform)
+    splits = validation_folds(split_series(len(series), cfg.data, cfg.window), folds, cfg.window, cfg.data.path)
+    return [prepare_series(series, model_values, cfg.data, cfg.window, split) for split in splits]
+
+
 def run_worker(job: tuple[Search, int, int], on_epoch, stop=None) -> int:
     """One worker of a study (in this process or its own): at most `share` trials, and none once the study has
     `trials` finished ones or the timeout passed; returns how many it ran."""
     import optuna
 
     from forecast.backend import fresh_session, start_backend
-    from forecast.prepare import prepare
 
     search, worker, share = job
     study = open_study(search, worker, draws=len(open_study(search).trials))
@@ -63,27 +77,36 @@ def run_worker(job: tuple[Search, int, int], on_epoch, stop=None) -> int:
             cfg = trial_config(search.base, values)
             key = (cfg.window, cfg.data.normalize, cfg.data.transform)
             if key not in prepared:
-                prepared[key] = prepare(cfg.data, cfg.window, panel=False)
-            prep = prepared[key]
+                prepared[key] = prepare_folds(cfg, search.folds)
+            preps = prepared[key]
         except ForecastError as exc:  # values this data cannot take (a lookback too long): a failed trial
             trial.set_user_attr("error", str(exc))
             warn([f"trial {trial.number} failed: {exc}"])
             return math.nan
-        def report(epoch: int, logs: dict, seconds: float) -> None:
+
+        def report(epoch: int, logs: dict, seconds: float, pruned: bool = True) -> None:
             if stop is not None and stop.is_set():
                 raise KeyboardInterrupt
             on_epoch(epoch, {k: v for k, v in logs.items() if k != "val_mse_units"}, seconds)
-            trial.report(float(logs["val_mse_units"]), epoch)  # original units: every trial compares
-            if trial.should_prune():
-                raise optuna.TrialPruned()
+            if pruned:  # the usual validation part, trained first: every trial reports the same steps
+                trial.report(float(logs["val_mse_units"]), epoch)  # original units: every trial compares
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
 
-        fresh_session()
-        result = train_cell(prep, cfg, device, report, score_epochs=True)
-        val = result.metrics["val"]
-        trial.set_user_attr("val_mae", val["model"]["mae"])
-        trial.set_user_attr("val_mase", val["model"]["mase"])
-        trial.set_user_attr("epochs_run", result.metrics["epochs_run"])
-        return float(val["model"]["mse"])
+        scores = []
+        for k, prep in enumerate(preps):
+            fresh_session()
+            result = train_cell(prep, cfg, device, report if k == 0 else functools.partial(report, pruned=False),
+                                score_epochs=k == 0)
+            scores.append(float(result.metrics["val"]["model"]["mse"]))
+            if k == 0:
+                val = result.metrics["val"]
+                trial.set_user_attr("val_mae", val["model"]["mae"])
+                trial.set_user_attr("val_mase", val["model"]["mase"])
+                trial.set_user_attr("epochs_run", result.metrics["epochs_run"])
+        trial.set_user_attr("val_mse", scores[0])  # what the best trial's run folder shows again
+        trial.set_user_attr("val_mse_folds", scores)
+        return float(np.mean(scores))
 
     left = min(share, search.trials - finished(study))
     if left <= 0:
@@ -103,12 +126,13 @@ MAX_JOBS_PER_CORE = 4  # each worker is a process with its own TensorFlow (about
 
 
 def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout: float | None, jobs: int,
-         storage: str | None, study_name: str | None, out_dir: Path | None, runs_dir: Path) -> dict:
+         storage: str | None, study_name: str | None, out_dir: Path | None, runs_dir: Path, folds: int = 3) -> dict:
     """Search, then train the best trial again as a run folder; returns what --json prints."""
     from forecast.backend import check_backend, cores
     from forecast.files import check_folder
     from forecast.runs import data_stem
     from forecast.space import default_space, read_space
+    from forecast.split import validation_folds
 
     check_backend()
     if trials < 1 or jobs < 1 or (timeout is not None and timeout <= 0):
@@ -125,6 +149,7 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
                             "(or optuna)") from None
     out, prep = describe_data(configs[0], panel=False)
     configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
+    validation_folds(prep.split, folds, prep.window, configs[0].data.path)  # too many folds: an error now
     cells = tuple(dict.fromkeys(c.model.cell.value for c in configs))
     space = read_space(space_file) if space_file is not None else default_space(prep.window.lookback, cells)
     if "cell" not in space and len(cells) > 1:
@@ -133,7 +158,7 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     study_name = study_name or re.sub(r"[^A-Za-z0-9._-]", "_", f"{data_stem(configs[0].data.path)}-{'-'.join(cells)}"
                                       ).lstrip(".") or "study"
     search = Search(base=configs[0], space=space, study=study_name, storage=storage or "", trials=trials,
-                    timeout=timeout, seed=configs[0].train.seed)
+                    timeout=timeout, seed=configs[0].train.seed, folds=folds)
     check_search(search)
     out_dir = out_dir or Path("tune") / study_name
     check_folder(out_dir, "--out-dir")
@@ -143,10 +168,14 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
         search = dataclasses.replace(search, storage=f"sqlite:///{out_dir / 'study.db'}")
     study = open_study(search, create=True)
     check_resumed(search, study)
+    given = default_values(search)
+    if not study.trials and len(given) == len(space):  # a new study tries the options given first (when the space
+        study.enqueue_trial(given, user_attrs={"defaults": True})  # holds them): the pick never scores worse
     before = finished(study)
     left = max(trials - before, 0)
-    out.print(f"study {study_name} in {search.storage}: {before} finished trials so far, searching to {trials}; "
-              "space: " + "; ".join(f"{name} {dim.describe()}" for name, dim in space.items()))
+    scored = f"the mean validation MSE of {folds} blocks" if folds > 1 else "the validation MSE"
+    out.print(f"study {study_name} in {search.storage}: {before} finished trials so far, searching to {trials} by "
+              f"{scored}; space: " + "; ".join(f"{name} {dim.describe()}" for name, dim in space.items()))
     if jobs > cores():
         warn([f"--jobs {jobs} on {cores()} cores: the workers beyond {cores()} wait for a core"])
     from forecast import report
@@ -191,12 +220,15 @@ def _finish(search: Search, out, out_dir: Path, runs_dir: Path, prep) -> dict:
     from forecast.evaluate import actual_targets, part_baselines
     from forecast.metrics import score
 
-    # the simple references on the same validation part (of the options given; a trial's lookback may differ)
-    actual, forecasts = actual_targets(prep, "val"), part_baselines(prep, "val")
-    reference = min(score(actual, forecasts[name], prep.scale_of("val"))["mse"] for name in REFERENCES)
+    # the simple references on the same validation blocks (of the options given; a trial's lookback may differ)
+    preps = prepare_folds(search.base, search.folds)
+    by_reference = [[score(actual_targets(p, "val"), part_baselines(p, "val")[name], p.scale_of("val"))["mse"]
+                     for p in preps] for name in REFERENCES]
+    reference = min(float(np.mean(mses)) for mses in by_reference)
     fig, axes = plots.new_figure(2, width=13)
+    scored = f"mean validation MSE of {search.folds} blocks" if search.folds > 1 else "validation MSE"
     plots.plot_trials(axes[0], [t.number for t in complete], [t.value for t in complete], reference,
-                      "validation MSE (original units)")
+                      f"{scored} (original units)")
     importances = _importances(study)
     if importances:
         plots.plot_importances(axes[1], importances)
@@ -205,20 +237,24 @@ def _finish(search: Search, out, out_dir: Path, runs_dir: Path, prep) -> dict:
         axes[1].set_title("Option importance: needs 2 complete trials with different values")
     plots.save_figure(fig, out_dir / "trials.png")
     shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.params.items())
-    out.print(f"best: trial {best.number}, validation MSE {report.fmt(best.value)} (best reference "
+    given = [t for t in complete if t.user_attrs.get("defaults")]
+    start = f"the options given (trial {given[0].number}) {report.fmt(given[0].value)}, " if given else ""
+    out.print(f"best: trial {best.number}, {scored} {report.fmt(best.value)} ({start}best reference "
               f"{report.fmt(reference)}): {shown}")
     cfg = trial_config(search.base, best.params)
     name = f"{search.study}-trial{best.number}"
     if (runs_dir / name).is_dir():
         path = runs_dir / name
-        _check_same_trial(path, best.value)
+        _check_same_trial(path, best.user_attrs.get("val_mse", best.value))
         out.print(f"the best trial's run exists already: {path}")
     else:
         out.print(f"training trial {best.number} again as a run folder:")
         doc = commands.train([cfg], runs_dir, name, False, Parallel.off)
         path = Path(doc["runs"][0]["path"])
     return {"command": "tune", "study": search.study, "storage": search.storage, "trials": len(table), **counts,
-            "best": {"number": best.number, "value": best.value, "params": best.params}, "reference_mse": reference,
+            "folds": search.folds, "best": {"number": best.number, "value": best.value, "params": best.params,
+                                            "val_mse_folds": best.user_attrs.get("val_mse_folds", [best.value])},
+            "given": {"number": given[0].number, "value": given[0].value} if given else None, "reference_mse": reference,
             "importances": importances, "run": path, "trials_csv": out_dir / "trials.csv", "figure": out_dir / "trials.png"}
 
 

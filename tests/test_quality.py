@@ -63,6 +63,38 @@ def test_every_backtest_fold_has_the_sizes_train_requires(tmp_path, lookback, ho
         plan_folds(n, most + 1, data, window)
 
 
+@pytest.mark.parametrize("n, folds, lookback, horizon", [(4032, 3, 96, 48), (400, 2, 10, 1), (2000, 5, 48, 1)])
+def test_tune_folds_are_earlier_validation_blocks_that_never_read_the_test_part(tmp_path, n, folds, lookback, horizon):
+    from forecast.split import split_series, validation_folds
+
+    path = tmp_path / "s.csv"
+    pd.DataFrame({"y": np.arange(n, dtype=float)}).to_csv(path, index=False)
+    data, window = DataConfig(str(path)), WindowConfig(lookback, horizon)
+    series, values = transform_series(load_csv(data), Transform.none)
+    usual = split_series(n, data, window)
+    splits = validation_folds(usual, folds, window, path)
+    assert splits[0] == usual and len(splits) == folds  # the usual split first: the run folder's own scores
+    block = usual.val_end - usual.train_end
+    for k, split in enumerate(splits[1:], start=1):
+        assert split.sizes() == {"train": usual.train_end - k * block, "val": block, "test": block}
+        assert split.n <= usual.val_end and split.n == splits[k - 1].val_end  # its 'test' is the next block
+        prep = prepare_series(series, values, data, window, split)
+        assert prep.windows["test"].origins.max() + horizon < usual.val_end  # no fold reads the test part
+        assert (prep.scaler.low, prep.scaler.high) == (0, split.train_end - 1)  # scaled on its own training rows
+
+
+def test_too_many_tune_folds_say_how_many_fit():
+    from forecast.errors import ForecastError
+    from forecast.split import Split, validation_folds
+
+    usual = Split(n=2000, train_end=1400, val_end=1700)  # the shipped sine: validation blocks of 300 rows
+    assert len(validation_folds(usual, 5, WindowConfig(48, 1), "s.csv")) == 5  # the oldest trains on 200 rows
+    with pytest.raises(ForecastError, match=r"^--folds 6 does not fit s.csv: with validation blocks of 300 rows the "
+                       r"oldest fold would train on 0 rows, fewer than lookback \+ horizon = 49; use --folds 5 or "
+                       r"less, or a smaller --lookback$"):
+        validation_folds(usual, 6, WindowConfig(48, 1), "s.csv")
+
+
 def _fits(n, folds, data, window) -> bool:
     from forecast.errors import ForecastError
 

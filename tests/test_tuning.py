@@ -3,16 +3,18 @@ a run folder with the trial's validation score, and storage mistakes as one line
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast.report import fmt as report_fmt
 from tests.conftest import cli_ok as run_ok
 
 runner = CliRunner()
 SPACE = 'units = {low = 4, high = 8}\nlearning_rate = {low = 0.003, high = 0.03, log = true}\nlookback = [10, 20]\n'
-FIXED = ["--epochs", "4", "--batch-size", "32", "--patience", "0"]
+FIXED = ["--epochs", "4", "--batch-size", "32", "--patience", "0", "--folds", "2"]
 
 
 @pytest.mark.slow
@@ -26,12 +28,15 @@ def test_two_workers_share_one_study_that_resumes_and_the_best_trial_becomes_a_r
     assert table["user_attrs_worker"].nunique() == 2  # both processes ran trials of the one study
     assert set(table["params_lookback"]) <= {10, 20} and table["params_units"].between(4, 8).all()
     assert doc["storage"] == f"sqlite:///{tmp_path / 'study' / 'study.db'}" and doc["trials"] == 3
+    assert doc["given"] is None  # the options given (64 units, lookback 48) lie outside this space: not tried
     best = table.loc[table["value"].idxmin()]
     assert doc["best"]["number"] == best["number"] and doc["best"]["value"] == pytest.approx(best["value"], rel=1e-12)
+    folds = json.loads(best["user_attrs_val_mse_folds"])
+    assert doc["folds"] == 2 and best["value"] == pytest.approx(np.mean(folds), rel=1e-12)  # the two blocks' mean
     run = tmp_path / "runs" / f"sine-lstm-trial{int(best['number'])}"
     assert doc["run"] == str(run) and (run / "run.toml").is_file() and (tmp_path / "study" / "trials.png").is_file()
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["val"]["model"]["mse"] == pytest.approx(best["value"], rel=1e-9)  # the same training again
+    assert metrics["val"]["model"]["mse"] == pytest.approx(folds[0], rel=1e-9)  # the usual split, trained again
     options = json.loads((run / "config.json").read_text())["options"]
     assert options["window"]["lookback"] == best["params_lookback"] and options["model"]["units"] == best["params_units"]
 
@@ -66,6 +71,8 @@ def test_an_unreachable_storage_is_one_error_line(sine_csv, tmp_path, storage, m
 @pytest.mark.parametrize("args, message", [
     (["--study", "a/b c"], "--study 'a/b c' must be a plain name (letters, digits, . _ -, not starting with a dot)"),
     (["--jobs", "1000"], "--jobs 1000 is more than 4 workers per core"),
+    (["--folds", "5"], "--folds 5 does not fit {data}: with validation blocks of 60 rows the oldest fold would train "
+                       "on 40 rows, fewer than lookback + horizon = 49; use --folds 4 or less, or a smaller --lookback"),
     (["--space", "{space}"], "`dropout` = -0.5 in the search space cannot be trained: --dropout must lie in [0, 1) "
                              "(got -0.5)"),
 ])
@@ -75,7 +82,7 @@ def test_tune_mistakes_stop_before_any_trial(sine_csv, tmp_path, args, message):
     result = runner.invoke(app, ["tune", str(sine_csv), "--out-dir", str(tmp_path / "s"),
                                  *[a.format(space=space) for a in args]])
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: " + message)
+    assert result.stderr.startswith("Error: " + message.format(data=sine_csv))
     assert not (tmp_path / "s").exists() and not (tmp_path / "tune").exists()
 
 
@@ -86,6 +93,21 @@ def test_a_bad_space_file_stops_before_any_trial(sine_csv, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: unknown key `unit` in {space} (did you mean `units`?)")
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow
+def test_a_new_study_tries_the_options_given_first_and_says_how_the_pick_compares(sine_csv, tmp_path):
+    space = tmp_path / "space.toml"
+    space.write_text("units = [4, 8]\nlookback = [24, 48]\n")
+    result = run_ok("tune", sine_csv, "--space", space, "--units", "8", "--trials", "3", "--out-dir",
+                    tmp_path / "study", "--runs-dir", tmp_path / "runs", *FIXED)
+    table = pd.read_csv(tmp_path / "study" / "trials.csv").set_index("number")
+    assert (table.loc[0, "params_units"], table.loc[0, "params_lookback"]) == (8, 48)  # --units 8, the auto lookback
+    assert table.loc[0, "user_attrs_defaults"] and table["user_attrs_defaults"].sum() == 1
+    given = table.loc[0, "value"]
+    assert given >= table["value"].min()
+    assert ("by the mean validation MSE of 2 blocks" in result.stdout and
+            f"(the options given (trial 0) {report_fmt(given)}, best reference" in result.stdout)
 
 
 @pytest.mark.slow
