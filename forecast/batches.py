@@ -1,5 +1,6 @@
-"""Keras' view of the windows: a PyDataset that gathers one batch at a time from the zero-copy windows, with a
-global reshuffle every epoch that depends only on (seed, epoch), so a resumed training sees the same batches."""
+"""Keras' view of the windows: a PyDataset that gathers one batch at a time from the zero-copy windows (or hands
+over only the batch's origins, for a model that gathers its windows on the device), with a global reshuffle every
+epoch that depends only on (seed, epoch), so a resumed training sees the same batches."""
 
 from __future__ import annotations
 
@@ -20,13 +21,14 @@ class WindowBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, windows: Windows, batch_size: int, shuffle_seed: int | None = None, targets: bool = True,
-                 epoch: int = 0, steps: int | None = None, workers: int = 1):
+                 epoch: int = 0, steps: int | None = None, workers: int = 1, origins: bool = False):
         # workers > 1: Keras gathers the next batches in threads, in order, while the current step runs.
         super().__init__(workers=workers, use_multiprocessing=False)
         self.windows = windows
         self.batch_size = batch_size
         self.steps = steps
         self.targets = targets
+        self.origins = origins  # batches of origins alone: models.OnDevice gathers windows and targets
         self.seed = shuffle_seed
         self.epoch = epoch
         self._order = self._new_order()
@@ -43,6 +45,8 @@ class WindowBatches(keras.utils.PyDataset):
 
     def __getitem__(self, i: int):
         idx = self._order[i * self.batch_size:(i + 1) * self.batch_size]
+        if self.origins:
+            return (self.windows.origins[idx].astype(np.int32),)
         x = self.windows.model_inputs(idx)  # (batch, lookback, n_features), and the known future if any
         if not self.targets:
             return (x,)

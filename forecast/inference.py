@@ -11,27 +11,35 @@ from forecast.config import Strategy
 from forecast.windows import Windows
 
 
-def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
+def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024,
+                    on_device: keras.Model | None = None) -> np.ndarray:
     """Forecast every window, a batch at a time: (n_windows, model outputs) in the model's (scaled) units.
 
     Up to one batch goes straight to the compiled step (`predict_on_batch`): `predict` sets up a data
-    pipeline and callbacks on every call, which costs more than the forecast itself for a few windows.
+    pipeline and callbacks on every call, which costs more than the forecast itself for a few windows. More go
+    to `on_device` when given (models.OnDevice around `model`, over the windows' series): only their origins
+    leave the host.
     """
     if len(windows) == 0:
         return np.zeros((0, model.output_shape[-1]), np.float32)
     if len(windows) <= batch_size:
         return np.asarray(model.predict_on_batch(windows.model_inputs(np.arange(len(windows)))), dtype=np.float32)
+    if on_device is not None:
+        return np.asarray(on_device.predict(WindowBatches(windows, batch_size, origins=True), verbose=0),
+                          dtype=np.float32)
     return np.asarray(model.predict(WindowBatches(windows, batch_size, targets=False), verbose=0), dtype=np.float32)
 
 
-def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, chunk: int = 4096) -> np.ndarray:
+def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, chunk: int = 4096,
+                     on_device: keras.Model | None = None) -> np.ndarray:
     """(n_windows, windows.horizon) scaled forecasts of every window.
 
-    direct: one prediction per window. recursive: a one-step model fed its own forecasts; all origins of a
-    chunk advance one step per batched call, so the cost is horizon calls per chunk, not per window.
+    direct: one prediction per window (gathered on the device with `on_device`, see predict_windows).
+    recursive: a one-step model fed its own forecasts; all origins of a chunk advance one step per batched call,
+    so the cost is horizon calls per chunk, not per window.
     """
     if strategy is Strategy.direct:
-        return predict_windows(model, windows)
+        return predict_windows(model, windows, on_device=on_device)
     out = np.empty((len(windows), windows.horizon), np.float32)
     for start in range(0, len(windows), chunk):
         idx = np.arange(start, min(start + chunk, len(windows)))

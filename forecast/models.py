@@ -1,5 +1,6 @@
 """build_model: a stack of SimpleRNN, LSTM or GRU layers and a Dense(horizon) head, with the keras API only;
-optionally added to a simple reference forecast and a linear autoregressive path, both computed from the window."""
+optionally added to a simple reference forecast and a linear autoregressive path, both computed from the window;
+and the wrapper that trains it on batches of origins, gathering their windows on the device."""
 
 from __future__ import annotations
 
@@ -95,3 +96,62 @@ def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learn
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     net.compile(optimizer=optimizer, loss="mse", jit_compile=jit)
     return net
+
+
+class Gather(keras.layers.Layer):
+    """The windows of a batch of origins, gathered inside the compiled step from the whole scaled series, which
+    goes to the device once (a non-trainable variable): a step receives only its origins, not its windows.
+    The same windows as forecast.windows.Windows: inputs are rows t-lookback+1 .. t, targets the target column
+    at rows t+1 .. t+horizon, known-future columns [a, b) at those rows; under window normalisation the target
+    column is an offset from its value at the origin."""
+
+    def __init__(self, values: np.ndarray, lookback: int, horizon: int, per_window: bool,
+                 future: tuple[int, int] | None = None, **kwargs):
+        super().__init__(trainable=False, **kwargs)
+        self.series = keras.Variable(np.asarray(values, dtype=np.float32), trainable=False, name="series")
+        self.back = np.arange(-lookback + 1, 1, dtype="int32")
+        self.ahead = np.arange(1, horizon + 1, dtype="int32")
+        self.per_window, self.future = per_window, future
+        self.built = True  # its one variable exists already
+
+    def _rows(self, origins, offsets):
+        return keras.ops.expand_dims(keras.ops.cast(origins, "int32"), 1) + offsets  # (batch, len(offsets))
+
+    def call(self, origins):
+        x = keras.ops.take(self.series, self._rows(origins, self.back), axis=0)  # (batch, lookback, columns)
+        if self.per_window:
+            y = x[:, :, :1] - x[:, -1:, :1]
+            x = keras.ops.concatenate([y, x[:, :, 1:]], axis=-1) if x.shape[-1] > 1 else y
+        if self.future is None:
+            return x
+        a, b = self.future
+        return x, keras.ops.take(self.series[:, a:b], self._rows(origins, self.ahead), axis=0)
+
+    def targets(self, origins):
+        y = keras.ops.take(self.series[:, 0], self._rows(origins, self.ahead), axis=0)  # (batch, horizon)
+        if self.per_window:
+            y = y - keras.ops.expand_dims(keras.ops.take(self.series[:, 0], keras.ops.cast(origins, "int32")), 1)
+        return y
+
+
+class OnDevice(keras.Model):
+    """Trains and scores `net` (which maps windows to forecasts, and is what a run saves) on batches of origins:
+    the windows and targets are gathered on the device by `gather`. Weights are the net's (early stopping copies
+    them, not the series)."""
+
+    def __init__(self, net: keras.Model, gather: Gather, **kwargs):
+        super().__init__(**kwargs)
+        self.net, self.gather = net, gather
+        self.built = True  # both parts are built: BackupAndRestore may restore into it before the first step
+
+    def call(self, origins, training=False):
+        return self.net(self.gather(origins), training=training)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return super().compute_loss(x, self.gather.targets(x), y_pred, sample_weight, training)
+
+    def get_weights(self):
+        return self.net.get_weights()
+
+    def set_weights(self, weights):
+        self.net.set_weights(weights)

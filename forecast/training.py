@@ -19,7 +19,7 @@ from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConf
 from forecast.errors import ForecastError
 from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val
 from forecast.inference import forecast_windows
-from forecast.models import build_model
+from forecast.models import Gather, OnDevice, build_model
 from forecast.prepare import Prepared
 from forecast.windows import Windows
 
@@ -34,6 +34,7 @@ class FitResult:
     seconds: float
     best_epoch: int  # epoch of the lowest validation loss
     model_epoch: int  # epoch whose weights the model holds
+    on_device: keras.Model  # models.OnDevice around the model, over the training windows' series
 
 
 def resumed_epoch(state_dir: Path | None) -> int:
@@ -103,12 +104,13 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
         extra += [callbacks.EpochSeconds(), keras.callbacks.TensorBoard(str(tensorboard), write_graph=False,
                                                                        profile_batch=0)]
     began = time.perf_counter()
-    val_batches = WindowBatches(val, max(cfg.batch_size, 1024))
+    trainer = on_device(model, train, val)
+    val_batches = WindowBatches(val, max(cfg.batch_size, 1024), origins=True)
     if keep_start:  # before fit: a resumed training restores its checkpoint inside fit, after this
-        start_weights, start_loss = model.get_weights(), float(model.evaluate(val_batches, verbose=0))
+        start_weights, start_loss = model.get_weights(), float(trainer.evaluate(val_batches, verbose=0))
     batches = WindowBatches(train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=first_epoch,
-                            steps=cfg.steps_per_epoch, workers=gather_threads)
-    model.fit(batches,
+                            steps=cfg.steps_per_epoch, workers=gather_threads, origins=True)
+    trainer.fit(batches,
               validation_data=val_batches,
               # Our dataset already shuffles globally by (seed, epoch); Keras' own batch-order shuffle would
               # draw from the process-wide RNG and make a resumed training differ from an uninterrupted one.
@@ -125,7 +127,18 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     if keep_start and float(hist["val_loss"][hist["epoch"] == kept].iloc[0]) > (1 - MIN_GAIN) * start_loss:
         model.set_weights(start_weights)  # training never beat where it started: keep the start
         best = kept = 0
-    return FitResult(history=hist, seconds=seconds, best_epoch=best, model_epoch=kept)
+    return FitResult(history=hist, seconds=seconds, best_epoch=best, model_epoch=kept, on_device=trainer)
+
+
+def on_device(model: keras.Model, train: Windows, val: Windows) -> keras.Model:
+    """`model` trained on batches of origins whose windows are gathered inside the compiled step, from the scaled
+    series sent to the device once (the training and validation windows read the same series); compiled with the
+    model's own optimizer, so the optimizer state is the model's."""
+    assert train.values is val.values and (train.lookback, train.horizon) == (val.lookback, val.horizon)
+    gather = Gather(train.values, train.lookback, train.horizon, train.per_window, train.future_columns)
+    trainer = OnDevice(model, gather, name=f"{model.name}_on_device")
+    trainer.compile(optimizer=model.optimizer, loss="mse", jit_compile=model.jit_compile)
+    return trainer
 
 
 RIDGE = (1e-6, 1e-4, 1e-2, 1.0)  # strengths tried, relative to the mean variance of the window's values
@@ -221,9 +234,10 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
     board = state_dir / "tensorboard" if cfg.train.tensorboard and state_dir is not None else None
     actual = actual_targets(prep, "val") if score_epochs else None
 
-    def val_mse(fitted: keras.Model) -> float:
+    def val_mse(trainer: keras.Model) -> float:  # the OnDevice in training, around `model`
         w = prep.windows["val"]
-        return float(np.mean((prep.to_target(forecast_windows(fitted, w, cfg.model.strategy), w.origins) - actual) ** 2))
+        scaled = forecast_windows(model, w, cfg.model.strategy, on_device=trainer)
+        return float(np.mean((prep.to_target(scaled, w.origins) - actual) ** 2))
 
     fit = fit_model(model, train, val, cfg.train, on_epoch, state_dir, tensorboard=board,
                     score=val_mse if score_epochs else None,
@@ -232,7 +246,7 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
 
     def forecast(part: str) -> np.ndarray:
         w = prep.windows[part]
-        return prep.to_target(forecast_windows(model, w, cfg.model.strategy), w.origins)
+        return prep.to_target(forecast_windows(model, w, cfg.model.strategy, on_device=fit.on_device), w.origins)
 
     test_forecast, val_forecast = forecast("test"), forecast("val")
     intervals = interval_half_widths(prep, val_forecast, cfg.train.intervals) if cfg.train.intervals else {}

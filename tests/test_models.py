@@ -235,3 +235,63 @@ def test_a_linear_fit_that_gains_less_than_one_percent_on_validation_keeps_the_z
     kept, model = start(0.01)
     assert kept["ridge"] is None and kept["val_mse"] == kept["val_mse_zero"]
     assert all(not w.any() for w in model.get_layer("linear").get_weights())
+
+
+@pytest.mark.parametrize("normalize", ["global", "window"])
+@pytest.mark.parametrize("horizon, future", [(1, None), (4, None), (3, (2, 4))])
+def test_windows_gathered_on_the_device_are_the_windows_of_the_host(normalize, horizon, future):
+    from forecast.config import Normalize
+    from forecast.models import Gather
+    from forecast.windows import Windows
+
+    values = np.random.default_rng(0).standard_normal((60, 4)).astype(np.float32)
+    origins = np.array([9, 30, 12, 55 - horizon], dtype=np.int64)  # any order, up to the last with a full target
+    windows = Windows(values, 10, horizon, origins, Normalize(normalize), future)
+    gather = Gather(values, 10, horizon, windows.per_window, future)
+    inputs = gather(origins.astype(np.int32))
+    host = windows.model_inputs(np.arange(len(origins)))
+    for device, expected in zip(*((inputs, host) if future else ((inputs,), (host,))), strict=True):
+        np.testing.assert_array_equal(np.asarray(device), expected)
+    np.testing.assert_allclose(np.asarray(gather.targets(origins)), windows.targets(np.arange(len(origins))),
+                               rtol=0, atol=1e-6)
+
+
+def test_a_model_trained_on_origins_learns_what_it_learns_on_windows():
+    import keras
+
+    from forecast.batches import WindowBatches
+    from forecast.models import Gather, OnDevice, build_model
+    from forecast.windows import Windows
+
+    values = np.sin(np.arange(400) / 3.0).astype(np.float32)[:, None]
+    windows = Windows(values, 8, 2, np.arange(7, 397))
+
+    def trained(on_device: bool) -> list[np.ndarray]:
+        keras.utils.set_random_seed(0)
+        net = build_model(ModelConfig(Cell.gru, units=4), WindowConfig(8, 2), 1, 1e-2)
+        if on_device:
+            model = OnDevice(net, Gather(values, 8, 2, False))
+            model.compile(optimizer=net.optimizer, loss="mse")
+        else:
+            model = net
+        model.fit(WindowBatches(windows, 32, shuffle_seed=0, origins=on_device), epochs=2, shuffle=False, verbose=0)
+        assert model.get_weights()[0].shape == net.get_weights()[0].shape  # the net's weights, never the series
+        return net.get_weights()
+
+    for a, b in zip(trained(True), trained(False), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)  # the same batches, steps and updates
+
+
+def test_forecasts_gathered_on_the_device_equal_those_gathered_on_the_host():
+    from forecast.config import Normalize
+    from forecast.inference import predict_windows
+    from forecast.models import Gather, OnDevice, build_model
+    from forecast.windows import Windows
+
+    values = np.random.default_rng(1).standard_normal((300, 3)).astype(np.float32)
+    windows = Windows(values, 12, 4, np.arange(11, 296), Normalize.window, (1, 3))
+    net = build_model(ModelConfig(Cell.lstm, units=4), WindowConfig(12, 4), 3, 1e-3, n_future=2)
+    device = OnDevice(net, Gather(values, 12, 4, True, (1, 3)))
+    host = predict_windows(net, windows, batch_size=64)
+    assert host.shape == (285, 4)
+    np.testing.assert_allclose(predict_windows(net, windows, batch_size=64, on_device=device), host, atol=1e-6)
