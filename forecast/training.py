@@ -111,10 +111,10 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     batches = WindowBatches(train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=first_epoch,
                             steps=cfg.steps_per_epoch, workers=gather_threads, origins=True)
     trainer.fit(batches,
-              validation_data=val_batches,
-              # Our dataset already shuffles globally by (seed, epoch); Keras' own batch-order shuffle would
-              # draw from the process-wide RNG and make a resumed training differ from an uninterrupted one.
-              shuffle=False, epochs=cfg.epochs, callbacks=extra, verbose=0)
+                validation_data=val_batches,
+                # Our dataset already shuffles globally by (seed, epoch); Keras' own batch-order shuffle would
+                # draw from the process-wide RNG and make a resumed training differ from an uninterrupted one.
+                shuffle=False, epochs=cfg.epochs, callbacks=extra, verbose=0)
     seconds = time.perf_counter() - began
     if guard.bad_epoch is not None:
         raise TrainingDiverged(
