@@ -173,9 +173,8 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
         study.enqueue_trial(given, user_attrs={"defaults": True})  # holds them): the pick never scores worse
     before = finished(study)
     left = max(trials - before, 0)
-    scored = f"the mean validation MSE of {folds} blocks" if folds > 1 else "the validation MSE"
     out.print(f"study {study_name} in {search.storage}: {before} finished trials so far, searching to {trials} by "
-              f"{scored}; space: " + "; ".join(f"{name} {dim.describe()}" for name, dim in space.items()))
+              f"the {_scored(folds)}; space: " + "; ".join(f"{name} {dim.describe()}" for name, dim in space.items()))
     if jobs > cores():
         warn([f"--jobs {jobs} on {cores()} cores: the workers beyond {cores()} wait for a core"])
     from forecast import report
@@ -226,7 +225,7 @@ def _finish(search: Search, out, out_dir: Path, runs_dir: Path, prep) -> dict:
                      for p in preps] for name in REFERENCES]
     reference = min(float(np.mean(mses)) for mses in by_reference)
     fig, axes = plots.new_figure(2, width=13)
-    scored = f"mean validation MSE of {search.folds} blocks" if search.folds > 1 else "validation MSE"
+    scored = _scored(search.folds)
     plots.plot_trials(axes[0], [t.number for t in complete], [t.value for t in complete], reference,
                       f"{scored} (original units)")
     importances = _importances(study)
@@ -254,8 +253,14 @@ def _finish(search: Search, out, out_dir: Path, runs_dir: Path, prep) -> dict:
     return {"command": "tune", "study": search.study, "storage": search.storage, "trials": len(table), **counts,
             "folds": search.folds, "best": {"number": best.number, "value": best.value, "params": best.params,
                                             "val_mse_folds": best.user_attrs.get("val_mse_folds", [best.value])},
-            "given": {"number": given[0].number, "value": given[0].value} if given else None, "reference_mse": reference,
+            "given": {"number": given[0].number, "value": given[0].value} if given else None,
+            "reference_mse": reference,
             "importances": importances, "run": path, "trials_csv": out_dir / "trials.csv", "figure": out_dir / "trials.png"}
+
+
+def _scored(folds: int) -> str:
+    """What a trial's value is, as printed."""
+    return f"mean validation MSE of {folds} blocks" if folds > 1 else "validation MSE"
 
 
 def _check_same_trial(path: Path, value: float) -> None:

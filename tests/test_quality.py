@@ -25,12 +25,17 @@ def noisy_sine(path: Path, n: int = 500, noise: float = 0.1, level: float = 0.0)
     return path
 
 
-@pytest.mark.parametrize("n, folds, lookback, horizon", [(1000, 5, 48, 12), (400, 3, 10, 1), (4032, 5, 96, 48)])
-def test_backtest_folds_never_train_on_their_test_block(tmp_path, n, folds, lookback, horizon):
+def ramp(tmp_path: Path, n: int, lookback: int, horizon: int):
+    """A CSV of y = 0, 1, 2, ... (so a scaler's range shows which rows it saw), its configs, and its values."""
     path = tmp_path / "s.csv"
     pd.DataFrame({"y": np.arange(n, dtype=float)}).to_csv(path, index=False)
-    data, window = DataConfig(str(path)), WindowConfig(lookback, horizon)
-    series, values = transform_series(load_csv(data), Transform.none)
+    data = DataConfig(str(path))
+    return (data, WindowConfig(lookback, horizon), *transform_series(load_csv(data), Transform.none))
+
+
+@pytest.mark.parametrize("n, folds, lookback, horizon", [(1000, 5, 48, 12), (400, 3, 10, 1), (4032, 5, 96, 48)])
+def test_backtest_folds_never_train_on_their_test_block(tmp_path, n, folds, lookback, horizon):
+    data, window, series, values = ramp(tmp_path, n, lookback, horizon)
     splits = plan_folds(n, folds, data, window)
     assert len(splits) == folds and splits[-1].n == n
     for before, after in zip(splits, splits[1:]):
@@ -67,12 +72,9 @@ def test_every_backtest_fold_has_the_sizes_train_requires(tmp_path, lookback, ho
 def test_tune_folds_are_earlier_validation_blocks_that_never_read_the_test_part(tmp_path, n, folds, lookback, horizon):
     from forecast.split import split_series, validation_folds
 
-    path = tmp_path / "s.csv"
-    pd.DataFrame({"y": np.arange(n, dtype=float)}).to_csv(path, index=False)
-    data, window = DataConfig(str(path)), WindowConfig(lookback, horizon)
-    series, values = transform_series(load_csv(data), Transform.none)
+    data, window, series, values = ramp(tmp_path, n, lookback, horizon)
     usual = split_series(n, data, window)
-    splits = validation_folds(usual, folds, window, path)
+    splits = validation_folds(usual, folds, window, data.path)
     assert splits[0] == usual and len(splits) == folds  # the usual split first: the run folder's own scores
     block = usual.val_end - usual.train_end
     for k, split in enumerate(splits[1:], start=1):
