@@ -29,11 +29,14 @@ class Device:
     backend: str  # the Keras backend: tensorflow, jax or torch
     is_gpu: bool
     name: str = "cpu"  # the GPUs' names, e.g. "NVIDIA H100", or "cpu"
+    replicas: tuple[str, ...] = ()  # with --devices above 1: the devices a model trains data parallel over
 
     @property
     def label(self) -> str:
-        """As printed and recorded in config.json: "cpu" or "gpu (NVIDIA H100)"."""
-        return f"gpu ({self.name})" if self.is_gpu else "cpu"
+        """As printed and recorded in config.json: "cpu", "gpu (NVIDIA H100)", "gpu (NVIDIA H100) x 2, data
+        parallel"."""
+        label = f"gpu ({self.name})" if self.is_gpu else "cpu"
+        return f"{label} x {len(self.replicas)}, data parallel" if self.replicas else label
 
 
 TRAINING_BACKENDS = ("tensorflow", "jax", "torch")  # the Keras backends that can train (numpy, openvino cannot)
@@ -229,11 +232,18 @@ def training_work(train_windows: int, train: TrainConfig) -> int:
     return per_epoch * train.epochs
 
 
-def choose_device(choice: DeviceChoice, parallel: Parallel, cells: int, work: int) -> tuple[Device, bool]:
+def choose_device(choice: DeviceChoice, parallel: Parallel, cells: int, work: int,
+                  devices: str = "1") -> tuple[Device, bool]:
     """(the device, whether the cells train in worker processes). In processes on the CPU, the parent starts no
     backend: each worker loads its own, and `auto` picks them only where they measured faster (several cells, a
-    multi-core CPU, the TensorFlow backend, at least PARALLEL_MIN_WORK windows x epochs)."""
+    multi-core CPU, the TensorFlow backend, at least PARALLEL_MIN_WORK windows x epochs). With `devices` above 1,
+    each cell trains over them in turn, in this process."""
     backend = check_backend()
+    if devices != "1":
+        if parallel is Parallel.on and cells > 1:
+            raise ForecastError(f"--parallel on trains each cell in a process of its own on one device, and --devices "
+                                f"{devices} trains each over several devices; drop one of them")
+        return start_backend(choice), False
     cpu_only = choice is DeviceChoice.cpu or (choice is DeviceChoice.auto and no_gpu_possible())
     worth_it = backend == "tensorflow" and cores() > 1 and work >= PARALLEL_MIN_WORK
     if cells > 1 and cpu_only and (parallel is Parallel.on or (parallel is Parallel.auto and worth_it)):
@@ -291,6 +301,11 @@ def plan_compute(cfg: RunConfig, device: Device, work: int = 0) -> Compute:
         jit = JIT_ON_CPU[cell.value] and work >= JIT_MIN_WORK
     else:
         jit = "auto"  # torch: eager; TensorFlow on GPU: XLA except for layers on the cuDNN kernel
+    if device.replicas and device.backend == "tensorflow" and jit is not False:  # XLA cannot read MirroredVariables
+        if train.jit is Jit.on:
+            notes.append("--jit on is not used with --devices on TensorFlow (XLA cannot read the variables that "
+                         "MirroredStrategy copies to each device); training without XLA")
+        jit = False
     if fused and not on_gpu and cudnn == "eligible":
         cudnn = "eligible (no GPU in use)"
     return Compute(jit=jit, mixed=mixed, use_cudnn=use_cudnn, cudnn=cudnn, notes=tuple(notes))

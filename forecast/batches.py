@@ -9,7 +9,22 @@ import math
 import keras
 import numpy as np
 
+from forecast.devices import shards
 from forecast.windows import Windows
+
+
+def padded(idx: np.ndarray, multiple: int) -> np.ndarray:
+    """`idx` repeated cyclically up to a multiple of `multiple` rows, for a batch split evenly over that many devices;
+    a forecast keeps its first len(idx) rows."""
+    return idx if len(idx) % multiple == 0 else np.resize(idx, -(-len(idx) // multiple) * multiple)
+
+
+def padded_origins(origins: np.ndarray, multiple: int) -> np.ndarray:
+    """A batch of origins filled up to a multiple of `multiple` with copies of its own origins, marked as padding by
+    a negative sign (-1 - origin): models.OnDevice gathers their windows but gives them no weight in the loss, so the
+    devices' even shares of an uneven last batch train and score what one device would."""
+    full = padded(np.arange(len(origins)), multiple)
+    return np.concatenate([origins, -1 - origins[full[len(origins):]]]).astype(np.int32)
 
 
 class WindowBatches(keras.utils.PyDataset):
@@ -31,6 +46,7 @@ class WindowBatches(keras.utils.PyDataset):
         self.origins = origins  # batches of origins alone: models.OnDevice gathers windows and targets
         self.seed = shuffle_seed
         self.epoch = epoch
+        self.multiple = shards()  # data parallel on JAX: every batch divides evenly over the devices
         self._order = self._new_order()
 
     def _new_order(self) -> np.ndarray:
@@ -46,7 +62,8 @@ class WindowBatches(keras.utils.PyDataset):
     def __getitem__(self, i: int):
         idx = self._order[i * self.batch_size:(i + 1) * self.batch_size]
         if self.origins:
-            return (self.windows.origins[idx].astype(np.int32),)
+            return (padded_origins(self.windows.origins[idx], self.multiple),)
+        idx = padded(idx, self.multiple)
         x = self.windows.model_inputs(idx)  # (batch, lookback, n_features), and the known future if any
         if not self.targets:
             return (x,)

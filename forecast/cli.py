@@ -92,6 +92,7 @@ def run_options(
     decimal: Annotated[str | None, typer.Option(help="Decimal mark, . or ,; default: , when fields are not comma-separated and numbers use commas.")] = None,
     interval: Annotated[list[float] | None, typer.Option(help="Prediction-interval level in (0, 1), e.g. 0.9; repeat for several. Split-conformal per horizon step, from validation residuals (backtest: each fold's own).")] = None,
     device: DeviceOpt = TrainConfig.device,
+    devices: Annotated[str, typer.Option(metavar="N|all", help="Train each model data parallel over N devices of its kind (GPUs; CPUs without one), or all of them: each batch is split across them. JAX (keras.distribution) and TensorFlow (MirroredStrategy) backends.")] = TrainConfig.devices,
     jit: Annotated[Jit, typer.Option(help="XLA compilation: auto (where it measured faster: LSTM/GRU on the CPU for trainings of at least 100,000 windows x epochs; never where it would block the GPU's cuDNN kernel; always with JAX), on, off.")] = TrainConfig.jit,
     precision: Annotated[Precision, typer.Option(help="mixed: float16 recurrent layers with float32 weights and output layer, for GPUs with tensor cores; float32 on a CPU.")] = TrainConfig.precision,
 ) -> list[RunConfig]:

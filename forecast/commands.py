@@ -56,7 +56,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
           mlflow: str | None = None) -> dict:
     """Train every config (one per cell) on the same data and publish a run folder for each (logged to the MLflow
     store `mlflow` too, when given); returns what --json prints."""
-    from forecast import report, runs
+    from forecast import devices, report, runs
     from forecast.backend import check_backend, choose_device, compute_notes, training_work
     from forecast.evaluate import choose_anchor
     from forecast.files import check_folder
@@ -88,7 +88,8 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
         out.print(f"anchor {anchor.value}" + (f" (auto: {why})" if why else "")
                   + ("; linear path" if configs[0].model.linear else ""))
     work = training_work(len(prep.windows["train"]), configs[0].train)
-    device, in_processes = choose_device(configs[0].train.device, parallel, len(configs), work)
+    device, in_processes = choose_device(configs[0].train.device, parallel, len(configs), work, configs[0].train.devices)
+    device = devices.spread(device, configs[0].train)
     warn(compute_notes(configs, device, work))
     out.print(f"device: {device.label}" + (f"; {len(configs)} cells in parallel processes" if in_processes else ""))
     with report.progress(out, configs[0].train.epochs) as tracker:
@@ -131,13 +132,13 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path | None, plot: P
                                     (forecasts, "--forecasts", ".csv")])
     out, prep = describe_data(configs[0], per_fold=True)
     configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
+    from forecast.backend import compute_notes, start_backend, training_work
+    from forecast.devices import spread
     from forecast.prepare import plan_folds_of
 
     # too many folds, or folds too small for --interval, fail now
     planned = plan_folds_of(configs[0].data, configs[0].window, folds, configs[0].train.intervals)
-    from forecast.backend import compute_notes, start_backend, training_work
-
-    device = start_backend(configs[0].train.device)
+    device = spread(start_backend(configs[0].train.device), configs[0].train)
     out.print(f"device: {device.label}")
     warn(compute_notes(configs, device, training_work(len(prep.windows["train"]), configs[0].train)))
     from forecast import plots, report
@@ -236,9 +237,8 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
     if out_csv is not None:
         check_output(out_csv, "--out", ((data, "the input data"),) if frame is None else ())
     if plot is not None:
-        check_output(plot, "--plot", tuple((p, what) for p, what in ((data, "the input data"),
-                                                                    (out_csv, "the --out file"))
-                                           if p is not None and (frame is None or what != "the input data")), ".png")
+        taken = (((data, "the input data"),) if frame is None else ()) + (((out_csv, "the --out file"),) if out_csv else ())
+        check_output(plot, "--plot", taken, ".png")
 
     infos = [artifacts.read_run(run) for run in runs]
     horizons = {info.config.window.horizon for info in infos}

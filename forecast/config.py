@@ -253,6 +253,7 @@ class TrainConfig:
     patience: int | None = None
     seed: int = 0
     device: DeviceChoice = DeviceChoice.auto
+    devices: str = "1"  # a count, or "all": one model trained data parallel over that many devices of its kind
     intervals: tuple[float, ...] = ()  # prediction-interval levels, e.g. (0.9,)
     steps_per_epoch: int | None = None  # None: every training window once per epoch
     jit: Jit = Jit.auto
@@ -273,6 +274,8 @@ class TrainConfig:
             raise ForecastError(f"--steps-per-epoch must be at least 1 (got {self.steps_per_epoch})")
         if self.patience is not None and self.patience < 0:
             raise ForecastError(f"--patience must be 0 (off) or more (got {self.patience})")
+        if self.devices != "all" and not (self.devices.isdigit() and int(self.devices) >= 1):
+            raise ForecastError(f"--devices must be a number of devices, 1 or more, or all (got {self.devices!r})")
         if not 0 <= self.seed < 2**32:
             raise ForecastError(f"--seed must lie between 0 and 2**32 - 1 = {2**32 - 1:,} (got {self.seed:,})")
 

@@ -6,9 +6,20 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from forecast.batches import WindowBatches
+from forecast.batches import WindowBatches, padded
 from forecast.config import Strategy
+from forecast.devices import shards
 from forecast.windows import Windows
+
+
+def predict_batch(model: keras.Model, inputs) -> np.ndarray:
+    """model.predict_on_batch on one batch of inputs (an array, or a tuple of them), as float32; under data
+    parallel training on JAX the batch is first padded to split evenly over the devices, and cut back after."""
+    n = len(inputs[0] if isinstance(inputs, tuple) else inputs)
+    rows = padded(np.arange(n), shards())
+    if len(rows) > n:
+        inputs = tuple(a[rows] for a in inputs) if isinstance(inputs, tuple) else inputs[rows]
+    return np.asarray(model.predict_on_batch(inputs), dtype=np.float32)[:n]
 
 
 def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024,
@@ -23,11 +34,12 @@ def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024
     if len(windows) == 0:
         return np.zeros((0, model.output_shape[-1]), np.float32)
     if len(windows) <= batch_size:
-        return np.asarray(model.predict_on_batch(windows.model_inputs(np.arange(len(windows)))), dtype=np.float32)
+        return predict_batch(model, windows.model_inputs(np.arange(len(windows))))
     if on_device is not None:
-        return np.asarray(on_device.predict(WindowBatches(windows, batch_size, origins=True), verbose=0),
-                          dtype=np.float32)
-    return np.asarray(model.predict(WindowBatches(windows, batch_size, targets=False), verbose=0), dtype=np.float32)
+        out = on_device.predict(WindowBatches(windows, batch_size, origins=True), verbose=0)
+    else:
+        out = model.predict(WindowBatches(windows, batch_size, targets=False), verbose=0)
+    return np.asarray(out, dtype=np.float32)[:len(windows)]  # a padded last batch (data parallel) forecasts more
 
 
 def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, chunk: int = 4096,
@@ -46,7 +58,7 @@ def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, c
         x = windows.inputs(idx)  # (batch, lookback, 1)
         offset = np.zeros((len(idx), 1), np.float32)  # per window: change since the origin
         for h in range(windows.horizon):
-            step = np.asarray(model.predict_on_batch(x), dtype=np.float32)  # (batch, 1)
+            step = predict_batch(model, x)  # (batch, 1)
             x = np.concatenate([x[:, 1:], step[:, None, :]], axis=1)
             if windows.per_window:  # the step is relative to the window's last value: re-centre on the new one
                 x -= step[:, None, :]
@@ -68,7 +80,7 @@ def forecast_recursive(model: keras.Model, window: np.ndarray, steps: int, per_w
     while len(history) < lookback + steps:
         x = history[-lookback:].reshape(1, lookback, 1)
         base = x[0, -1, 0] if per_window else 0.0
-        pred = np.asarray(model.predict_on_batch(x - base), dtype=np.float32)[0] + base  # (horizon,)
+        pred = predict_batch(model, x - base)[0] + base  # (horizon,)
         history = np.concatenate([history, pred])
     future = history[lookback:lookback + steps]
     return future - origin if per_window else future

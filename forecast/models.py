@@ -114,8 +114,13 @@ class Gather(keras.layers.Layer):
         self.per_window, self.future = per_window, future
         self.built = True  # its one variable exists already
 
+    @staticmethod
+    def origins(origins):
+        """The origins of a batch, with padding (marked -1 - origin by batches.padded_origins) read as its origin."""
+        return keras.ops.abs(keras.ops.cast(origins, "int32") + 1) - 1
+
     def _rows(self, origins, offsets):
-        return keras.ops.expand_dims(keras.ops.cast(origins, "int32"), 1) + offsets  # (batch, len(offsets))
+        return keras.ops.expand_dims(self.origins(origins), 1) + offsets  # (batch, len(offsets))
 
     def call(self, origins):
         x = keras.ops.take(self.series, self._rows(origins, self.back), axis=0)  # (batch, lookback, columns)
@@ -130,7 +135,7 @@ class Gather(keras.layers.Layer):
     def targets(self, origins):
         y = keras.ops.take(self.series[:, 0], self._rows(origins, self.ahead), axis=0)  # (batch, horizon)
         if self.per_window:
-            y = y - keras.ops.expand_dims(keras.ops.take(self.series[:, 0], keras.ops.cast(origins, "int32")), 1)
+            y = y - keras.ops.expand_dims(keras.ops.take(self.series[:, 0], self.origins(origins)), 1)
         return y
 
 
@@ -148,7 +153,8 @@ class OnDevice(keras.Model):
         return self.net(self.gather(origins), training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        return super().compute_loss(x, self.gather.targets(x), y_pred, sample_weight, training)
+        real = keras.ops.cast(keras.ops.greater_equal(x, 0), "float32")  # padding (a negative origin) weighs nothing
+        return super().compute_loss(x, self.gather.targets(x), y_pred, real, training)
 
     def get_weights(self):
         return self.net.get_weights()

@@ -72,8 +72,8 @@ def run_configs(data, cell="lstm", **options) -> list[RunConfig]:
     what the CLI, config files and the Python API all build runs with. `data` is a path or a pandas DataFrame."""
     sections: dict[str, dict] = {name: {} for name in SECTIONS}
     for name, value in options.items():
-        if name in COLUMN_NAMES and isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            value = str(value)  # a DataFrame's columns may be numbers; the tool names them as text
+        if name in COLUMN_NAMES | {"devices"} and isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            value = str(value)  # a DataFrame's columns may be numbers, and `devices = 2` a count: both held as text
         if name not in RUN_OPTIONS:
             raise ForecastError(f"unknown option `{name}`{closest(name, [*RUN_OPTIONS, 'cell', 'data'])}; the "
                                 "options are those of `forecast train --help`, with _ for -")

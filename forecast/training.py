@@ -16,9 +16,10 @@ from forecast import callbacks
 from forecast.backend import Compute, Device, plan_compute, seed_everything, training_work
 from forecast.batches import WindowBatches
 from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConfig
+from forecast.devices import data_parallel, share_clipping
 from forecast.errors import ForecastError
 from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val
-from forecast.inference import forecast_windows
+from forecast.inference import forecast_windows, predict_batch
 from forecast.models import Gather, OnDevice, build_model
 from forecast.prepare import Prepared
 from forecast.windows import Windows
@@ -137,7 +138,9 @@ def on_device(model: keras.Model, train: Windows, val: Windows) -> keras.Model:
     assert train.values is val.values and (train.lookback, train.horizon) == (val.lookback, val.horizon)
     gather = Gather(train.values, train.lookback, train.horizon, train.per_window, train.future_columns)
     trainer = OnDevice(model, gather, name=f"{model.name}_on_device")
-    trainer.compile(optimizer=model.optimizer, loss="mse", jit_compile=model.jit_compile)
+    # The mean over the real windows of a batch: padding that evens out a batch over several devices weighs nothing
+    loss = keras.losses.MeanSquaredError(reduction="mean_with_sample_weight")
+    trainer.compile(optimizer=model.optimizer, loss=loss, jit_compile=model.jit_compile)
     return trainer
 
 
@@ -163,7 +166,7 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, batch: int
         for start in range(0, len(w), batch):
             idx = np.arange(start, min(start + batch, len(w)))
             inputs = w.model_inputs(idx)
-            rest = np.asarray(model.predict_on_batch(inputs), dtype=np.float64)  # the reference, or zero
+            rest = predict_batch(model, inputs).astype(np.float64)  # the reference, or zero
             parts = inputs if isinstance(inputs, tuple) else (inputs,)  # the window, then the known future
             x = np.concatenate([p.reshape(len(idx), -1).astype(np.float64) for p in parts]
                                + [np.ones((len(idx), 1))], axis=1)
@@ -219,7 +222,14 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
                state_dir: Path | None = None, score_epochs: bool = False) -> CellResult:
     """Build, fit and score one cell; every cell of a command sees the same split, scaler and seed. With
     `score_epochs`, every epoch's validation MSE in the target's original units reaches `on_epoch` too
-    (logs["val_mse_units"]: comparable across normalisations and transforms, for `tune`'s pruner)."""
+    (logs["val_mse_units"]: comparable across normalisations and transforms, for `tune`'s pruner). With
+    `device.replicas`, data parallel over those devices."""
+    with data_parallel(device):
+        return _train_cell(prep, cfg, device, on_epoch, state_dir, score_epochs)
+
+
+def _train_cell(prep: Prepared, cfg: RunConfig, device: Device, on_epoch, state_dir: Path | None,
+                score_epochs: bool) -> CellResult:
     recursive = cfg.model.strategy is Strategy.recursive
     compute = plan_compute(cfg, device, training_work(len(prep.windows["train"]), cfg.train))
     anchor, anchor_reason = choose_anchor(prep, cfg.model.anchor)
@@ -228,6 +238,7 @@ def train_cell(prep: Prepared, cfg: RunConfig, device: Device,
     model = build_model(cfg.model, outputs, prep.scaled.shape[1], cfg.train.learning_rate, jit=compute.jit,
                         mixed=compute.mixed, use_cudnn=compute.use_cudnn, anchor=anchor, season=prep.season,
                         n_future=prep.windows["train"].n_future)
+    share_clipping(model.optimizer, device)
     train, val = ((one_step_windows(prep, "train"), one_step_windows(prep, "val")) if recursive
                   else (prep.windows["train"], prep.windows["val"]))
     linear_start = fit_linear_path(model, train, val) if cfg.model.linear else None

@@ -63,10 +63,12 @@ def run_worker(job: tuple[Search, int, int], on_epoch, stop=None) -> int:
     import optuna
 
     from forecast.backend import fresh_session, start_backend
+    from forecast.devices import spread
 
     search, worker, share = job
     study = open_study(search, worker, draws=len(open_study(search).trials))
-    device = start_backend(search.base.train.device)  # before Keras loads through training: its start-up is quiet
+    # before Keras loads through training: its start-up is quiet
+    device = spread(start_backend(search.base.train.device), search.base.train)
     from forecast.training import train_cell
     prepared: dict = {}
 
@@ -138,6 +140,9 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     if trials < 1 or jobs < 1 or (timeout is not None and timeout <= 0):
         raise ForecastError(f"--trials and --jobs must be at least 1 and --timeout positive (got --trials {trials}, "
                             f"--jobs {jobs}, --timeout {timeout})")
+    if jobs > 1 and configs[0].train.devices != "1":
+        raise ForecastError(f"--jobs {jobs} runs trials side by side, each on one device, and --devices "
+                            f"{configs[0].train.devices} trains each trial over several; drop one of them")
     if jobs > MAX_JOBS_PER_CORE * cores():
         raise ForecastError(f"--jobs {jobs} is more than {MAX_JOBS_PER_CORE} workers per core ({cores()} cores): each "
                             "worker is a process with its own TensorFlow (about 1 GB); use at most "

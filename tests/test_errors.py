@@ -191,6 +191,11 @@ TRAIN = [
     ("--device gpu without a GPU", ("y\n" + "1\n" * 100).encode(), ["--device", "gpu", "--lookback", "5"],
      "--device gpu, but Keras' tensorflow backend sees no GPU; use --device auto or cpu, or install GPU support "
      "with pip install -e '.[gpu]'"),
+    ("--devices that is not a count", ROWS.encode(), ["--devices", "two"],
+     "--devices must be a number of devices, 1 or more, or all (got 'two')"),
+    ("--devices 2 on a machine with one", ("y\n" + "1\n" * 100).encode(), ["--devices", "2", "--lookback", "5",
+                                                                           "--device", "cpu"],
+     "--devices 2, but Keras' tensorflow backend sees 1 CPU device (/device:CPU:0); use --devices 1 (the default)"),
     ("--name with a slash", ROWS.encode(), ["--name", "../escape"],
      "--name '../escape' is not one folder name; give a plain name such as --name sine-lstm"),
     ("--name starting with a dot", ROWS.encode(), ["--name", ".hidden"],
