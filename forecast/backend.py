@@ -286,6 +286,10 @@ def plan_compute(cfg: RunConfig, device: Device, work: int = 0) -> Compute:
         notes.append(f"--recurrent-dropout {cfg.model.recurrent_dropout:g} disables the fused cuDNN kernel of "
                      f"{cell.value}, which makes GPU training several times slower; --dropout regularises "
                      "without that cost")
+    if mixed and cell is Cell.lstm and device.backend == "jax" and cudnn == "eligible":  # float16 crashes its lowering
+        use_cudnn, cudnn = False, "off: --precision mixed on JAX"
+        notes.append("--precision mixed with the JAX backend runs LSTM without its fused cuDNN kernel, which computes "
+                     "in float32 only; --precision float32 keeps the kernel")
     if train.jit is Jit.off:
         jit: bool | str = False
     elif train.jit is Jit.on:

@@ -53,6 +53,61 @@ def test_jit_on_with_tensorflow_on_a_gpu_gives_up_cudnn_and_says_so():
     assert plan_compute(cfg(Cell.rnn, jit=Jit.on), GPU).notes == ()  # SimpleRNN has no kernel to lose
 
 
+def test_mixed_precision_on_jax_runs_lstm_off_its_float32_only_cudnn_kernel():
+    from forecast.backend import plan_compute
+
+    jax_gpu = Device("jax", is_gpu=True, name="NVIDIA H100")
+    plan = plan_compute(cfg(Cell.lstm, precision=Precision.mixed), jax_gpu)
+    assert plan.mixed is True and plan.use_cudnn is False and plan.cudnn == "off: --precision mixed on JAX"
+    assert plan.notes == ("--precision mixed with the JAX backend runs LSTM without its fused cuDNN kernel, which "
+                          "computes in float32 only; --precision float32 keeps the kernel",)
+    for other in (plan_compute(cfg(Cell.gru, precision=Precision.mixed), jax_gpu),  # no fused GRU on JAX anyway
+                  plan_compute(cfg(Cell.lstm, precision=Precision.mixed), GPU),  # TensorFlow's kernel takes float16
+                  plan_compute(cfg(Cell.lstm), jax_gpu)):
+        assert other.use_cudnn == "auto" and other.notes == ()
+
+
+# Mixed precision as a GPU would run it (float16 recurrent layers, float32 output and loss, loss scaling), forced on
+# the CPU here, trained through the on-device gathering on each backend; prints each cell's losses and output dtype.
+MIXED = """
+import json
+import keras, numpy as np
+from forecast.batches import WindowBatches
+from forecast.config import Anchor, Cell, ModelConfig, WindowConfig
+from forecast.models import build_model
+from forecast.training import on_device
+from forecast.windows import Windows
+values = np.sin(np.arange(400) / 3.0).astype(np.float32)[:, None]
+train, val = Windows(values, 8, 2, np.arange(7, 300)), Windows(values, 8, 2, np.arange(300, 397))
+found = {}
+for cell in Cell:
+    net = build_model(ModelConfig(cell, units=8, linear=True), WindowConfig(8, 2), 1, 1e-2, mixed=True, jit=True,
+                      use_cudnn=False if cell is not Cell.rnn else "auto", anchor=Anchor.naive, season=4)
+    history = on_device(net, train, val).fit(WindowBatches(train, 32, shuffle_seed=0, origins=True), epochs=2,
+                                             validation_data=WindowBatches(val, 64, origins=True), verbose=0)
+    found[cell.value] = {"loss": history.history["loss"], "recurrent": net.get_layer(f"{cell.value}_1").compute_dtype,
+                         "output": str(net.predict_on_batch(np.zeros((2, 8, 1), np.float32)).dtype)}
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_mixed_precision_trains_on_each_backend(backend):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", MIXED], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for cell, found in json.loads(done.stdout.strip().splitlines()[-1]).items():
+        assert found["recurrent"] == "float16" and found["output"] == "float32", cell
+        assert all(loss == loss for loss in found["loss"]) and found["loss"][1] < found["loss"][0], cell
+
+
 def test_options_that_cost_speed_are_named():
     from forecast.backend import plan_compute
 
