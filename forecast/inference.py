@@ -9,6 +9,7 @@ import numpy as np
 from forecast.batches import WindowBatches, padded
 from forecast.config import Strategy
 from forecast.devices import shards
+from forecast.models import Gather, OnDevice
 from forecast.windows import Windows
 
 
@@ -27,18 +28,19 @@ def predict_windows(model: keras.Model, windows: Windows, batch_size: int = 1024
     """Forecast every window, a batch at a time: (n_windows, model outputs) in the model's (scaled) units.
 
     Up to one batch goes straight to the compiled step (`predict_on_batch`): `predict` sets up a data
-    pipeline and callbacks on every call, which costs more than the forecast itself for a few windows. More go
-    to `on_device` when given (models.OnDevice around `model`, over the windows' series): only their origins
-    leave the host.
+    pipeline and callbacks on every call, which costs more than the forecast itself for a few windows. More are
+    gathered on the device: by `on_device` when given (models.OnDevice around `model`, over the windows' series,
+    as in training), else by one made here over the windows' series, which goes to the device once; only the
+    origins of each batch leave the host.
     """
     if len(windows) == 0:
         return np.zeros((0, model.output_shape[-1]), np.float32)
     if len(windows) <= batch_size:
         return predict_batch(model, windows.model_inputs(np.arange(len(windows))))
-    if on_device is not None:
-        out = on_device.predict(WindowBatches(windows, batch_size, origins=True), verbose=0)
-    else:
-        out = model.predict(WindowBatches(windows, batch_size, targets=False), verbose=0)
+    if on_device is None:
+        on_device = OnDevice(model, Gather(windows.values, windows.lookback, windows.horizon, windows.per_window,
+                                           windows.future_columns))
+    out = on_device.predict(WindowBatches(windows, batch_size, origins=True), verbose=0)
     return np.asarray(out, dtype=np.float32)[:len(windows)]  # a padded last batch (data parallel) forecasts more
 
 

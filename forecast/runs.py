@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from forecast import __version__, artifacts, plots
+from forecast import __version__, artifacts
 from forecast.backend import Device, versions
 from forecast.baselines import REFERENCES
 from forecast.config import SCHEMA_VERSION, RunConfig
-from forecast.errors import ForecastError, shorten
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
-from forecast.evaluate import (actual_targets, forecast_table, interval_bands, interval_bounds, interval_scale,
-                               part_baselines, part_spread, ranked_series, read_forecasts, series_table, with_series)
+from forecast.errors import ForecastError, shorten
+from forecast.evaluate import (actual_targets, forecast_table, interval_bounds, interval_scale, part_baselines,
+                               part_spread, read_forecasts, series_table, with_series)
+from forecast.figures import plot_run
 from forecast.files import NAME_MAX, TMP_EXTRA, atomic_path, non_finite, write_csv, write_json
 from forecast.metrics import score
 from forecast.options import run_toml
@@ -242,44 +243,7 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
 
     if prep.blocks:
         write_csv(folder / "series_scores.csv", series_table(result.metrics["test"]["series"]))
-    _plot_run(folder / "forecast.png", prep, cfg, table, result.metrics["test"], result.intervals)
-
-
-def _plot_run(path: Path, prep: Prepared, cfg: RunConfig, table, scores: dict, intervals: dict) -> None:
-    """forecast.png: the test part with the step-1 forecasts and the references, and MAE by step; for several
-    series, the best, median and worst series by MASE and the spread of the series' MASEs."""
-    time, target, name = prep.series.time, prep.raw_target(), Path(prep.series.path).name
-    first = table[table["step"] == 1]
-    if not prep.blocks:
-        shown = [("", scores, prep.split.val_end - 1, len(target), first)]
-    else:
-        per = scores["series"]
-        ranked = ranked_series(per)
-        shown = []
-        for label, which in (("best", ranked[0]), ("median", ranked[(len(ranked) - 1) // 2]), ("worst", ranked[-1])):
-            block = next(b for b in prep.blocks if b.name == which)
-            shown.append((f" {which} ({label} MASE {per[which]['model']['mase']:.3f})", per[which],
-                          block.start + block.split.val_end - 1, block.start + block.split.n,
-                          first[first["series"] == which]))
-    by_step = len(scores["by_step"]) > 1 and not prep.blocks  # a one-step horizon has no curve to draw by step
-    if prep.blocks:
-        fig, rows = plots.new_grid(2, 2, width=15)
-        axes = [*rows[0], *rows[1]]
-    else:
-        fig, axes = plots.new_figure(2, width=14) if by_step else plots.new_figure(1, width=11)
-    for ax, (what, s, start, stop, rows) in zip(axes, shown, strict=False):
-        plots.plot_forecast(ax, time[start:stop], target[start:stop], rows["timestamp"], rows["forecast"],
-                            references={n: rows[n] for n in REFERENCES}, season=prep.season,
-                            ylabel=prep.series.target, bands=interval_bands(rows, intervals),
-                            title=f"{cfg.model.cell.value} on the test part of {what or name}: MSE "
-                                  f"{s['model']['mse']:.4g} (naive {s['baselines']['naive']['mse']:.4g})")
-    if by_step:
-        plots.plot_by_step(axes[1], scores["by_step"], "mae", season=prep.season)
-    if prep.blocks:
-        per = scores["series"]
-        plots.plot_mase_spread(axes[3], {"model": [per[n]["model"]["mase"] for n in per],
-                                         **{r: [per[n]["baselines"][r]["mase"] for n in per] for r in REFERENCES}})
-    plots.save_figure(fig, path)
+    plot_run(folder / "forecast.png", prep, cfg, table, result.metrics["test"], result.intervals)
 
 
 DATAFRAME = "(a pandas DataFrame)"  # config.json's data path of a run trained through the Python API

@@ -517,3 +517,19 @@ def test_datasets_make_sensors_has_the_ground_truth_it_states(tmp_path):
     wrong = runner.invoke(app, ["datasets", "make", "sine", "--series", "3", "--out", str(tmp_path / "x.csv")])
     assert wrong.exit_code == 1 and wrong.stderr == (
         "Error: --series 3 makes a fleet of sensors; sine is one series: drop --series, or make sensors\n")
+
+
+@pytest.mark.slow
+def test_forecast_png_shows_the_latest_steps_of_a_long_test_part(sine_csv, tmp_path, monkeypatch):
+    from forecast import figures, plots
+
+    drawn = []
+    monkeypatch.setattr(figures, "PLOT_STEPS", 10)  # a long test part, in miniature
+    monkeypatch.setattr(plots, "plot_forecast", lambda ax, time, actual, forecast_time, forecast, **kw:
+                        drawn.append((len(time), len(actual), len(forecast_time), kw["title"])))
+    run_ok("train", sine_csv, "--runs-dir", tmp_path / "runs", "--name", "long", "--cell", "gru", "--lookback", "20",
+           "--units", "4", "--epochs", "1")
+    [(times, actual, forecasts, title)] = drawn
+    assert (times, actual, forecasts) == (10, 10, 10)  # the last 10 test steps and their one-step forecasts
+    assert title.startswith("gru on the test part of sine.csv (the last 10 of 60 steps): MSE ")
+    assert (tmp_path / "runs" / "long" / "forecast.png").exists()

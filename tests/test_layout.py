@@ -17,7 +17,7 @@ TIERS = [
     ("backend", "parallel", "devices"),
     ("models", "batches", "inference", "callbacks", "plots", "report"),
     ("training", "artifacts"),
-    ("runs", "prediction", "backtesting", "comparison", "tracking", "study"),
+    ("figures", "runs", "prediction", "backtesting", "comparison", "tracking", "study"),
     ("commands", "catalog", "tuning", "api", "boundary"),
     ("cli", "__main__", "__init__"),
 ]
