@@ -33,8 +33,7 @@ class Device:
 
     @property
     def label(self) -> str:
-        """As printed and recorded in config.json: "cpu", "gpu (NVIDIA H100)", "gpu (NVIDIA H100) x 2, data
-        parallel"."""
+        """As printed and recorded in config.json: "cpu", "gpu (H100)", "gpu (H100) x 2, data parallel"."""
         label = f"gpu ({self.name})" if self.is_gpu else "cpu"
         return f"{label} x {len(self.replicas)}, data parallel" if self.replicas else label
 
@@ -200,7 +199,8 @@ def seed_everything(seed: int) -> None:
     """Same seed, same initial weights and shuffles: several cells of one command start alike."""
     import keras
 
-    keras.utils.set_random_seed(seed)
+    with quiet_stderr():  # it seeds TensorFlow too where installed: loading it under JAX logs its start-up
+        keras.utils.set_random_seed(seed)
 
 
 def cores() -> int:

@@ -117,7 +117,8 @@ class Gather(keras.layers.Layer):
     @staticmethod
     def origins(origins):
         """The origins of a batch, with padding (marked -1 - origin by batches.padded_origins) read as its origin."""
-        return keras.ops.abs(keras.ops.cast(origins, "int32") + 1) - 1
+        origins = keras.ops.cast(origins, "int32")
+        return keras.ops.where(keras.ops.less(origins, 0), -1 - origins, origins)
 
     def _rows(self, origins, offsets):
         return keras.ops.expand_dims(self.origins(origins), 1) + offsets  # (batch, len(offsets))

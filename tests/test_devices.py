@@ -29,6 +29,22 @@ def test_padded_repeats_a_batch_up_to_a_multiple():
     assert padded(idx, 3) is idx  # an even batch is left as it is
 
 
+def test_padding_origins_are_marked_and_gathered_as_their_own_windows():
+    from forecast.batches import padded_origins
+    from forecast.models import Gather
+
+    origins = np.array([30, 12, 7], dtype=np.int64)
+    batch = padded_origins(origins, 4)
+    assert batch.tolist() == [30, 12, 7, -31] and batch.dtype == np.int32  # the pad copies 30, marked negative
+    assert padded_origins(origins, 3).tolist() == [30, 12, 7]
+    values = np.arange(80, dtype=np.float32).reshape(40, 2)
+    gather = Gather(values, 5, 2, per_window=False)
+    windows, targets = np.asarray(gather(batch)), np.asarray(gather.targets(batch))
+    np.testing.assert_array_equal(windows[3], windows[0])
+    np.testing.assert_array_equal(windows[0], values[26:31])
+    np.testing.assert_array_equal(targets[3], values[31:33, 0])
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", ""])
 def test_devices_is_a_count_or_all(value):
     with pytest.raises(ForecastError) as err:

@@ -292,6 +292,8 @@ def test_forecasts_gathered_on_the_device_equal_those_gathered_on_the_host():
     windows = Windows(values, 12, 4, np.arange(11, 296), Normalize.window, (1, 3))
     net = build_model(ModelConfig(Cell.lstm, units=4), WindowConfig(12, 4), 3, 1e-3, n_future=2)
     device = OnDevice(net, Gather(values, 12, 4, True, (1, 3)))
-    host = predict_windows(net, windows, batch_size=64)
+    host = np.asarray(net.predict_on_batch(windows.model_inputs(np.arange(len(windows)))))  # windows from the host
     assert host.shape == (285, 4)
     np.testing.assert_allclose(predict_windows(net, windows, batch_size=64, on_device=device), host, atol=1e-6)
+    # without one given (`predict` on a new series), predict_windows gathers on the device over the windows' series
+    np.testing.assert_allclose(predict_windows(net, windows, batch_size=64), host, atol=1e-6)
