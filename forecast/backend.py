@@ -239,12 +239,12 @@ def choose_device(choice: DeviceChoice, parallel: Parallel, cells: int, work: in
     multi-core CPU, the TensorFlow backend, at least PARALLEL_MIN_WORK windows x epochs). With `devices` above 1,
     each cell trains over them in turn, in this process."""
     backend = check_backend()
-    if devices != "1":
+    cpu_only = choice is DeviceChoice.cpu or (choice is DeviceChoice.auto and no_gpu_possible())
+    if devices != "1" and not (devices == "all" and cpu_only):  # all of a CPU-only machine's devices: one CPU
         if parallel is Parallel.on and cells > 1:
             raise ForecastError(f"--parallel on trains each cell in a process of its own on one device, and --devices "
                                 f"{devices} trains each over several devices; drop one of them")
         return start_backend(choice), False
-    cpu_only = choice is DeviceChoice.cpu or (choice is DeviceChoice.auto and no_gpu_possible())
     worth_it = backend == "tensorflow" and cores() > 1 and work >= PARALLEL_MIN_WORK
     if cells > 1 and cpu_only and (parallel is Parallel.on or (parallel is Parallel.auto and worth_it)):
         if choice is DeviceChoice.cpu:

@@ -89,7 +89,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
                   + ("; linear path" if configs[0].model.linear else ""))
     work = training_work(len(prep.windows["train"]), configs[0].train)
     device, in_processes = choose_device(configs[0].train.device, parallel, len(configs), work, configs[0].train.devices)
-    device = devices.spread(device, configs[0].train)
+    device = device if in_processes else devices.spread(device, configs[0].train)
     warn(compute_notes(configs, device, work))
     out.print(f"device: {device.label}" + (f"; {len(configs)} cells in parallel processes" if in_processes else ""))
     with report.progress(out, configs[0].train.epochs) as tracker:

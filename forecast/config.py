@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import typing
 from dataclasses import asdict, dataclass, field, replace
 
@@ -274,8 +275,9 @@ class TrainConfig:
             raise ForecastError(f"--steps-per-epoch must be at least 1 (got {self.steps_per_epoch})")
         if self.patience is not None and self.patience < 0:
             raise ForecastError(f"--patience must be 0 (off) or more (got {self.patience})")
-        if self.devices != "all" and not (self.devices.isdigit() and int(self.devices) >= 1):
+        if self.devices != "all" and not (re.fullmatch("[0-9]+", self.devices) and int(self.devices) >= 1):
             raise ForecastError(f"--devices must be a number of devices, 1 or more, or all (got {self.devices!r})")
+        object.__setattr__(self, "devices", self.devices if self.devices == "all" else str(int(self.devices)))
         if not 0 <= self.seed < 2**32:
             raise ForecastError(f"--seed must lie between 0 and 2**32 - 1 = {2**32 - 1:,} (got {self.seed:,})")
 

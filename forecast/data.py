@@ -90,8 +90,8 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str, notes: list[str], 
     return out
 
 
-def _time_index(frame: pd.DataFrame, col: str, path: str, notes: list[str]) -> pd.DatetimeIndex:
-    time, bad, note = parse_dates(frame[col])
+def _time_index(frame: pd.DataFrame, col: str, path: str, notes: list[str], parsed=None) -> pd.DatetimeIndex:
+    time, bad, note = parse_dates(frame[col]) if parsed is None else parsed  # parsed: already, on detecting it
     if time is None or bad:
         if time is None or bad == len(frame):
             raise DataError(f"column `{shorten(col)}` in {path} does not parse as dates; pick another --time-col")
@@ -202,11 +202,12 @@ def melt_wide(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
     return frame.melt(id_vars=keep, value_vars=list(targets), var_name=WIDE_ID, value_name=WIDE_VALUE)
 
 
-def _time_and_target(frame: pd.DataFrame, cfg: DataConfig) -> tuple[str | None, str]:
-    """The time column (given or detected) and the target (given, or the one numeric column left)."""
+def _time_and_target(frame: pd.DataFrame, cfg: DataConfig, parsed: dict | None = None) -> tuple[str | None, str]:
+    """The time column (given or detected; with `parsed`, a detected one's parsed dates are kept there) and the
+    target (given, or the one numeric column left)."""
     path = cfg.path
     names = list(frame.columns)
-    time_col = cfg.time_col if cfg.time_col is not None else find_time_column(frame)
+    time_col = cfg.time_col if cfg.time_col is not None else find_time_column(frame, parsed)
     target = cfg.target
     if target is None:
         candidates = [c for c in names if c != time_col and c not in _inputs(cfg)]
@@ -231,7 +232,8 @@ def _time_and_target(frame: pd.DataFrame, cfg: DataConfig) -> tuple[str | None, 
 def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
     """One series from a table without an id column."""
     path = cfg.path
-    time_col, target = _time_and_target(frame, cfg)
+    parsed: dict = {}
+    time_col, target = _time_and_target(frame, cfg, parsed)
     columns = (target, *encoded(cfg, _inputs(cfg)))
     values = np.column_stack([one_hot(frame[c], c, cfg, notes) if vocabulary_columns(cfg, c) else
                               _numeric_column(frame, c, path, notes, cfg.decimal) for c in (target, *_inputs(cfg))])
@@ -239,7 +241,7 @@ def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
     if time_col is None:
         time: pd.Index = pd.RangeIndex(len(frame))
     else:
-        time = _time_index(frame, time_col, path, notes)
+        time = _time_index(frame, time_col, path, notes, parsed.get(time_col))
         if cfg.dedupe is Dedupe.none and time.has_duplicates:
             check_one_series(frame, time, time_col, path)  # rows still in file order, aligned with the frame
         if not time.is_monotonic_increasing:

@@ -14,7 +14,6 @@ from forecast.config import calendar_column_names
 TIME_NAMES = ("timestamp", "datetime", "date", "time", "ds")
 # A date has a letter, a - / : separator, or two dots (31.12.2024); "1,5" or "7" alone is no date.
 DATE_LIKE = re.compile(r"[-/:A-Za-z]|\d\.\d+\.\d")
-SAMPLE = 1_000  # values of a usually named column tried as dates before the whole of it
 # Steps per natural cycle for common frequencies: a day for sub-daily data, a week for daily, a year beyond.
 SEASONS = {"B": 5, "C": 5, "D": 7, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
 
@@ -41,24 +40,22 @@ def parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str | 
     return pd.DatetimeIndex(parsed), bad, note
 
 
-def find_time_column(frame: pd.DataFrame) -> str | None:
-    """The first non-numeric column that parses as dates (mostly), preferring the usual names. A column with one of
-    the usual names whose first SAMPLE values parse is taken on them alone: the time index parses it in full once
-    (and names its first bad value), where parsing millions of dates twice cost seconds and half a GB."""
+def find_time_column(frame: pd.DataFrame, parsed: dict | None = None) -> str | None:
+    """The first non-numeric column that parses as dates (mostly), preferring the usual names. With `parsed`, the
+    chosen column's parse_dates result is kept there under its name, for the time index to reuse: parsing millions
+    of dates twice cost seconds and half a GB."""
     candidates = sorted(frame.columns, key=lambda c: str(c).lower() not in TIME_NAMES)
     for col in candidates:
         if pd.api.types.is_numeric_dtype(frame[col]):
             continue
-        values = frame[col].dropna()
-        if str(col).lower() in TIME_NAMES and len(values) > SAMPLE:
-            head = values.iloc[:SAMPLE]
-            if all(DATE_LIKE.search(str(v)) for v in head) and parse_dates(head)[1] == 0:
-                return str(col)
-        if not all(DATE_LIKE.search(str(v)) for v in values):
+        if not all(DATE_LIKE.search(str(v)) for v in frame[col].dropna()):
             continue
-        _, bad, _ = parse_dates(frame[col])
+        result = parse_dates(frame[col])
+        bad = result[1]
         # A column of dates with a few broken ones is still the time column: it gets a precise error later.
         if bad == 0 or (bad < 0.5 * len(frame) and str(col).lower() in TIME_NAMES):
+            if parsed is not None:
+                parsed[str(col)] = result
             return str(col)
     return None
 

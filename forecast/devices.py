@@ -21,7 +21,7 @@ ENGINES = {"jax": "keras.distribution.DataParallel", "tensorflow": "tf.distribut
 
 
 def visible(device: Device) -> list[str]:
-    """The devices of the kind in use (GPUs, or CPUs without one) that the started backend can split a batch over,
+    """The devices of the kind in use (GPUs, or CPUs without one) that the started backend could split a batch over,
     as its engine names them: ["gpu:0", "gpu:1"] on JAX, ["/device:GPU:0", ...] on TensorFlow. Virtual CPU devices
     count too (JAX: XLA_FLAGS=--xla_force_host_platform_device_count=N; TensorFlow: logical CPU devices)."""
     if device.backend == "jax":
@@ -32,18 +32,24 @@ def visible(device: Device) -> list[str]:
         import tensorflow as tf
 
         return [d.name for d in tf.config.list_logical_devices("GPU" if device.is_gpu else "CPU")]
-    return []
+    if device.is_gpu:  # torch
+        import torch
+
+        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return ["cpu"]
 
 
 def spread(device: Device, train: TrainConfig) -> Device:
-    """The device in use, over `train.devices` ("all" or a count) of its kind: an Error where there are fewer, where
-    the backend has no data-parallel engine, or where a batch would not split evenly. One device leaves it as is."""
+    """The device in use, over `train.devices` ("all" or a count) of its kind: an Error where there are fewer, or
+    where the backend has no data-parallel engine. One device (or all of one) leaves it as it is. A batch that
+    does not split evenly is filled up with padding of no weight (batches.padded_origins)."""
     devices = train.devices
     if devices == "1":
         return device
-    if device.backend not in ENGINES:
-        raise ForecastError(f"--devices {devices}: Keras' {device.backend} backend has no data-parallel engine "
-                            "this tool can use (jax and tensorflow have); use --devices 1, or KERAS_BACKEND=jax")
+    engine_error = ForecastError(f"--devices {devices}: Keras' {device.backend} backend has no data-parallel engine "
+                                 "this tool can use (jax and tensorflow have); use --devices 1, or KERAS_BACKEND=jax")
+    if device.backend not in ENGINES and devices != "all":
+        raise engine_error
     found = visible(device)
     wanted = len(found) if devices == "all" else int(devices)
     if wanted > len(found):
@@ -51,10 +57,8 @@ def spread(device: Device, train: TrainConfig) -> Device:
         fix = "1 (the default)" if len(found) == 1 else f"{len(found)} or less, or all"
         raise ForecastError(f"--devices {devices}, but Keras' {device.backend} backend sees {len(found)} {kind} "
                             f"device{'s' if len(found) != 1 else ''} ({', '.join(found)}); use --devices {fix}")
-    if train.batch_size % wanted:  # each device takes an equal share of every batch
-        even = round(train.batch_size / wanted) * wanted or wanted
-        raise ForecastError(f"--batch-size {train.batch_size} does not split evenly over {wanted} devices; use a "
-                            f"multiple of {wanted}, e.g. --batch-size {even}")
+    if wanted > 1 and device.backend not in ENGINES:
+        raise engine_error
     return dataclasses.replace(device, replicas=tuple(found[:wanted]) if wanted > 1 else ())
 
 

@@ -38,7 +38,7 @@ def plot_run(path: Path, prep: Prepared, cfg: RunConfig, table, scores: dict, in
         fig, axes = plots.new_figure(2, width=14) if by_step else plots.new_figure(1, width=11)
     for ax, (what, s, start, stop, rows) in zip(axes, shown, strict=False):
         latest = ""
-        if stop - start > PLOT_STEPS:  # a longer line is a blur at this width, and drawing it costs a GB at 5M rows
+        if stop - start - 1 > PLOT_STEPS:  # a longer line is a blur at this width, and drawing it costs a GB at 5M rows
             latest = f" (the last {PLOT_STEPS:,} of {stop - start - 1:,} steps)"
             start = stop - PLOT_STEPS
             rows = rows[rows["timestamp"] >= time[start]]

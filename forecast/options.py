@@ -150,6 +150,8 @@ def read_config(path: Path, command: str, own: dict[str, dict]) -> tuple[dict, d
         elif key == "cell":  # one cell, a list of them, or "all"
             run[key] = coerce(value, tuple[str, ...], f"`{key}` in {path}")
         elif key in RUN_OPTIONS:
+            if key == "devices" and isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # `devices = 2`, held as text beside "all"
             run[key] = coerce(value, option_type(key), f"`{key}` in {path}")
         elif key in top:
             run[key] = coerce(value, Path if key == "data" else tuple[str, ...], f"`{key}` in {path}")

@@ -130,7 +130,7 @@ MAX_JOBS_PER_CORE = 4  # each worker is a process with its own TensorFlow (about
 def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout: float | None, jobs: int,
          storage: str | None, study_name: str | None, out_dir: Path | None, runs_dir: Path, folds: int = 3) -> dict:
     """Search, then train the best trial again as a run folder; returns what --json prints."""
-    from forecast.backend import check_backend, cores
+    from forecast.backend import check_backend, cores, no_gpu_possible, start_backend
     from forecast.files import check_folder
     from forecast.runs import data_stem
     from forecast.space import default_space, read_space
@@ -140,9 +140,6 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     if trials < 1 or jobs < 1 or (timeout is not None and timeout <= 0):
         raise ForecastError(f"--trials and --jobs must be at least 1 and --timeout positive (got --trials {trials}, "
                             f"--jobs {jobs}, --timeout {timeout})")
-    if jobs > 1 and configs[0].train.devices != "1":
-        raise ForecastError(f"--jobs {jobs} runs trials side by side, each on one device, and --devices "
-                            f"{configs[0].train.devices} trains each trial over several; drop one of them")
     if jobs > MAX_JOBS_PER_CORE * cores():
         raise ForecastError(f"--jobs {jobs} is more than {MAX_JOBS_PER_CORE} workers per core ({cores()} cores): each "
                             "worker is a process with its own TensorFlow (about 1 GB); use at most "
@@ -155,6 +152,14 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     out, prep = describe_data(configs[0], panel=False)
     configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
     validation_folds(prep.split, folds, prep.window, configs[0].data.path)  # too many folds: an error now
+    devices = configs[0].train.devices
+    if devices != "1" and not (devices == "all" and no_gpu_possible()):  # several devices, found before the study
+        if jobs > 1:
+            raise ForecastError(f"--jobs {jobs} runs trials side by side, each on one device, and --devices "
+                                f"{devices} trains each trial over several; drop one of them")
+        from forecast.devices import spread
+
+        spread(start_backend(configs[0].train.device), configs[0].train)
     cells = tuple(dict.fromkeys(c.model.cell.value for c in configs))
     space = read_space(space_file) if space_file is not None else default_space(prep.window.lookback, cells)
     if "cell" not in space and len(cells) > 1:

@@ -23,6 +23,22 @@ def test_load_detects_time_and_target_and_sorts(tmp_path):
     assert s.values[:, 0].tolist() == [1, 2, 3]
 
 
+def test_a_usually_named_column_mostly_of_non_dates_is_not_the_time_column(tmp_path, monkeypatch):
+    from forecast import data, dates
+
+    stamp = pd.date_range("2024-01-01", periods=3000, freq="h").strftime("%Y-%m-%d %H:%M")
+    time = list(stamp[:1000]) + ["n/a"] * 2000  # dates first, then mostly not
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"time": time, "stamp": stamp, "y": np.arange(3000.0)}).to_csv(path, index=False)
+    parsed = []
+    for module in (data, dates):
+        monkeypatch.setattr(module, "parse_dates", lambda column, real=dates.parse_dates: parsed.append(column.name)
+                            or real(column))
+    s = load_csv(DataConfig(str(path)))
+    assert (s.time_col, s.freq) == ("stamp", "h")
+    assert parsed == ["time", "stamp"]  # each tried once: the time index reuses the detected column's dates
+
+
 def test_load_without_time_column_uses_row_numbers(multi_csv):
     s = load_csv(DataConfig(str(multi_csv), target="sales", features=("price",)))
     assert s.time_col is None and s.columns == ("sales", "price")

@@ -45,15 +45,23 @@ def test_padding_origins_are_marked_and_gathered_as_their_own_windows():
     np.testing.assert_array_equal(targets[3], values[31:33, 0])
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", ""])
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "", "\u00b2", "ALL"])
 def test_devices_is_a_count_or_all(value):
     with pytest.raises(ForecastError) as err:
         TrainConfig(devices=value)
     assert str(err.value) == f"--devices must be a number of devices, 1 or more, or all (got {value!r})"
 
 
-def test_devices_from_a_config_file_or_the_api_may_be_a_number(sine_csv):
+def test_devices_from_a_config_file_or_the_api_may_be_a_number(sine_csv, tmp_path):
     assert run_configs(sine_csv, devices=2)[0].train.devices == "2"
+    assert TrainConfig(devices="02").devices == "2"  # one spelling of each count, as recorded
+    config = tmp_path / "c.toml"
+    config.write_text("devices = 2\n")
+    from forecast.cli import app
+
+    result = CliRunner().invoke(app, ["train", str(sine_csv), "--config", str(config), "--device", "cpu",
+                                      "--runs-dir", str(tmp_path / "runs")])
+    assert result.stderr.startswith("Error: --devices 2, but Keras' tensorflow backend sees 1 CPU device")
     assert run_configs(sine_csv, devices="all")[0].train.devices == "all"
     assert run_configs(sine_csv)[0].train.devices == "1"
 
@@ -73,12 +81,24 @@ def test_more_devices_than_there_are(monkeypatch):
                               "or less, or all")
 
 
-def test_a_batch_must_split_evenly(monkeypatch):
+def test_a_batch_that_does_not_split_evenly_is_padded_not_refused(monkeypatch):
     monkeypatch.setattr(devices, "visible", lambda device: ["gpu:0", "gpu:1", "gpu:2"])
-    with pytest.raises(ForecastError) as err:
-        spread(Device(backend="jax", is_gpu=True, name="H100"), TrainConfig(devices="all", batch_size=64))
-    assert str(err.value) == ("--batch-size 64 does not split evenly over 3 devices; use a multiple of 3, e.g. "
-                              "--batch-size 63")
+    three = spread(Device(backend="jax", is_gpu=True, name="H100"), TrainConfig(devices="all", batch_size=64))
+    assert three.replicas == ("gpu:0", "gpu:1", "gpu:2")  # each batch of 64 gets 2 windows of no weight
+
+
+def test_all_of_one_device_is_one_device_on_every_backend(monkeypatch):
+    cpu = Device(backend="torch", is_gpu=False)
+    assert spread(cpu, TrainConfig(devices="all", batch_size=64)) == cpu  # torch has no engine, but needs none
+    monkeypatch.setattr(devices, "visible", lambda device: ["cuda:0", "cuda:1"])
+    with pytest.raises(ForecastError, match="^--devices all: Keras' torch backend has no data-parallel engine"):
+        spread(Device(backend="torch", is_gpu=True, name="H100"), TrainConfig(devices="all", batch_size=64))
+    # on a machine without a GPU, all devices are the one CPU: cells may still train in processes
+    from forecast import backend
+
+    monkeypatch.setattr(backend, "no_gpu_possible", lambda: True)
+    device, in_processes = choose_device(DeviceChoice.auto, Parallel.on, 3, 10**6, devices="all")
+    assert in_processes and device.replicas == ()
 
 
 def test_spread_names_the_devices_and_all_of_one_is_one(monkeypatch):
