@@ -1,7 +1,8 @@
 """`--devices N|all`: one model trained data parallel over several devices, on the engines Keras already has:
 `keras.distribution.DataParallel` on JAX and `tf.distribute.MirroredStrategy` on TensorFlow (torch has none here).
 Each batch is split across the devices, each holds a copy of the weights (and of the series its windows are
-gathered from), and the gradients are averaged, so one step computes what it would on one device.
+gathered from), and the gradients are summed, so one step computes what it would on one device (but for where
+TensorFlow clips the gradient: see share_clipping).
 
 Keras (and TensorFlow) are imported only inside functions: these run after the backend has started.
 """

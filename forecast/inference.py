@@ -14,8 +14,8 @@ from forecast.windows import Windows
 
 
 def predict_batch(model: keras.Model, inputs) -> np.ndarray:
-    """model.predict_on_batch on one batch of inputs (an array, or a tuple of them), as float32; under data
-    parallel training on JAX the batch is first padded to split evenly over the devices, and cut back after."""
+    """model.predict_on_batch on one batch of inputs (an array, or a tuple of them), as float32; inside
+    devices.data_parallel the batch is first padded to split evenly over the devices, and cut back after."""
     n = len(inputs[0] if isinstance(inputs, tuple) else inputs)
     rows = padded(np.arange(n), shards())
     if len(rows) > n:
