@@ -114,8 +114,12 @@ def test_parallel_cells_stop_together_and_resume(tmp_path, sig, code, word):
 
     csv = _sine(tmp_path / "data.csv")
     runs = tmp_path / "runs"
-    proc = _train(csv, runs, "--cell", "lstm", "--parallel", "on")
-    _wait_for_epochs(runs / ".partial-data-gru", 1, proc)
+    # 20 epochs without early stopping: a worker that started late still finds the other one training (with 8 and
+    # patience 3, a loaded machine once saw the LSTM finish before the GRU's first epoch)
+    more = ("--epochs", "20", "--patience", "0")
+    proc = _train(csv, runs, "--cell", "lstm", "--parallel", "on", *more)
+    for cell in ("gru", "lstm"):
+        _wait_for_epochs(runs / f".partial-data-{cell}", 1, proc)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code
@@ -126,7 +130,7 @@ def test_parallel_cells_stop_together_and_resume(tmp_path, sig, code, word):
     for cell in ("gru", "lstm"):  # every worker is gone: nobody holds the checkpoint locks any more
         with (runs / f".partial-data-{cell}" / "lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    resumed = _train(csv, runs, "--cell", "lstm", "--parallel", "on", "--resume")
+    resumed = _train(csv, runs, "--cell", "lstm", "--parallel", "on", *more, "--resume")
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0 and err == "", err
     assert sorted(p.name for p in runs.iterdir()) == ["data-gru", "data-lstm"]
