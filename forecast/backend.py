@@ -232,21 +232,18 @@ def training_work(train_windows: int, train: TrainConfig) -> int:
     return per_epoch * train.epochs
 
 
-def choose_device(choice: DeviceChoice, parallel: Parallel, cells: int, work: int,
-                  devices: str = "1") -> tuple[Device, bool]:
+def cpu_only(choice: DeviceChoice) -> bool:
+    """Whether --device rules out a GPU: `cpu`, or `auto` on a machine certainly without one."""
+    return choice is DeviceChoice.cpu or (choice is DeviceChoice.auto and no_gpu_possible())
+
+
+def choose_device(choice: DeviceChoice, parallel: Parallel, cells: int, work: int) -> tuple[Device, bool]:
     """(the device, whether the cells train in worker processes). In processes on the CPU, the parent starts no
     backend: each worker loads its own, and `auto` picks them only where they measured faster (several cells, a
-    multi-core CPU, the TensorFlow backend, at least PARALLEL_MIN_WORK windows x epochs). With `devices` above 1,
-    each cell trains over them in turn, in this process."""
+    multi-core CPU, the TensorFlow backend, at least PARALLEL_MIN_WORK windows x epochs)."""
     backend = check_backend()
-    cpu_only = choice is DeviceChoice.cpu or (choice is DeviceChoice.auto and no_gpu_possible())
-    if devices != "1" and not (devices == "all" and cpu_only):  # all of a CPU-only machine's devices: one CPU
-        if parallel is Parallel.on and cells > 1:
-            raise ForecastError(f"--parallel on trains each cell in a process of its own on one device, and --devices "
-                                f"{devices} trains each over several devices; drop one of them")
-        return start_backend(choice), False
     worth_it = backend == "tensorflow" and cores() > 1 and work >= PARALLEL_MIN_WORK
-    if cells > 1 and cpu_only and (parallel is Parallel.on or (parallel is Parallel.auto and worth_it)):
+    if cells > 1 and cpu_only(choice) and (parallel is Parallel.on or (parallel is Parallel.auto and worth_it)):
         if choice is DeviceChoice.cpu:
             hide_gpus()
         return Device(backend=backend, is_gpu=False), True

@@ -57,7 +57,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     """Train every config (one per cell) on the same data and publish a run folder for each (logged to the MLflow
     store `mlflow` too, when given); returns what --json prints."""
     from forecast import devices, report, runs
-    from forecast.backend import check_backend, choose_device, compute_notes, training_work
+    from forecast.backend import check_backend, compute_notes, training_work
     from forecast.evaluate import choose_anchor
     from forecast.files import check_folder
     from forecast.metrics import check_interval_windows
@@ -88,8 +88,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
         out.print(f"anchor {anchor.value}" + (f" (auto: {why})" if why else "")
                   + ("; linear path" if configs[0].model.linear else ""))
     work = training_work(len(prep.windows["train"]), configs[0].train)
-    device, in_processes = choose_device(configs[0].train.device, parallel, len(configs), work, configs[0].train.devices)
-    device = device if in_processes else devices.spread(device, configs[0].train)
+    device, in_processes = devices.choose(configs[0].train, parallel, len(configs), work)
     warn(compute_notes(configs, device, work))
     out.print(f"device: {device.label}" + (f"; {len(configs)} cells in parallel processes" if in_processes else ""))
     with report.progress(out, configs[0].train.epochs) as tracker:

@@ -14,8 +14,9 @@ import dataclasses
 import functools
 from collections.abc import Iterator
 
+from forecast import backend
 from forecast.backend import Device
-from forecast.config import TrainConfig
+from forecast.config import Parallel, TrainConfig
 from forecast.errors import ForecastError
 
 ENGINES = {"jax": "keras.distribution.DataParallel", "tensorflow": "tf.distribute.MirroredStrategy"}
@@ -38,6 +39,24 @@ def visible(device: Device) -> list[str]:
 
         return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
     return ["cpu"]
+
+
+def several(train: TrainConfig) -> bool:
+    """Whether --devices asks for more than one device: a count above 1, or all where there may be a GPU (all the
+    devices of a machine without one is its CPU)."""
+    return train.devices != "1" and not (train.devices == "all" and backend.cpu_only(train.device))
+
+
+def choose(train: TrainConfig, parallel: Parallel, cells: int, work: int) -> tuple[Device, bool]:
+    """backend.choose_device, spread over the devices --devices asks for: then the cells train one after another,
+    each over every device, in this process."""
+    if not several(train):
+        device, in_processes = backend.choose_device(train.device, parallel, cells, work)
+        return (device if in_processes else spread(device, train)), in_processes
+    if parallel is Parallel.on and cells > 1:
+        raise ForecastError(f"--parallel on trains each cell in a process of its own on one device, and --devices "
+                            f"{train.devices} trains each over several devices; drop one of them")
+    return spread(backend.start_backend(train.device), train), False
 
 
 def spread(device: Device, train: TrainConfig) -> Device:

@@ -130,7 +130,7 @@ MAX_JOBS_PER_CORE = 4  # each worker is a process with its own TensorFlow (about
 def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout: float | None, jobs: int,
          storage: str | None, study_name: str | None, out_dir: Path | None, runs_dir: Path, folds: int = 3) -> dict:
     """Search, then train the best trial again as a run folder; returns what --json prints."""
-    from forecast.backend import check_backend, cores, no_gpu_possible, start_backend
+    from forecast.backend import check_backend, cores, start_backend
     from forecast.files import check_folder
     from forecast.runs import data_stem
     from forecast.space import default_space, read_space
@@ -152,13 +152,12 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     out, prep = describe_data(configs[0], panel=False)
     configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
     validation_folds(prep.split, folds, prep.window, configs[0].data.path)  # too many folds: an error now
-    devices = configs[0].train.devices
-    if devices != "1" and not (devices == "all" and no_gpu_possible()):  # several devices, found before the study
+    from forecast.devices import several, spread
+
+    if several(configs[0].train):  # found before the study is created
         if jobs > 1:
             raise ForecastError(f"--jobs {jobs} runs trials side by side, each on one device, and --devices "
-                                f"{devices} trains each trial over several; drop one of them")
-        from forecast.devices import spread
-
+                                f"{configs[0].train.devices} trains each trial over several; drop one of them")
         spread(start_backend(configs[0].train.device), configs[0].train)
     cells = tuple(dict.fromkeys(c.model.cell.value for c in configs))
     space = read_space(space_file) if space_file is not None else default_space(prep.window.lookback, cells)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast import devices
-from forecast.backend import Device, choose_device, plan_compute
+from forecast.backend import Device, plan_compute
 from forecast.batches import padded
 from forecast.config import Cell, DataConfig, DeviceChoice, Jit, ModelConfig, Parallel, RunConfig, TrainConfig
 from forecast.devices import share_clipping, spread
@@ -97,7 +97,7 @@ def test_all_of_one_device_is_one_device_on_every_backend(monkeypatch):
     from forecast import backend
 
     monkeypatch.setattr(backend, "no_gpu_possible", lambda: True)
-    device, in_processes = choose_device(DeviceChoice.auto, Parallel.on, 3, 10**6, devices="all")
+    device, in_processes = devices.choose(TrainConfig(devices="all", batch_size=64), Parallel.on, 3, 10**6)
     assert in_processes and device.replicas == ()
 
 
@@ -136,7 +136,7 @@ def test_clipping_is_shared_between_devices_on_tensorflow():
 
 def test_cells_in_processes_or_over_devices_not_both():
     with pytest.raises(ForecastError) as err:
-        choose_device(DeviceChoice.cpu, Parallel.on, 3, 10**6, devices="2")
+        devices.choose(TrainConfig(device=DeviceChoice.cpu, devices="2", batch_size=64), Parallel.on, 3, 10**6)
     assert str(err.value) == ("--parallel on trains each cell in a process of its own on one device, and --devices 2 "
                               "trains each over several devices; drop one of them")
 
