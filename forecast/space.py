@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecast.baselines import ANCHORS, window_rows
 from forecast.errors import ForecastError
 from forecast.options import RUN_OPTIONS, closest, coerce, option_type
 
@@ -38,12 +39,16 @@ class Dimension:
         return f"{self.low:g}..{self.high:g}" + (" (log)" if self.log else "")
 
 
-def default_space(lookback: int, cells: tuple[str, ...]) -> dict[str, Dimension]:
+def default_space(lookback: int, cells: tuple[str, ...], season: int = 1, horizon: int = 1) -> dict[str, Dimension]:
     """Around the tool's defaults: the automatic lookback halved and doubled, 16-128 units, one or two layers,
     dropout up to 0.3, learning rates 1e-4..1e-2, batches 32-256, either normalisation or the automatic choice,
-    differencing or not, the anchor chosen or none; the cells given with --cell when there are several."""
+    differencing or not; the reference the model starts from (auto, or each one the shortest lookback holds), never
+    none: unanchored networks won the validation blocks and lost on test (docs/options.md); the cells given with
+    --cell when there are several."""
+    lookbacks = tuple(sorted({max(2, lookback // 2), lookback, 2 * lookback}))
+    anchors = [a for a in ANCHORS if window_rows(a, season, horizon) <= lookbacks[0] and (season > 1 or a == "naive")]
     space = {
-        "lookback": Dimension("lookback", tuple(sorted({max(2, lookback // 2), lookback, 2 * lookback}))),
+        "lookback": Dimension("lookback", lookbacks),
         "units": Dimension("units", low=16, high=128, log=True),
         "layers": Dimension("layers", (1, 2)),
         "dropout": Dimension("dropout", low=0.0, high=0.3),
@@ -51,7 +56,7 @@ def default_space(lookback: int, cells: tuple[str, ...]) -> dict[str, Dimension]
         "batch_size": Dimension("batch_size", (32, 64, 128, 256)),
         "normalize": Dimension("normalize", ("auto", "global", "window")),
         "transform": Dimension("transform", ("none", "diff")),
-        "anchor": Dimension("anchor", ("auto", "none")),
+        "anchor": Dimension("anchor", ("auto", *anchors)),
     }
     if len(cells) > 1:
         space["cell"] = Dimension("cell", cells)

@@ -160,7 +160,8 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
                                 f"{configs[0].train.devices} trains each trial over several; drop one of them")
         spread(start_backend(configs[0].train.device), configs[0].train)
     cells = tuple(dict.fromkeys(c.model.cell.value for c in configs))
-    space = read_space(space_file) if space_file is not None else default_space(prep.window.lookback, cells)
+    space = (read_space(space_file) if space_file is not None
+             else default_space(prep.window.lookback, cells, prep.season, prep.window.horizon))
     if "cell" not in space and len(cells) > 1:
         space["cell"] = Dimension("cell", cells)
     # the default name from the data file's name, with anything a --study may not hold made an underscore

@@ -35,6 +35,13 @@ def test_the_default_space_halves_and_doubles_the_lookback_and_adds_several_cell
     assert default_space(3, ("rnn",))["lookback"].choices == (2, 3, 6)
 
 
+def test_the_default_space_anchors_every_trial_on_a_reference_the_shortest_lookback_holds():
+    assert default_space(24, ("lstm",))["anchor"].choices == ("auto", "naive")  # no season: the naive only
+    # season 12, horizon 6: the seasonal naive reads 12 rows, the seasonal difference 13; the shortest lookback is 12
+    assert default_space(24, ("lstm",), season=12, horizon=6)["anchor"].choices == ("auto", "naive", "seasonal")
+    assert default_space(48, ("lstm",), season=12, horizon=6)["anchor"].choices == ("auto", "naive", "seasonal", "sdiff")
+
+
 def test_a_space_file_gives_ranges_choices_and_fixed_values(tmp_path):
     path = tmp_path / "space.toml"
     path.write_text('units = {low = 8, high = 64, log = true}\nlearning_rate = {low = 1e-4, high = 0.01}\n'
