@@ -66,13 +66,14 @@ class Run:
         """The model's and each reference's scores on the test (or "val") part, one row each, in original units."""
         import pandas as pd
 
-        from forecast.baselines import REFERENCES
+        from forecast.baselines import ALL_REFERENCES
 
         if part not in ("test", "val") or part not in self.metrics:
             raise ForecastError(f"part must be \"test\" or \"val\" (got {part!r})" if part not in ("test", "val")
                                 else f"run {self.path} keeps no validation scores (an older version wrote it)")
         scored = self.metrics[part]
-        rows = {"model": scored["model"], **{name: scored["baselines"][name] for name in REFERENCES}}
+        rows = {"model": scored["model"], **{name: scored["baselines"][name] for name in ALL_REFERENCES
+                                              if name in scored["baselines"]}}
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def predict(self, data, steps: int | None = None, last: int | None = None, target: str | None = None,

@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecast.backend import Device
 from forecast.config import RunConfig
-from forecast.baselines import REFERENCES
+from forecast.baselines import references as reference_names
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.evaluate import (actual_targets, forecast_table, interval_bounds, level_pct, part_baselines,
                                part_spread)
@@ -31,6 +31,7 @@ class Backtest:
     summary: pd.DataFrame  # mean and sd over folds per model
     forecasts: pd.DataFrame  # every fold's test forecasts, long form, with fold and model columns
     season: int
+    season2: int = 1  # the second season of the folds that show one (the seasonal references' rows)
 
 
 def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Device,
@@ -41,11 +42,11 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
     series, model_values, splits = planned
     folds = len(splits)
     rows, tables = [], []
-    season = 1
+    season, season2 = 1, 1
     for k, split in enumerate(splits, start=1):
         prep = prepare_series(series, model_values, data, window, split)
         on_fold(k, prep)
-        season = prep.season
+        season, season2 = prep.season, max(season2, prep.season2)
         start, end = split.bounds("test")
         fold = {"fold": k, "train_rows": split.train_end, "val_rows": split.val_end - split.train_end,
                 "test_start": str(series.time[start]), "test_end": str(series.time[end - 1]),
@@ -71,8 +72,9 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
         for name, s in result.metrics["test"]["baselines"].items():  # the same windows for every cell
             scores[name] = {"model": s}
         val_references = part_baselines(prep, "val")
-        picked = recommend(actual_targets(prep, "val"), {
-            **{name: f[0] for name, f in by_model.items()}, **{r: val_references[r] for r in REFERENCES}})["model"]
+        candidates = {**{name: f[0] for name, f in by_model.items()},
+                      **{r: val_references[r] for r in reference_names(prep.season2)}}
+        picked = recommend(actual_targets(prep, "val"), candidates)["model"]
         scores[RECOMMENDED] = {"model": scores[picked]["model"]}
         for model, s in scores.items():
             coverage = {f"coverage_{level_pct(level)}": iv["coverage"]
@@ -82,7 +84,8 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
     per_fold = pd.DataFrame(rows)
     forecasts = pd.concat(tables, ignore_index=True)
     forecasts = forecasts[["fold", "model", *[c for c in forecasts.columns if c not in ("fold", "model")]]]
-    return Backtest(per_fold=per_fold, summary=summarize(per_fold), forecasts=forecasts, season=season)
+    return Backtest(per_fold=per_fold, summary=summarize(per_fold), forecasts=forecasts, season=season,
+                    season2=season2)
 
 
 def summarize(per_fold: pd.DataFrame) -> pd.DataFrame:

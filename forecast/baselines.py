@@ -64,35 +64,77 @@ LABELS = {"naive": "naive", "seasonal_naive": "seasonal", "seasonal_diff": "seas
           "drift": "drift"}
 
 
+# A second, longer cycle where the data shows one (the week of sub-daily data, see second_season): the two seasonal
+# references again at that season, named with a 2 and labelled with their season ("seasonal m=336").
+SECOND = {"seasonal_naive2": "seasonal_naive", "seasonal_diff2": "seasonal_diff"}
+LABELS.update({"seasonal_naive2": "seasonal", "seasonal_diff2": "seasonal diff"})
+ALL_REFERENCES = REFERENCES + tuple(SECOND)
+WEEK_GAIN = 0.9  # the week is a season of the data when y[t-week] is this much closer to y[t] than y[t-day] is
+
+
+def references(season2: int = 1) -> tuple[str, ...]:
+    """The simple references of a series: naive, seasonal naive and seasonal difference, and the two seasonal ones
+    again at the second season where it has one."""
+    return ALL_REFERENCES if season2 > 1 else REFERENCES
+
+
+def second_season(train: np.ndarray, season: int, per_day: int, horizon: int) -> int:
+    """The week (7 days of `per_day` steps) of sub-daily data when its training part shows it: three weeks long at
+    least (and one week longer than the seasonal difference reads back), and the value one week back closer to each
+    value than the value one day back, by mean absolute difference, by the factor WEEK_GAIN. 1 (none) otherwise.
+    Measured on the shipped half-hourly electricity demand: 0.28 (its test MASE: seasonal naive 0.876 at one day,
+    0.233 at one week); the Victorian demand 0.98 and an hourly temperature 1.58 do not pass."""
+    week = 7 * per_day
+    if per_day < 2 or week <= season or len(train) < max(3 * week, week * -(-horizon // week) + week):
+        return 1
+    y = np.asarray(train, dtype=np.float64)
+    by_week, by_day = np.mean(np.abs(y[week:] - y[:-week])), np.mean(np.abs(y[per_day:] - y[:-per_day]))
+    return week if by_week < WEEK_GAIN * by_day else 1
+
+
 def history(name: str, lookback: int, season: int, horizon: int) -> int:
-    """The earliest origin (row) from which a baseline has the history it reads."""
+    """The earliest origin (row) from which a baseline has the history it reads (`season` the second one for the
+    references named with a 2)."""
+    name = SECOND.get(name, name)
     return {"naive": 0, "seasonal_naive": season - 1, "seasonal_diff": season * -(-horizon // season),
             "mean": lookback - 1, "drift": lookback - 1}[name]
 
 
 # The references a model can start from (--anchor), by the baseline each reproduces.
-ANCHORS = {"naive": "naive", "seasonal": "seasonal_naive", "sdiff": "seasonal_diff"}
+ANCHORS = {"naive": "naive", "seasonal": "seasonal_naive", "sdiff": "seasonal_diff", "seasonal2": "seasonal_naive2",
+           "sdiff2": "seasonal_diff2"}
+
+
+def anchor_season(anchor: str, season: int, season2: int) -> int:
+    """The season an anchor reads: the second one for seasonal2 and sdiff2."""
+    return season2 if ANCHORS[anchor] in SECOND else season
 
 
 def window_rows(anchor: str, season: int, horizon: int) -> int:
-    """The window rows a reference reads when a model computes it from its lookback window."""
+    """The window rows a reference reads when a model computes it from its lookback window (`season` its own)."""
     return history(ANCHORS[anchor], 1, season, horizon) + 1
 
 
-def baseline_label(name: str, season: int) -> str:
+def baseline_label(name: str, season: int, season2: int = 1) -> str:
+    if name in SECOND:
+        return f"{LABELS[name]} m={season2}"
     return LABELS[name] + (f" m={season}" if name in SEASONAL else "")
 
 
 def baseline_forecasts(target: np.ndarray, origins: np.ndarray, horizon: int, lookback: int, season: int,
-                       names: tuple[str, ...] = tuple(BASELINES)) -> dict[str, np.ndarray]:
-    """The named baselines' forecasts (n_origins, horizon) each; NaN for origins without the history one needs
-    (only a series given to `predict` has those: every scored window of a run has enough)."""
+                       names: tuple[str, ...] | None = None, season2: int = 1) -> dict[str, np.ndarray]:
+    """The named baselines' forecasts (n_origins, horizon) each (by default every one: the references, those of a
+    second season, mean and drift); NaN for origins without the history one needs (only a series given to `predict`
+    has those: every scored window of a run has enough)."""
+    if names is None:
+        names = (*references(season2), *(n for n in BASELINES if n not in REFERENCES))
     out = {}
     for name in names:
+        m = season2 if name in SECOND else season
         values = np.full((len(origins), horizon), np.nan)
-        ok = origins >= history(name, lookback, season, horizon)
+        ok = origins >= history(name, lookback, m, horizon)
         if ok.any():
-            values[ok] = BASELINES[name](target, origins[ok], horizon, lookback, season)
+            values[ok] = BASELINES[SECOND.get(name, name)](target, origins[ok], horizon, lookback, m)
         out[name] = values
     return out
 

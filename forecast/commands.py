@@ -47,7 +47,8 @@ def describe_data(cfg: RunConfig, per_fold: bool = False, panel: bool = True):
     if per_fold:
         norm = f"{cfg.data.normalize.value} (each fold decides on its own rows)" if prep.normalize_reason else norm
     fit = f"; batch {cfg.train.batch_size}, rate {cfg.train.learning_rate:g}, patience {cfg.train.patience}"
-    out.print(f"season {prep.season} ({how}); transform {cfg.data.transform.value}; normalize {norm}; "
+    week = f" and {prep.season2} (the week, which its training part shows)" if prep.season2 > 1 else ""
+    out.print(f"season {prep.season} ({how}){week}; transform {cfg.data.transform.value}; normalize {norm}; "
               f"strategy {cfg.model.strategy.value}{fit if cfg.data.several_series else ''}")
     return out, prep
 
@@ -103,7 +104,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
         out.print(f"MLflow: {len(logged)} runs logged to {mlflow}, experiment {experiment}")
     first = results[0].metrics
     return {"command": "train", "data": configs[0].data.path, "lookback": prep.window.lookback,
-            "horizon": prep.window.horizon, "season": prep.season,
+            "horizon": prep.window.horizon, "season": prep.season, "season2": prep.season2,
             "runs": [{"cell": r.cell, "path": r.path, "metrics": r.metrics} for r in results],
             "ensemble": first.get("ensemble"), "recommended": first.get("recommended")}
 
@@ -160,9 +161,9 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path | None, plot: P
     if plot is not None:
         fig, axes = plots.new_figure(2, width=13)
         for ax, metric in zip(axes, ("mse", "mase"), strict=True):
-            plots.plot_by_fold(ax, result.per_fold, metric, result.season)
+            plots.plot_by_fold(ax, result.per_fold, metric, result.season, result.season2)
         plots.save_figure(fig, plot)
-    report.backtest_table(out, result.summary, folds, result.season)
+    report.backtest_table(out, result.summary, folds, result.season, result.season2)
     picked = result.per_fold.loc[result.per_fold["model"] == "recommended", "picked"].value_counts()
     out.print("validation recommended: " + ", ".join(f"{model} in {n} fold{'s' * (n > 1)}" for model, n in picked.items()))
     for level in configs[0].train.intervals:
@@ -182,9 +183,8 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path | None, plot: P
 def compare(paths: list[Path], runs_dir: Path, figure: Path | None, data: str | None = None) -> dict:
     """Loss curves and test MSE of runs side by side (the figure when given a path); the table sorted by test MSE;
     returns what --json prints. With `data`, only the runs trained on that file."""
-    from forecast.baselines import REFERENCES
-    from forecast.comparison import group_runs, pick_data, read_runs
-    from forecast.errors import printable
+    from forecast.baselines import ALL_REFERENCES
+    from forecast.comparison import group_runs, pick_data, read_runs, show_groups
     from forecast.files import check_output
 
     if figure is not None:
@@ -196,17 +196,8 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path | None, data: str | 
     from forecast import plots, report
 
     groups = group_runs(infos)  # scores compare only within a group: each gets its table and figure row
-    colors = {n: plots.PALETTE[i % len(plots.PALETTE)] for i, n in enumerate(names)}
-    fig, rows = plots.new_grid(len(groups), 2, width=13, height=5)
     out = report.console()
-    for (ax_loss, ax_bar), members in zip(rows, groups, strict=True):
-        group_names, group = [names[k] for k in members], [infos[k] for k in members]
-        plots.plot_losses(ax_loss, {n: i.history for n, i in zip(group_names, group, strict=True)}, colors)
-        plots.plot_test_mse(ax_bar, group_names, [i.metrics["test"]["model"]["mse"] for i in group],
-                            {b: [i.metrics["test"]["baselines"][b]["mse"] for i in group] for b in REFERENCES}, colors)
-        ax_bar.set_title(printable(f"Test MSE: {Path(group[0].meta['data']['path']).name}, horizon "
-                                   f"{group[0].config.window.horizon}"))  # a file name may not be UTF-8
-        report.compare_table(out, group_names, group)
+    fig = show_groups(out, names, infos, groups)
     if figure is not None:
         plots.save_figure(fig, figure)
     if len(groups) > 1:
@@ -216,7 +207,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path | None, data: str | 
     rows = [{"run": n, "path": i.path, "cell": i.config.model.cell.value, "data": i.meta["data"]["path"],
              "target": i.config.data.target, "lookback": i.config.window.lookback,
              "horizon": i.config.window.horizon, "epochs": i.metrics["epochs_run"], "test": i.metrics["test"]["model"],
-             "baselines": {b: i.metrics["test"]["baselines"][b] for b in REFERENCES}}
+             "baselines": {b: s for b, s in i.metrics["test"]["baselines"].items() if b in ALL_REFERENCES}}
             for n, i in sorted(zip(names, infos, strict=True), key=lambda p: p[1].metrics["test"]["model"]["mse"])]
     return {"command": "compare", "runs": rows, "figure": figure}
 
@@ -261,7 +252,7 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
     start_backend(device)
     from forecast import prediction as forecasting
     from forecast import report
-    from forecast.baselines import LABELS, REFERENCES
+    from forecast.baselines import ALL_REFERENCES, baseline_label
     from forecast.files import write_csv
 
     predictions = ([forecasting.predict_panel(infos[0], loaded, steps, last)] if panel else
@@ -281,10 +272,12 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
     what += f" of {len(loaded)} series" if panel else ""
     out.print(f"{len(result.table)} forecasts{what} from {origins} origins "
               f"(lookback {'/'.join(map(str, lookbacks))}, horizon {horizon})" + (f" -> {out_csv}" if out_csv else ""))
+    test = infos[0].metrics["test"]
     if result.scores is not None:
         parts = [f"{label} MSE {report.fmt(m['mse'])}, MAE {report.fmt(m['mae'])}"
                  for label, m in (("model", result.scores["model"]),
-                                  *((LABELS[r], result.scores[r]) for r in REFERENCES)) if m is not None]
+                                  *((baseline_label(r, test["season"], test.get("season2", 1)), result.scores[r])
+                                    for r in ALL_REFERENCES if r in result.scores)) if m is not None]
         out.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
         # a DataFrame, or another series of a long table, is never the data a run saw
         for info in infos:
@@ -297,8 +290,9 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
                       f"trained horizon (split-conformal, from the run's validation part)")
     for info in infos:
         chosen = info.metrics.get("recommended", {}).get("model")
-        if chosen in REFERENCES:
-            out.print(f"note: validation recommends the {LABELS[chosen]} reference over {info.name} (`recommended` "
+        if chosen in ALL_REFERENCES:
+            label = baseline_label(chosen, info.metrics["test"]["season"], info.metrics["test"].get("season2", 1))
+            out.print(f"note: validation recommends the {label} reference over {info.name} (`recommended` "
                       f"in its metrics.json); its forecasts are the {chosen} column")
     if len(infos) > 1 and any(info.intervals for info in infos):
         out.print("the mean of several runs has no interval bounds: each run's were calibrated for its own forecasts")
@@ -312,7 +306,7 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
             shown = dataclasses.replace(result, table=result.table[result.table["series"] == loaded[0][0]])
             title += f", series {loaded[0][0]}"
         forecasting.plot_predictions(shown, series, f"{title} on {data.name}", max(lookbacks),
-                                     infos[0].metrics["test"]["season"], intervals, plot)
+                                     test["season"], intervals, plot, test.get("season2", 1))
         out.print(f"plot: {plot}")
     return {"command": "predict", "runs": [info.path for info in infos], "data": data, "out": out_csv,
             "forecasts": len(result.table), "origins": int(origins), "horizon": horizon,

@@ -53,3 +53,26 @@ def pick_data(names: list[str], infos: list[artifacts.RunInfo], data: str) -> tu
         raise ForecastError(f"none of the {len(infos)} runs was trained on {data}; their data files: "
                             f"{', '.join(files)}; pass one of them to --data")
     return [n for n, _ in kept], [i for _, i in kept]
+
+
+def show_groups(out, names: list[str], infos: list[artifacts.RunInfo], groups: list[list[int]]):
+    """A table and a figure row (loss curves, test MSE beside the references all its runs have) per group of runs
+    that forecast the same thing; returns the figure."""
+    from forecast import plots, report
+    from forecast.baselines import ALL_REFERENCES, baseline_label
+    from forecast.errors import printable
+
+    colors = {n: plots.PALETTE[i % len(plots.PALETTE)] for i, n in enumerate(names)}
+    fig, rows = plots.new_grid(len(groups), 2, width=13, height=5)
+    for (ax_loss, ax_bar), members in zip(rows, groups, strict=True):
+        group_names, group = [names[k] for k in members], [infos[k] for k in members]
+        plots.plot_losses(ax_loss, {n: i.history for n, i in zip(group_names, group, strict=True)}, colors)
+        shared = [b for b in ALL_REFERENCES if all(b in i.metrics["test"]["baselines"] for i in group)]
+        test = group[0].metrics["test"]
+        plots.plot_test_mse(ax_bar, group_names, [i.metrics["test"]["model"]["mse"] for i in group],
+                            {b: [i.metrics["test"]["baselines"][b]["mse"] for i in group] for b in shared}, colors,
+                            {b: baseline_label(b, test["season"], test.get("season2", 1)) for b in shared})
+        ax_bar.set_title(printable(f"Test MSE: {Path(group[0].meta['data']['path']).name}, horizon "
+                                   f"{group[0].config.window.horizon}"))  # a file name may not be UTF-8
+        report.compare_table(out, group_names, group)
+    return fig

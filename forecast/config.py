@@ -128,6 +128,8 @@ class Anchor(str, enum.Enum):
     naive = "naive"
     seasonal = "seasonal"
     sdiff = "sdiff"
+    seasonal2 = "seasonal2"  # the seasonal naive at the second season (the week of sub-daily data that shows one)
+    sdiff2 = "sdiff2"
 
 
 class Strategy(str, enum.Enum):

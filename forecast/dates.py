@@ -113,15 +113,25 @@ def infer_season(freq: str | None) -> int:
     base = offset.rule_code.split("-")[0]  # W-SUN, QS-JAN, ... are weeks and quarters
     if base in SEASONS and offset.n == 1:
         return SEASONS[base]
+    if per_day := steps_per_day(freq):
+        return per_day
     try:
-        step = pd.Timedelta(offset)
+        return 7 if pd.Timedelta(offset) == pd.Timedelta(days=1) else 1
     except (ValueError, TypeError):
         return 1
+
+
+def steps_per_day(freq: str | None) -> int:
+    """Rows per day of sub-daily data whose step divides the day (48 half-hourly), 0 for any other frequency."""
+    if freq is None:
+        return 0
+    try:
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    except (ValueError, TypeError):
+        return 0
     if pd.Timedelta(0) < step < pd.Timedelta(days=1) and pd.Timedelta(days=1) % step == pd.Timedelta(0):
         return int(pd.Timedelta(days=1) / step)
-    if step == pd.Timedelta(days=1):
-        return 7
-    return 1
+    return 0
 
 
 def extend_time(time: pd.Index, extra: int, freq: str | None) -> pd.Index:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.baselines import REFERENCES
+from forecast.baselines import ALL_REFERENCES as REFERENCES
 
 ENSEMBLE = "ensemble"
 CRITERION = ("validation MAE; a model replaces the best reference only when it is better by more than one "
@@ -15,6 +15,9 @@ CRITERION = ("validation MAE; a model replaces the best reference only when it i
 # the references on short seasonal series where the networks won on test (ukgas, nottingham); the lowest MAE alone
 # took networks that lost to the naive on random walks (docs/accuracy.md).
 SIGNIFICANCE = 1.0
+# A model whose validation errors differ from the reference's by less than this share of them on average forecasts
+# the same (an anchored model that kept its start differs by float32 rounding alone): the reference is recommended.
+SAME = 1e-4
 
 
 def mean_forecast(forecasts: list[np.ndarray]) -> np.ndarray:
@@ -70,9 +73,11 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
     if best in REFERENCES or not references:
         return out
     reference = min(references, key=lambda name: _key(val_mae[name]))
-    stat = diebold_mariano(errors[best] - errors[reference], horizon)
-    return {**out, "model": best if stat < -SIGNIFICANCE else reference, "best_model": best,
-            "best_reference": reference, "diebold_mariano": stat}
+    diff = errors[best] - errors[reference]
+    stat = diebold_mariano(diff, horizon)
+    same = bool(np.mean(np.abs(diff)) <= SAME * np.mean(errors[reference]))
+    return {**out, "model": best if stat < -SIGNIFICANCE and not same else reference, "best_model": best,
+            "best_reference": reference, "diebold_mariano": stat, **({"same_forecasts": True} if same else {})}
 
 
 def recommendation_note(chosen: dict, label) -> str:
@@ -81,6 +86,9 @@ def recommendation_note(chosen: dict, label) -> str:
     if "diebold_mariano" not in chosen:
         return f"{label(chosen['model'])}, the lowest {mae}"
     stat, best, ref = chosen["diebold_mariano"], label(chosen["best_model"]), label(chosen["best_reference"])
+    if chosen.get("same_forecasts"):
+        return (f"{ref}, the best reference on validation: {best} forecasts the same to within {SAME:.0e} of its "
+                "errors (it kept the reference it started from)")
     if chosen["model"] == chosen["best_model"]:
         return (f"{best}, the lowest {mae}, better than the best reference ({ref}) by more than one "
                 f"standard error (Diebold-Mariano statistic {stat:.2f})")

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.baselines import ANCHORS, BASELINES, REFERENCES, baseline_forecasts, history, window_rows
+from forecast.baselines import (ALL_REFERENCES, ANCHORS, BASELINES, SECOND, anchor_season, baseline_forecasts, history,
+                                references, window_rows)
 from forecast.config import Anchor
 from forecast.errors import ForecastError
 from forecast.metrics import conformal_quantiles, coverage, score, score_by_step
@@ -25,7 +26,7 @@ def actual_targets(prep: Prepared, part: str) -> np.ndarray:
 def part_baselines(prep: Prepared, part: str = "test") -> dict[str, np.ndarray]:
     """Every baseline's forecasts of a part's windows (the test part's by default), (n_windows, horizon) each."""
     w = prep.windows[part]
-    return baseline_forecasts(prep.raw_target(), w.origins, w.horizon, w.lookback, prep.season)
+    return baseline_forecasts(prep.raw_target(), w.origins, w.horizon, w.lookback, prep.season, season2=prep.season2)
 
 
 def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
@@ -35,7 +36,7 @@ def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
     base = part_baselines(prep, "val")
     scale = prep.scale_of("val")
     return {"model": score(actual, forecast, scale),
-            "baselines": {name: score(actual, base[name], scale) for name in REFERENCES},
+            "baselines": {name: score(actual, base[name], scale) for name in references(prep.season2)},
             "n_windows": len(actual)}
 
 
@@ -54,6 +55,7 @@ def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[f
         "baselines": {name: score(actual, pred, scale) for name, pred in base.items()},
         "by_step": by_step,
         "season": prep.season,
+        "season2": prep.season2,
         "n_windows": len(test),
         "horizon": test.horizon,
     }
@@ -79,7 +81,7 @@ def series_scores(prep: Prepared, part: str, actual: np.ndarray, forecast: np.nd
             out[block.name] = {"n_windows": int(rows.sum()),
                                "model": score(actual[rows], forecast[rows], block.scale),
                                "baselines": {name: score(actual[rows], pred[rows], block.scale)
-                                             for name, pred in base.items() if name in REFERENCES}}
+                                             for name, pred in base.items() if name in ALL_REFERENCES}}
     return out
 
 
@@ -213,19 +215,27 @@ def choose_anchor(prep: Prepared, asked: Anchor) -> tuple[Anchor, str]:
     if asked is Anchor.none:
         return asked, ""
     if asked is not Anchor.auto:
-        need = window_rows(asked.value, season, horizon)
+        if ANCHORS[asked.value] in SECOND and prep.season2 == 1:
+            raise ForecastError(f"--anchor {asked.value} starts from the reference of a second season, and "
+                                f"{prep.series.path} shows none (the week of sub-daily data, where one week back "
+                                "forecasts better than one day back on the training part); use --anchor "
+                                f"{asked.value[:-1]} or auto")
+        m = anchor_season(asked.value, season, prep.season2)
+        need = window_rows(asked.value, m, horizon)
         if need > lookback:
-            raise ForecastError(f"--anchor {asked.value} reads {need} rows of each window (season {season}, horizon "
+            raise ForecastError(f"--anchor {asked.value} reads {need} rows of each window (season {m}, horizon "
                                 f"{horizon}); --lookback {lookback} is too short: use --lookback {need} or more")
         return asked, ""
-    fits = [a for a in ANCHORS if window_rows(a, season, horizon) <= lookback and (season > 1 or a == "naive")]
+    seasons = {a: anchor_season(a, season, prep.season2) for a in ANCHORS}
+    fits = [a for a in ANCHORS if window_rows(a, seasons[a], horizon) <= lookback
+            and (a == "naive" or seasons[a] > 1)]
     y = prep.scaled[:, 0].astype(np.float64)  # the model's own units: the ranking is the same in any affine scale
-    first = max(history(ANCHORS[a], lookback, season, horizon) for a in fits)
+    first = max(history(ANCHORS[a], lookback, seasons[a], horizon) for a in fits)
     origins = np.concatenate([start + np.arange(max(first, lookback - 1), split.val_end - horizon)
                               for start, split in prep.spans()])
     actual = np.lib.stride_tricks.sliding_window_view(y[1:], horizon)[origins]  # (n, horizon)
-    errors = {a: float(np.mean(np.abs(BASELINES[ANCHORS[a]](y, origins, horizon, lookback, season) - actual)))
-              for a in fits}
+    errors = {a: float(np.mean(np.abs(BASELINES[SECOND.get(ANCHORS[a], ANCHORS[a])](
+        y, origins, horizon, lookback, seasons[a]) - actual))) for a in fits}
     best = min(errors, key=errors.get)
     shown = ", ".join(f"{a} {e:.3g}" for a, e in errors.items())
     return Anchor(best), f"mean absolute error over {len(origins):,} training and validation origins: {shown}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forecast import plots
-from forecast.baselines import REFERENCES
+from forecast.baselines import REFERENCES, references
 from forecast.config import RunConfig
 from forecast.evaluate import interval_bands, ranked_series
 from forecast.prepare import Prepared
@@ -43,12 +43,13 @@ def plot_run(path: Path, prep: Prepared, cfg: RunConfig, table, scores: dict, in
             start = stop - PLOT_STEPS
             rows = rows[rows["timestamp"] >= time[start]]
         plots.plot_forecast(ax, time[start:stop], target[start:stop], rows["timestamp"], rows["forecast"],
-                            references={n: rows[n] for n in REFERENCES}, season=prep.season,
+                            references={n: rows[n] for n in references(prep.season2)}, season=prep.season,
+                            season2=prep.season2,
                             ylabel=prep.series.target, bands=interval_bands(rows, intervals),
                             title=f"{cfg.model.cell.value} on the test part of {what or name}{latest}: MSE "
                                   f"{s['model']['mse']:.4g} (naive {s['baselines']['naive']['mse']:.4g})")
     if by_step:
-        plots.plot_by_step(axes[1], scores["by_step"], "mae", season=prep.season)
+        plots.plot_by_step(axes[1], scores["by_step"], "mae", season=prep.season, season2=prep.season2)
     if prep.blocks:
         per = scores["series"]
         plots.plot_mase_spread(axes[3], {"model": [per[n]["model"]["mase"] for n in per],

@@ -33,7 +33,7 @@ class Reference(keras.layers.Layer):
         if self.anchor is Anchor.naive:
             return repeated
         ahead = keras.ops.take(y, last + h - back, axis=1)  # one season back from each step
-        if self.anchor is Anchor.seasonal:
+        if self.anchor in (Anchor.seasonal, Anchor.seasonal2):  # the season given is the anchor's own
             return ahead
         return repeated + ahead - keras.ops.take(y, last - back, axis=1)
 

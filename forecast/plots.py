@@ -40,11 +40,12 @@ def save_figure(fig: Figure, path: str | Path) -> None:
         fig.savefig(tmp, format="png", dpi=110)
 
 
-REFERENCE_COLORS = {"naive": "tab:orange", "seasonal_naive": "tab:green", "seasonal_diff": "tab:purple"}
+REFERENCE_COLORS = {"naive": "tab:orange", "seasonal_naive": "tab:green", "seasonal_diff": "tab:purple",
+                    "seasonal_naive2": "tab:olive", "seasonal_diff2": "tab:pink"}
 
 
 def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndarray, *,
-                  references: dict | None = None, season: int = 1, future_time=None,
+                  references: dict | None = None, season: int = 1, season2: int = 1, future_time=None,
                   future: np.ndarray | None = None, bands=(), future_bands=(), title: str = "",
                   ylabel: str = "value") -> None:
     """Actual series, the one-step forecasts over it, and optionally a future path beyond its end.
@@ -59,7 +60,8 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
     ax.plot(time, actual, color="black", lw=1.2, label="actual")
     ax.plot(forecast_time, forecast, color="tab:blue", lw=1.0, label="forecast (step 1)")
     for name, values in (references or {}).items():  # colours apart from the actual series' black
-        ax.plot(forecast_time, values, color=REFERENCE_COLORS[name], lw=0.8, ls=":", label=baseline_label(name, season))
+        ax.plot(forecast_time, values, color=REFERENCE_COLORS[name], lw=0.8, ls=":",
+                label=baseline_label(name, season, season2))
     if future is not None and len(future):
         ax.plot(future_time, future, color="tab:red", lw=1.4, label=f"future ({len(future)} steps)")
     if isinstance(time, pd.DatetimeIndex):  # short labels that do not collide, even on hourly data
@@ -93,18 +95,19 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) 
 
 
 BASELINE_STYLES = {"naive": ("black", "-"), "seasonal_naive": ("tab:gray", "--"), "seasonal_diff": ("tab:purple", "--"),
-                   "mean": ("tab:olive", ":"),
-                   "drift": ("tab:brown", "-.")}
+                   "seasonal_naive2": ("tab:cyan", "--"), "seasonal_diff2": ("tab:pink", "--"),
+                   "mean": ("tab:olive", ":"), "drift": ("tab:brown", "-.")}
 
 
-def plot_by_step(ax, by_step: list[dict], metric: str, season: int) -> None:
-    """A metric by horizon step for the model and each baseline (from metrics.json's by_step table)."""
+def plot_by_step(ax, by_step: list[dict], metric: str, season: int, season2: int = 1) -> None:
+    """A metric by horizon step for the model and each baseline it has (from metrics.json's by_step table)."""
     steps = [row["step"] for row in by_step]
     ax.plot(steps, [row["model"][metric] for row in by_step], color="tab:blue", lw=2, marker="o", ms=3,
             label="model")
     for name, (color, ls) in BASELINE_STYLES.items():
-        ax.plot(steps, [row[name][metric] for row in by_step], color=color, ls=ls, lw=1.2,
-                label=baseline_label(name, season))
+        if name in by_step[0]:
+            ax.plot(steps, [row[name][metric] for row in by_step], color=color, ls=ls, lw=1.2,
+                    label=baseline_label(name, season, season2))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("horizon step")
     ax.set_ylabel(f"test {metric.upper()} (original units)")
@@ -114,14 +117,14 @@ def plot_by_step(ax, by_step: list[dict], metric: str, season: int) -> None:
 
 
 def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, list[float]],
-                  colors: dict[str, str]) -> None:
-    """A bar of test MSE per run (original units) with baselines on the same windows marked."""
+                  colors: dict[str, str], labels: dict[str, str] | None = None) -> None:
+    """A bar of test MSE per run (original units) with baselines on the same windows marked (`labels` by name)."""
     x = np.arange(len(names))
     ax.bar(x, mse, color=[colors[n] for n in names])
     for name, values in baselines.items():
         color, _ = BASELINE_STYLES[name]
         ax.scatter(x, values, marker={"naive": "_", "seasonal_naive": "x"}.get(name, "+"), s=900 if name == "naive" else 80,
-                   color=color, linewidths=2, zorder=3, label=LABELS[name])
+                   color=color, linewidths=2, zorder=3, label=(labels or LABELS)[name])
     for xi, value in zip(x, mse):
         ax.annotate(f"{value:.4g}", (xi, value), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, [printable(n) for n in names], rotation=20, ha="right", fontsize=8)
@@ -132,7 +135,7 @@ def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, l
     ax.legend(fontsize=8, loc="upper center", ncol=len(baselines))
 
 
-def plot_by_fold(ax, per_fold: pd.DataFrame, metric: str, season: int) -> None:
+def plot_by_fold(ax, per_fold: pd.DataFrame, metric: str, season: int, season2: int = 1) -> None:
     """A backtest metric by fold for each model (solid) and baseline (its own style)."""
     models = [m for m in per_fold["model"].unique() if m not in BASELINE_STYLES]
     for i, model in enumerate(models):
@@ -140,7 +143,9 @@ def plot_by_fold(ax, per_fold: pd.DataFrame, metric: str, season: int) -> None:
         ax.plot(rows["fold"], rows[metric], color=PALETTE[i % len(PALETTE)], lw=2, marker="o", label=printable(model))
     for name, (color, ls) in BASELINE_STYLES.items():
         rows = per_fold[per_fold["model"] == name]
-        ax.plot(rows["fold"], rows[metric], color=color, ls=ls, lw=1.2, marker=".", label=baseline_label(name, season))
+        if len(rows):
+            ax.plot(rows["fold"], rows[metric], color=color, ls=ls, lw=1.2, marker=".",
+                    label=baseline_label(name, season, season2))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("fold (test block, oldest first)")
     ax.set_ylabel(f"{metric.upper()} (original units)" if metric != "mase" else "MASE")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import artifacts, plots
-from forecast.baselines import REFERENCES, baseline_forecasts
+from forecast.baselines import ALL_REFERENCES, baseline_forecasts, references
 from forecast.config import Strategy
 from forecast.csvfile import read_frame
 from forecast.data import WIDE_ID, WIDE_VALUE, Series, melt_wide, select_series
@@ -21,8 +21,16 @@ from forecast.evaluate import forecast_table, interval_bands, interval_bounds, t
 from forecast.prepare import future_columns, load_new_series, series_notes, to_target
 from forecast.windows import Windows, forecast_origins
 
-# The baselines beside a prediction: the three simple references.
-PREDICT_BASELINES = REFERENCES
+
+
+def run_references(info: artifacts.RunInfo) -> tuple[str, ...]:
+    """The baselines beside a run's predictions: the three simple references, and the seasonal ones at its second
+    season where its data showed one."""
+    return references(info.metrics["test"].get("season2", 1))
+
+
+def table_references(table: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(name for name in ALL_REFERENCES if name in table.columns)
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,7 @@ def predict_panel(info: artifacts.RunInfo, loaded: list[tuple[str, Series, np.nd
         tables.append(one.table)
         notes += [f"series `{name}`: {note}" for note in one.notes]
     table = pd.concat(tables, ignore_index=True)
-    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)),
+    return Prediction(table=table, scores=table_scores(table, run_references(info), tuple(info.intervals)),
                       notes=tuple(notes))
 
 
@@ -155,10 +163,11 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
     season = info.metrics["test"]["season"]
     parts = [(origins[:-1], forecasts[:-1]), (origins[-1:], last[None, :])]
     table = pd.concat([forecast_table(time, target, o, f, {
-        **baseline_forecasts(target, o, f.shape[1], lookback, season, PREDICT_BASELINES),
+        **baseline_forecasts(target, o, f.shape[1], lookback, season, run_references(info),
+                             info.metrics["test"].get("season2", 1)),
         **interval_bounds(f, info.intervals, window_spread(target, o, info.interval_scale))})
         for o, f in parts if len(o)], ignore_index=True)
-    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES, tuple(info.intervals)),
+    return Prediction(table=table, scores=table_scores(table, run_references(info), tuple(info.intervals)),
                       notes=tuple(notes))
 
 
@@ -205,7 +214,7 @@ def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: p
     text = (f"{data.name} is the file {info.name} was trained on: {seen} of the {int(known.sum())} scored values lie "
             f"in its training and validation rows (in-sample, the model saw them)")
     if len(test):
-        scores = table_scores(test, PREDICT_BASELINES)
+        scores = table_scores(test, run_references(info))
         text += (f"; on its test part alone ({len(test)} values, from {test_start}): model MSE "
                  f"{scores['model']['mse']:.4g}, naive MSE {scores['naive']['mse']:.4g}")
     return text
@@ -216,17 +225,17 @@ def average(predictions: list[Prediction], names: list[str]) -> Prediction:
     (runs with a longer lookback start later); each run's own forecast stays beside it as forecast_<name>."""
     key = ["origin", "step"]
     first = predictions[0].table
-    table = first[[*key, "timestamp", "actual", *PREDICT_BASELINES]]
+    table = first[[*key, "timestamp", "actual", *table_references(first)]]
     members = [f"forecast_{name}" for name in names]
     for column, p in zip(members, predictions, strict=True):
         table = table.merge(p.table[[*key, "forecast"]].rename(columns={"forecast": column}), on=key, how="inner")
     table.insert(3, "forecast", table[members].mean(axis=1))
     table.insert(5, "error", table["actual"] - table["forecast"])
-    return Prediction(table=table, scores=table_scores(table, PREDICT_BASELINES))
+    return Prediction(table=table, scores=table_scores(table, table_references(table)))
 
 
 def plot_predictions(result: Prediction, series: Series, title: str, lookback: int, season: int, intervals: dict,
-                     path: Path) -> None:
+                     path: Path, season2: int = 1) -> None:
     """History with the one-step forecasts over it and the last origin's path into the future."""
     table = result.table
     # The last stretch of history (a few lookbacks) keeps the future path readable on long series.
@@ -236,7 +245,8 @@ def plot_predictions(result: Prediction, series: Series, title: str, lookback: i
     future = table[(table["origin"] == last_origin) & table["actual"].isna()]
     fig, (ax,) = plots.new_figure(width=11)
     plots.plot_forecast(ax, series.time[start:], series.values[start:, 0], first["timestamp"], first["forecast"],
-                        references={name: first[name] for name in PREDICT_BASELINES}, season=season,
+                        references={name: first[name] for name in table_references(first)}, season=season,
+                        season2=season2,
                         future_time=future["timestamp"], future=future["forecast"].to_numpy(),
                         bands=interval_bands(first, intervals), future_bands=interval_bands(future, intervals),
                         ylabel=series.target, title=title)

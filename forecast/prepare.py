@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 
 from forecast import transforms
-from forecast.baselines import check_season
+from forecast.baselines import check_season, second_season
 from forecast.config import DataConfig, Normalize, Transform, WindowConfig, encoded, vocabulary_columns
 from forecast.csvfile import read_frame
 from forecast.data import Series, load_csv, load_panel
-from forecast.dates import infer_season
+from forecast.dates import infer_season, steps_per_day
 from forecast.errors import DataError, listing, shorten
 from forecast.metrics import check_interval_windows, naive_scale
 from forecast.scaling import Scaler, choose_normalize, outside_note
-from forecast.split import Split, choose_lookback, plan_folds, split_series
+from forecast.split import Split, choose_lookback, plan_folds, split_series, training_rows
 from forecast.windows import Windows, part_origins
 
 PARTS = ("train", "val", "test")
@@ -56,6 +56,7 @@ class Prepared:
     scale: float  # MASE denominator: in-sample seasonal-naive MAE on the training part
     window: WindowConfig  # as used: the lookback never None
     lookback_reason: str = ""  # why the default chose it ("" when given)
+    season2: int = 1  # a second season the seasonal references also use (baselines.second_season), 1 for none
     # Several series: each one's rows, split and scaler. Then `series` and `scaled` hold them one after another,
     # `split` only the parts' total sizes, `scaler` the first series' and `scale` is NaN (see scale_of).
     blocks: tuple[Block, ...] = ()
@@ -142,7 +143,9 @@ def prepare(data: DataConfig, window: WindowConfig, panel: bool = True) -> Prepa
     why = ""
     if window.lookback is None:
         season = data.season or infer_season(series.freq)
-        lookback, why = choose_lookback(len(series), season, window.horizon, data)
+        train = series.values[:training_rows(len(series), data), 0]
+        season2 = second_season(train, season, steps_per_day(series.freq), window.horizon)
+        lookback, why = choose_lookback(len(series), season, window.horizon, data, season2=season2)
         window = dataclasses.replace(window, lookback=lookback)
     prep = prepare_series(series, model_values, data, window, split_series(len(series), data, window))
     return dataclasses.replace(prep, lookback_reason=why)
@@ -177,10 +180,11 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
         scaler, model_values[slice(*split.bounds(part)), 0], f"the {part} part")))]
     # check_season keeps season < train_end, so every scored (val/test) origin has a season of history.
     series = dataclasses.replace(series, notes=tuple(notes))
+    train_target = series.values[:split.train_end, 0]
     return Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=why,
                     split=split, scaler=scaler, scaled=scaled,
-                    windows=windows, season=season, scale=naive_scale(series.values[:split.train_end, 0], season),
-                    window=window)
+                    windows=windows, season=season, scale=naive_scale(train_target, season), window=window,
+                    season2=second_season(train_target, season, steps_per_day(series.freq), window.horizon))
 
 
 def series_notes(noted: list[tuple[str, tuple[str, ...]]]) -> list[str]:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from forecast.baselines import LABELS, REFERENCES, baseline_label
+from forecast.baselines import ALL_REFERENCES, LABELS, REFERENCES, SECOND, baseline_label
 from forecast.ensemble import ENSEMBLE, recommendation_note
 
 
@@ -162,7 +162,8 @@ def train_summary(out, results) -> bool:
     rows = [(r.cell, r.cell, r.metrics["test"]["model"], r.metrics.get("val", {}).get("model")) for r in results]
     if "ensemble" in first:
         rows.append((ENSEMBLE, ENSEMBLE, first["ensemble"]["test"], first["ensemble"]["val"]))
-    rows += [(n, baseline_label(n, test["season"]), m, val.get(n)) for n, m in test["baselines"].items()]
+    rows += [(n, baseline_label(n, test["season"], test.get("season2", 1)), m, val.get(n))
+             for n, m in test["baselines"].items()]
     chosen = first.get("recommended", {}).get("model")
     order = (lambda row: (row[2]["mase"] is None, row[2]["mase"] or 0.0)) if panel else (lambda row: row[2]["mse"])
     for name, label, m, v in sorted(rows, key=order):
@@ -185,7 +186,10 @@ def compare_table(out, names: list[str], infos) -> None:
     first = infos[0]
     title = (f"Runs by test MSE on {Path(first.meta['data']['path']).name}, target {first.config.data.target}, "
              f"horizon {first.config.window.horizon} (original units; ratio = MSE / naive MSE)")
-    references = tuple(LABELS[r] for r in REFERENCES)
+    shared = [r for r in ALL_REFERENCES if all(r in info.metrics["test"]["baselines"] for info in infos)]
+    test = first.metrics["test"]  # with a second season, every seasonal reference is named with its season
+    references = tuple(baseline_label(r, test["season"], test.get("season2", 1)) if r not in REFERENCES[1:] or
+                       any(n in SECOND for n in shared) else LABELS[r] for r in shared)
     t = table(title, ("run", "cell", "choices", "lookback", "epochs", "test MSE", *references, "ratio", "MASE"), 3)
     for name, info in sorted(zip(names, infos), key=lambda pair: pair[1].metrics["test"]["model"]["mse"]):
         m, base = info.metrics["test"]["model"], info.metrics["test"]["baselines"]
@@ -194,17 +198,17 @@ def compare_table(out, names: list[str], infos) -> None:
         if info.series_scalers:  # one model of several series: MASE is the mean of theirs, MSE pooled
             choices.insert(0, f"{len(info.series_scalers)} series")
         t.add_row(name, info.config.model.cell.value, ", ".join(choices), str(info.config.window.lookback),
-                  str(info.metrics["epochs_run"]), fmt(m["mse"]), *(fmt(base[r]["mse"]) for r in REFERENCES),
+                  str(info.metrics["epochs_run"]), fmt(m["mse"]), *(fmt(base[r]["mse"]) for r in shared),
                   ratio(m["mse"], base["naive"]["mse"]), opt(m["mase"]))
     out.print(t)
 
 
-def backtest_table(out, summary, folds: int, season: int) -> None:
+def backtest_table(out, summary, folds: int, season: int, season2: int = 1) -> None:
     """Mean and spread over folds of each model's and baseline's scores."""
     t = table(f"Backtest over {folds} folds (mean ± sd across folds, original units)",
               ("model", "MSE", "± sd", "MAE", "MASE", "± sd", "wins"), 1)
     for row in summary.itertuples():
-        label = (baseline_label(row.model, season) if row.model in LABELS else
+        label = (baseline_label(row.model, season, season2) if row.model in LABELS else
                  "recommended (by validation)" if row.model == "recommended" else row.model)
         t.add_row(label, fmt(row.mse_mean), fmt(row.mse_std), fmt(row.mae_mean), opt(row.mase_mean),
                   opt(row.mase_std), f"{row.wins}/{folds}")

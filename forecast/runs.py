@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from forecast import __version__, artifacts
 from forecast.backend import Device, versions
-from forecast.baselines import REFERENCES
+from forecast.baselines import references as refs
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.errors import ForecastError, shorten
@@ -273,7 +273,7 @@ def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
         group["ensemble"] = {"members": [r.cell for r in saved], "val": score(actual, val[ENSEMBLE], prep.scale_of("val")),
                              "test": score(actual_targets(prep, "test"), test, prep.scale_of("test"))}
     references = part_baselines(prep, "val")
-    group["recommended"] = recommend(actual, {**val, **{name: references[name] for name in REFERENCES}},
+    group["recommended"] = recommend(actual, {**val, **{name: references[name] for name in refs(prep.season2)}},
                                      prep.scale_of("val") if prep.blocks else None)
     out = []
     for r in saved:

@@ -11,7 +11,7 @@ import typing
 
 import pandas as pd
 
-from forecast.baselines import BASELINES
+from forecast.baselines import BASELINES, SECOND
 from forecast.config import RunConfig
 from forecast.errors import ForecastError, shorten
 
@@ -132,6 +132,9 @@ def check_metrics(raw: object, horizon: int) -> dict:
     for name in BASELINES:
         check_scores(key(baselines, name, "metrics.json test.baselines"), f"metrics.json test.baselines.{name}")
     integer(key(test, "season", "metrics.json test"), "metrics.json test.season", low=1)
+    if integer(test.get("season2", 1), "metrics.json test.season2", low=1) > 1:  # runs before it had none
+        for name in SECOND:
+            check_scores(key(baselines, name, "metrics.json test.baselines"), f"metrics.json test.baselines.{name}")
     integer(key(test, "n_windows", "metrics.json test"), "metrics.json test.n_windows", low=0)
     _need(key(test, "horizon", "metrics.json test") == horizon, "metrics.json test.horizon",
           f"must equal the run's horizon ({horizon})", test["horizon"])

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from forecast.baselines import ANCHORS, window_rows
+from forecast.baselines import ANCHORS, SECOND, window_rows
 from forecast.errors import ForecastError
 from forecast.options import RUN_OPTIONS, closest, coerce, option_type
 
@@ -46,7 +46,8 @@ def default_space(lookback: int, cells: tuple[str, ...], season: int = 1, horizo
     none: unanchored networks won the validation blocks and lost on test (docs/options.md); the cells given with
     --cell when there are several."""
     lookbacks = tuple(sorted({max(2, lookback // 2), lookback, 2 * lookback}))
-    anchors = [a for a in ANCHORS if window_rows(a, season, horizon) <= lookbacks[0] and (season > 1 or a == "naive")]
+    anchors = [a for a in ANCHORS if ANCHORS[a] not in SECOND  # auto takes a second season's where it fits
+               and window_rows(a, season, horizon) <= lookbacks[0] and (season > 1 or a == "naive")]
     space = {
         "lookback": Dimension("lookback", lookbacks),
         "units": Dimension("units", low=16, high=128, log=True),

@@ -31,6 +31,11 @@ def _split_rows(n: int, val_frac: float, test_frac: float) -> Split:
     return Split(n=n, train_end=n - n_val - n_test, val_end=n - n_test)
 
 
+def training_rows(n: int, cfg: DataConfig) -> int:
+    """The rows of the training part of n rows, whatever the lookback (it never moves the split)."""
+    return _split_rows(n, cfg.val_frac, cfg.test_frac).train_end
+
+
 def _split_ok(split: Split, window: WindowConfig) -> bool:
     # Train windows need lookback rows of input inside the part; val and test windows read
     # earlier history as input, so they only need room for one full target (horizon rows).
@@ -40,13 +45,23 @@ def _split_ok(split: Split, window: WindowConfig) -> bool:
 
 
 NO_SEASON_LOOKBACK = 48  # the fixed default before, kept for series without a season
-MAX_DEFAULT_LOOKBACK = 336  # a week of half-hours: the longest window the default reads
+MAX_DEFAULT_LOOKBACK = 336  # a week of half-hours: the longest window the default reads without a second season
+MAX_SECOND_LOOKBACK = 768  # with one: a week and a day of quarter-hours at most (none of minute data: 11,520)
 
 
-def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig, seasons: int = 2) -> tuple[int, str]:
+def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig, seasons: int = 2,
+                    season2: int = 1) -> tuple[int, str]:
     """The default lookback, and why: two seasons (`seasons` of them: four for one model of several series), or
     the m*ceil(h/m) + 1 rows the seasonal difference reads when the horizon is longer; 48 without a season; at most
-    half the training rows, so most of them give windows, and at most MAX_DEFAULT_LOOKBACK."""
+    half the training rows, so most of them give windows, and at most MAX_DEFAULT_LOOKBACK. With a second season
+    (the week of sub-daily data that shows one), a week and a day, so that the references of the week fit the
+    window and a model can start from them, where that is at most MAX_SECOND_LOOKBACK and half the training rows."""
+    train = _split_rows(n, cfg.val_frac, cfg.test_frac).train_end
+    if season2 > 1:
+        want = max(season2 + season, season2 * -(-horizon // season2) + 1)
+        if want <= min(MAX_SECOND_LOOKBACK, train // 2):
+            return want, (f"a week and a day ({season2} + {season}), for the references of the week" if
+                          want == season2 + season else f"the {want} rows the seasonal difference of the week reads")
     if season > 1:
         rows = seasons * season
         want = max(rows, season * -(-horizon // season) + 1)
@@ -55,7 +70,6 @@ def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig, seasons:
                f"the {want} rows the seasonal difference reads at horizon {horizon}")
     else:
         want, why = NO_SEASON_LOOKBACK, "no season"
-    train = _split_rows(n, cfg.val_frac, cfg.test_frac).train_end
     cap = max(1, train // 2)
     if want > cap:
         return cap, f"{why} would be {want}, cut to half the {train} training rows"

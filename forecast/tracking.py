@@ -53,7 +53,7 @@ def log_run(uri: str, experiment: str, path: Path, cfg, metrics: dict, history) 
     """One published run folder as an MLflow run; returns its MLflow run id."""
     from mlflow.tracking import MlflowClient
 
-    from forecast.baselines import REFERENCES
+    from forecast.baselines import ALL_REFERENCES
 
     client = MlflowClient(uri)
     run = client.create_run(_experiment(uri, experiment), run_name=path.name,
@@ -69,7 +69,7 @@ def log_run(uri: str, experiment: str, path: Path, cfg, metrics: dict, history) 
         scored = metrics[part]
         for metric, value in scored["model"].items():
             scores.append((f"{part}_{metric}", value))
-        for reference in REFERENCES:
+        for reference in (r for r in ALL_REFERENCES if r in scored["baselines"]):
             scores += [(f"{part}_{reference}_{metric}", value) for metric, value in scored["baselines"][reference].items()]
     if "recommended" in metrics:
         client.set_tag(run_id, "forecast.recommended", metrics["recommended"]["model"])

@@ -225,14 +225,16 @@ def _finish(search: Search, out, out_dir: Path, runs_dir: Path, prep) -> dict:
         raise ForecastError("no trial completed" + (f"; the first error: {errors[0]}" if errors else "") +
                             "; widen --timeout or change the --space")
     best = study.best_trial
-    from forecast.baselines import REFERENCES
+    from forecast.baselines import ALL_REFERENCES
     from forecast.evaluate import actual_targets, part_baselines
     from forecast.metrics import score
 
     # the simple references on the same validation blocks (of the options given; a trial's lookback may differ)
     preps = prepare_folds(search.base, search.folds)
-    by_reference = [[score(actual_targets(p, "val"), part_baselines(p, "val")[name], p.scale_of("val"))["mse"]
-                     for p in preps] for name in REFERENCES]
+    baselines = [part_baselines(p, "val") for p in preps]  # a second season's only where every block shows it
+    by_reference = [[score(actual_targets(p, "val"), b[name], p.scale_of("val"))["mse"]
+                     for p, b in zip(preps, baselines, strict=True)]
+                    for name in ALL_REFERENCES if all(name in b for b in baselines)]
     reference = min(float(np.mean(mses)) for mses in by_reference)
     fig, axes = plots.new_figure(2, width=13)
     scored = _scored(search.folds)

@@ -130,7 +130,8 @@ def test_predict_every_origin_and_steps_beyond_the_end(trained, tmp_path):
     # recursive forecasts of a clean sine stay on the wave
     truth = np.sin(2 * np.pi * np.arange(400, 430) / 20)
     assert np.abs(future["forecast"].to_numpy() - truth).max() < 0.25
-    assert "model MSE" in result.stdout and "naive MSE" in result.stdout and "seasonal diff MSE" in result.stdout
+    assert "model MSE" in result.stdout and "naive MSE" in result.stdout
+    assert "seasonal diff m=24 MSE" in result.stdout
     # season 24 (hourly): the seasonal naive needs origins from row 23, the seasonal difference from row 24
     y = np.sin(2 * np.pi * np.arange(400) / 20)
     rows = preds.iloc[:10]  # origins 19..28, one step each
@@ -334,8 +335,8 @@ def test_predict_says_when_validation_preferred_a_reference(trained, tmp_path):
     metrics["recommended"]["model"] = "seasonal_diff"
     (run / "metrics.json").write_text(json.dumps(metrics))
     result = run_ok("predict", run, trained.csv, "--out", tmp_path / "p.csv")
-    assert ("note: validation recommends the seasonal diff reference over copy (`recommended` in its metrics.json); "
-            "its forecasts are the seasonal_diff column") in result.stdout
+    assert ("note: validation recommends the seasonal diff m=24 reference over copy (`recommended` in its "
+            "metrics.json); its forecasts are the seasonal_diff column") in result.stdout
     plain = run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--out", tmp_path / "q.csv")
     chosen = json.loads((trained.runs / "sine-lstm" / "metrics.json").read_text())["recommended"]["model"]
     assert ("note:" in plain.stdout) == (chosen in ("naive", "seasonal_naive", "seasonal_diff"))

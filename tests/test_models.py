@@ -89,7 +89,8 @@ def _seasonal_series(n: int = 240, season: int = 12) -> np.ndarray:
 
 @pytest.mark.parametrize("anchor, baseline, linear, horizon", [
     ("naive", "naive", False, 1), ("seasonal", "seasonal_naive", True, 5), ("sdiff", "seasonal_diff", True, 15),
-    ("sdiff", "seasonal_diff", False, 1),
+    ("sdiff", "seasonal_diff", False, 1), ("seasonal2", "seasonal_naive", True, 5),
+    ("sdiff2", "seasonal_diff", True, 15),
 ])
 def test_the_untrained_anchored_model_is_its_reference_exactly(anchor, baseline, linear, horizon):
     from forecast.baselines import BASELINES
@@ -105,7 +106,7 @@ def test_the_untrained_anchored_model_is_its_reference_exactly(anchor, baseline,
     out = model.predict(windows.inputs(np.arange(len(windows))), verbose=0)
     y = values[:, 0]  # the baselines, computed in float32 in the same order as the layer
     expected = BASELINES[baseline](y, windows.origins, horizon, lookback, season).astype(np.float32)
-    if anchor == "sdiff":
+    if anchor in ("sdiff", "sdiff2"):  # the layer reads the season given, the second one for the "2" anchors
         back = season * np.ceil(np.arange(1, horizon + 1) / season).astype(int)
         rows = windows.origins[:, None] - back[None, :]
         expected = (y[windows.origins][:, None] + y[rows + np.arange(1, horizon + 1)]) - y[rows]

@@ -80,7 +80,7 @@ def test_a_shifted_copy_is_forecast_with_the_same_error(tmp_path):
 
 
 @pytest.mark.parametrize("name, target, used, ratio, lag, outside", [
-    ("sine", None, "global", "0.00", 48, "0%"), ("electricity_demand_halfhourly", None, "global", "0.24", 96, "0%"),
+    ("sine", None, "global", "0.00", 48, "0%"), ("electricity_demand_halfhourly", None, "global", "0.03", 384, "0%"),
     ("msft_daily", "Close", "window", "0.99", 10, "0%"), ("randomwalk", None, "window", "1.07", 48, "85%"),
     ("trend_seasonal", None, "window", "0.01", 48, "43%"),
 ])
