@@ -38,6 +38,9 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 # The default (anchored on the reference auto chooses, with the linear path) and the plain networks it replaced.
 CONFIGS = {"default": ["--interval", "0.9"], "plain": ["--anchor", "none", "--no-linear"]}
 STATS_TIMEOUT = 300  # seconds for one statistical model on one series
+# The simple references, those of a second season (the week of sub-daily data that shows one) where the tool scored
+# them: the best of these is the bar a seasonal series' recommended model must meet.
+REFERENCES = ("naive", "seasonal_naive", "seasonal_diff", "seasonal_naive2", "seasonal_diff2")
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ def run_tool(case: Case, csv: Path, runs: Path, extra: list[str]) -> dict:
         metrics = json.loads((run / "metrics.json").read_text())
         config = json.loads((run / "config.json").read_text())
         out["cells"][cell] = {"table": pd.read_csv(run / "test_predictions.csv"), "val_loss": metrics["best_val_loss"],
-                              "season": metrics["test"]["season"], "anchor": config.get("anchor", {}).get("used"),
+                              "season": metrics["test"]["season"], "season2": metrics["test"].get("season2", 1),
+                              "anchor": config.get("anchor", {}).get("used"),
                               "coverage": metrics["test"].get("intervals", {}).get("0.9", {}).get("coverage")}
         out["recommended"] = metrics["recommended"]["model"]
         out["lookback"] = config["options"]["window"]["lookback"]
@@ -169,9 +173,9 @@ def evaluate(case: Case, folder: Path) -> dict:
     n = len(y)
     train_end = n - 2 * int(np.ceil(n * 0.15))
     scale = float(np.mean(np.abs(y[season:train_end] - y[:train_end - season])))
-    result.update(season=season, rows=n, test_windows=int((steps == 1).sum()), lookback=base["lookback"])
-    models = {ref: scores(actual, first[ref].to_numpy(), scale) for ref in ("naive", "seasonal_naive",
-                                                                            "seasonal_diff")}
+    result.update(season=season, season2=base["cells"]["lstm"]["season2"], rows=n,
+                  test_windows=int((steps == 1).sum()), lookback=base["lookback"])
+    models = {ref: scores(actual, first[ref].to_numpy(), scale) for ref in REFERENCES if ref in first.columns}
     for label, tool in tools.items():
         if "error" in tool:
             models[f"{label}: error"] = tool["error"]
@@ -217,7 +221,7 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
         versions["statsforecast"] = statsforecast.__version__
     except ImportError:
         versions["statsforecast"] = "not installed"
-    columns = ["naive", "seasonal_naive", "seasonal_diff", "AutoETS", "AutoARIMA", "AutoTheta",
+    columns = [*REFERENCES, "AutoETS", "AutoARIMA", "AutoTheta",
                "default rnn", "default lstm", "default gru", "default ensemble", "default recommended",
                "plain rnn", "plain lstm", "plain gru", "plain ensemble", "plain recommended"]
     lines = ["# Accuracy", "", f"`python benchmarks/accuracy.py{' --quick' if quick else ''}`, "
@@ -226,7 +230,10 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
              "reference `auto` chooses, with the linear path), `plain` the networks alone (`--anchor none "
              "--no-linear`, the default before); `recommended` is the model the tool's table marks (the lowest validation "
              "MAE among the cells, their ensemble and the references, where a cell or the ensemble replaces the best "
-             "reference only when better by more than one standard error).", ""]
+             "reference only when better by more than one standard error); `seasonal_naive2` and `seasonal_diff2` are "
+             "the seasonal references at a second season (the week, `m` shows both) where the tool found one, and count "
+             "among the simple references. A row run again alone says so in its note; the minutes are the sum of "
+             "every row's.", ""]
     for key in ("mase", "mse"):
         lines += [f"## {key.upper()}", "", "| series | L / H / m | " + " | ".join(columns) + " |",
                   "|---|---|" + "---:|" * len(columns)]
@@ -235,7 +242,8 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
                 lines.append(f"| {r['case']} | error: {r['error']} |")
                 continue
             m = r["models"]
-            lines.append(f"| {r['case']} | {r['lookback']} / {r['horizon']} / {r['season']} | "
+            seasons = f"{r['season']} & {r['season2']}" if r.get("season2", 1) > 1 else f"{r['season']}"
+            lines.append(f"| {r['case']} | {r['lookback']} / {r['horizon']} / {seasons} | "
                          + " | ".join(fmt(m.get(c), key) for c in columns) + " |")
         lines.append("")
     lines += ["## Notes", ""]
@@ -243,8 +251,7 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
         if "error" in r:
             continue
         m = r["models"]
-        refs = {k: m[k]["mase"] for k in (("naive", "seasonal_naive", "seasonal_diff") if r["seasonal"] else
-                                          ("naive",))}
+        refs = {k: m[k]["mase"] for k in (REFERENCES if r["seasonal"] else ("naive",)) if k in m}
         best_ref = min(refs, key=refs.get)
         notes = [f"{r['rows']:,} rows, {r['test_windows']:,} test origins; best simple reference {best_ref} "
                  f"({refs[best_ref]:.3f})"]
@@ -259,6 +266,8 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
         elif r.get("coverage_90"):
             notes.append("no 90% intervals: fewer than 9 validation windows")
         notes += [f"{k}: {v}" for k, v in m.items() if isinstance(v, str)]
+        if r.get("rerun"):
+            notes.append(f"run again alone with `--only {r['case']} --merge` ({r['rerun']})")
         lines.append(f"- {r['case']}: " + "; ".join(notes))
     lines += ["", "## Targets (the default's recommended model, MASE)", "", *targets(results)]
     lines += ["", "## Machine", "", f"- {platform.platform()}, {os.cpu_count()} cores",
@@ -277,7 +286,7 @@ def targets(results: list[dict]) -> list[str]:
 
     not_worse = beats = 0
     for r in seasonal:
-        best = min(mase(r, k) for k in ("naive", "seasonal_naive", "seasonal_diff"))
+        best = min(v for k in REFERENCES if (v := mase(r, k)) is not None)
         rec = mase(r, "default recommended")
         not_worse += rec <= best + 1e-12
         beats += rec < best - 1e-12
@@ -293,8 +302,7 @@ def targets(results: list[dict]) -> list[str]:
                f"{stats_beaten}/{counted}")
     for r in ok:
         if r["case"] in ("ukgas", "johnson_johnson"):
-            refs = [v for k in ("naive", "seasonal_naive", "seasonal_diff", "AutoETS", "AutoARIMA", "AutoTheta")
-                    if (v := mase(r, k)) is not None]
+            refs = [v for k in (*REFERENCES, "AutoETS", "AutoARIMA", "AutoTheta") if (v := mase(r, k)) is not None]
             out.append(f"- {r['case']}: recommended {mase(r, 'default recommended'):.3f}, best reference "
                        f"{min(refs):.3f}")
     for r in ok:
@@ -315,6 +323,9 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated case names")
     parser.add_argument("--out", type=Path, default=OUT, help="markdown file to write")
     parser.add_argument("--from-json", type=Path, help="write the markdown from a saved accuracy.json, training nothing")
+    parser.add_argument("--merge", action="store_true",
+                        help="with --only: replace those series in the saved accuracy.json, keep the others, and write "
+                             "the markdown of them all (the notes say which were run again)")
     args = parser.parse_args()
     if args.from_json:
         results = json.loads(args.from_json.read_text())
@@ -322,6 +333,7 @@ def main() -> None:
         args.out.write_text(report(results, seconds, args.quick))
         return
     cases = [c for c in CASES if (not args.quick or c.quick) and (not args.only or c.name in args.only.split(","))]
+    saved = json.loads(args.out.with_suffix(".json").read_text()) if args.merge else []
     began = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory(prefix="forecast-accuracy-") as tmp:
@@ -329,8 +341,16 @@ def main() -> None:
             print(f"{case.name}", flush=True)
             case_began = time.perf_counter()
             results.append({**evaluate(case, Path(tmp)), "seconds": round(time.perf_counter() - case_began, 1)})
-            args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
-    text = report(results, time.perf_counter() - began, args.quick)
+            progress = args.out.with_suffix(".partial.json" if args.merge else ".json")
+            progress.write_text(json.dumps(results, indent=1, default=str))
+    seconds = time.perf_counter() - began
+    if args.merge:
+        again = {r["case"]: {**r, "rerun": time.strftime("%Y-%m-%d %H:%M")} for r in results}
+        results = [again.get(r["case"], r) for r in saved] + [r for r in again.values()
+                                                             if r["case"] not in {s["case"] for s in saved}]
+        args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
+        seconds = sum(r.get("seconds", 0) for r in results)
+    text = report(results, seconds, args.quick)
     args.out.write_text(text)
     print(text)
 

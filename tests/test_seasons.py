@@ -122,3 +122,14 @@ def test_data_without_a_week_keeps_the_three_references(trained):
     assert metrics["test"]["season2"] == 1
     assert not {"seasonal_naive2", "seasonal_diff2"} & set(metrics["test"]["baselines"])
     assert "m=168" not in trained.stdout and "the week" not in trained.stdout
+
+
+def test_backtest_scores_the_references_of_the_week_in_every_fold(hourly_week, tmp_path):
+    csv, _, _ = hourly_week
+    result = ok("backtest", csv, "--cell", "gru", "--folds", "2", "--horizon", "6", "--units", "4", "--epochs", "1",
+                "--out", tmp_path / "b.csv", "--plot", tmp_path / "b.png")
+    assert "seasonal m=168" in result.stdout and "seasonal diff m=168" in result.stdout
+    per_fold = pd.read_csv(tmp_path / "b.csv")
+    for name in ("seasonal_naive2", "seasonal_diff2"):
+        assert per_fold.loc[per_fold["model"] == name, "fold"].astype(str).tolist() == ["1", "2", "mean", "std"]
+    assert (tmp_path / "b.png").stat().st_size > 0
