@@ -22,7 +22,6 @@ from forecast.prepare import future_columns, load_new_series, series_notes, to_t
 from forecast.windows import Windows, forecast_origins
 
 
-
 def run_references(info: artifacts.RunInfo) -> tuple[str, ...]:
     """The baselines beside a run's predictions: the three simple references, and the seasonal ones at its second
     season where its data showed one."""

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from forecast.baselines import ALL_REFERENCES, LABELS, REFERENCES, SECOND, baseline_label
+from forecast.baselines import ALL_REFERENCES, LABELS, SECOND, baseline_label
 from forecast.ensemble import ENSEMBLE, recommendation_note
 
 
@@ -188,8 +188,8 @@ def compare_table(out, names: list[str], infos) -> None:
              f"horizon {first.config.window.horizon} (original units; ratio = MSE / naive MSE)")
     shared = [r for r in ALL_REFERENCES if all(r in info.metrics["test"]["baselines"] for info in infos)]
     test = first.metrics["test"]  # with a second season, every seasonal reference is named with its season
-    references = tuple(baseline_label(r, test["season"], test.get("season2", 1)) if r not in REFERENCES[1:] or
-                       any(n in SECOND for n in shared) else LABELS[r] for r in shared)
+    week = any(r in SECOND for r in shared)
+    references = tuple(baseline_label(r, test["season"], test["season2"]) if week else LABELS[r] for r in shared)
     t = table(title, ("run", "cell", "choices", "lookback", "epochs", "test MSE", *references, "ratio", "MASE"), 3)
     for name, info in sorted(zip(names, infos), key=lambda pair: pair[1].metrics["test"]["model"]["mse"]):
         m, base = info.metrics["test"]["model"], info.metrics["test"]["baselines"]
