@@ -349,6 +349,7 @@ def main() -> None:
         results = [again.get(r["case"], r) for r in saved] + [r for r in again.values()
                                                              if r["case"] not in {s["case"] for s in saved}]
         args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
+        args.out.with_suffix(".partial.json").unlink(missing_ok=True)  # its rows are in the file above now
         seconds = sum(r.get("seconds", 0) for r in results)
     text = report(results, seconds, args.quick)
     args.out.write_text(text)

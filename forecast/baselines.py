@@ -106,8 +106,8 @@ ANCHORS = {"naive": "naive", "seasonal": "seasonal_naive", "sdiff": "seasonal_di
 
 
 def anchor_season(anchor: str, season: int, season2: int) -> int:
-    """The season an anchor reads: the second one for seasonal2 and sdiff2."""
-    return season2 if ANCHORS[anchor] in SECOND else season
+    """The season an anchor reads: the second one for seasonal2 and sdiff2, the first for any other."""
+    return season2 if ANCHORS.get(anchor) in SECOND else season
 
 
 def window_rows(anchor: str, season: int, horizon: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.baselines import ALL_REFERENCES as REFERENCES
+from forecast.baselines import ALL_REFERENCES
 
 ENSEMBLE = "ensemble"
 CRITERION = ("validation MAE; a model replaces the best reference only when it is better by more than one "
@@ -66,11 +66,11 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
     per = 1.0 if scale is None else np.asarray(scale, dtype=np.float64)
     errors = {name: np.mean(np.abs(actual - f), axis=1) / per for name, f in forecasts.items()}
     val_mae = {name: float(e.mean()) for name, e in errors.items()}
-    rank = {name: (0 if name in REFERENCES else 1 if name == ENSEMBLE else 2) for name in val_mae}
+    rank = {name: (0 if name in ALL_REFERENCES else 1 if name == ENSEMBLE else 2) for name in val_mae}
     best = min(val_mae, key=lambda name: (_key(val_mae[name]), rank[name]))
-    references = [name for name in val_mae if name in REFERENCES]
+    references = [name for name in val_mae if name in ALL_REFERENCES]
     out = {"model": best, "by": CRITERION if scale is None else PANEL_CRITERION, "val_mae": val_mae}
-    if best in REFERENCES or not references:
+    if best in ALL_REFERENCES or not references:
         return out
     reference = min(references, key=lambda name: _key(val_mae[name]))
     diff = errors[best] - errors[reference]

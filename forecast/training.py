@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecast import callbacks
 from forecast.backend import Compute, Device, plan_compute, seed_everything, training_work
-from forecast.baselines import ANCHORS, anchor_season
+from forecast.baselines import anchor_season
 from forecast.batches import WindowBatches
 from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.devices import data_parallel, share_clipping
@@ -238,7 +238,7 @@ def _train_cell(prep: Prepared, cfg: RunConfig, device: Device, on_epoch, state_
     outputs = WindowConfig(cfg.window.lookback, 1 if recursive else cfg.window.horizon)
     model = build_model(cfg.model, outputs, prep.scaled.shape[1], cfg.train.learning_rate, jit=compute.jit,
                         mixed=compute.mixed, use_cudnn=compute.use_cudnn, anchor=anchor,
-                        season=anchor_season(anchor.value, prep.season, prep.season2) if anchor.value in ANCHORS else 1,
+                        season=anchor_season(anchor.value, prep.season, prep.season2),
                         n_future=prep.windows["train"].n_future)
     share_clipping(model.optimizer, device)
     train, val = ((one_step_windows(prep, "train"), one_step_windows(prep, "val")) if recursive
