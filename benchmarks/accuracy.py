@@ -41,6 +41,7 @@ STATS_TIMEOUT = 300  # seconds for one statistical model on one series
 # The simple references, those of a second season (the week of sub-daily data that shows one) where the tool scored
 # them: the best of these is the bar a seasonal series' recommended model must meet.
 REFERENCES = ("naive", "seasonal_naive", "seasonal_diff", "seasonal_naive2", "seasonal_diff2")
+CLASSICAL = ("AutoETS", "AutoARIMA", "AutoTheta")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Case:
     seasonal: bool  # judged against the seasonal references (random walks are judged against the naive)
     select: dict | None = None  # rows to keep: {"column": value}
     last: int | None = None  # keep only the last rows (stated: long files are trimmed for time)
+    total: bool = False  # add up the rows of each time step (the 51 states of the births: the US total)
     quick: bool = False
 
 
@@ -65,6 +67,8 @@ CASES = [
     Case("victoria_electricity", "victoria_electricity_halfhourly.csv", "demand_gw", 48, True, last=8760),
     Case("jfk_temperature", "nyc_airport_weather_hourly.csv", "temp_f", 24, True, select={"station": "JFK"}),
     Case("sine", "sine.csv", "value", 1, True),
+    # daily, the next half-year: the horizon at which its training part shows the year (docs/options.md)
+    Case("births_us", "births_by_state_daily.csv.xz", "births", 180, True, total=True),
     Case("msft", "msft_daily.csv", "Close", 1, False),
     *[Case(f"eu_{name.lower()}", "eu_stock_indices_daily.csv", name, 1, False) for name in ("DAX", "SMI", "CAC",
                                                                                                   "FTSE")],
@@ -83,6 +87,8 @@ def series_csv(case: Case, folder: Path) -> Path:
         frame = frame[frame[column] == value]
     time_col = next((c for c in frame.columns if c.lower() in ("date", "time", "timestamp")), None)
     frame = frame[[c for c in (time_col, case.target) if c is not None]]
+    if case.total:
+        frame = frame.groupby(time_col, as_index=False)[case.target].sum()
     if case.last:
         frame = frame.iloc[-case.last:]
     path = folder / f"{case.name}.csv"
@@ -121,9 +127,10 @@ def scores(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict:
 
 
 def stats_forecasts(case: Case, y: np.ndarray, season: int, test_origins: np.ndarray, fit_end: int) -> dict:
-    """AutoETS, AutoARIMA and AutoTheta, each in its own process with a time limit: {name: (n, horizon) or reason}."""
+    """AutoETS, AutoARIMA and AutoTheta, each in its own process with a time limit: {name: (mean, lower, upper) of
+    their forecasts and 90% intervals, each (n, horizon), or the reason there are none}."""
     out = {}
-    for name in ("AutoETS", "AutoARIMA", "AutoTheta"):
+    for name in CLASSICAL:
         with tempfile.TemporaryDirectory() as tmp:
             np.save(Path(tmp) / "y.npy", y)
             np.save(Path(tmp) / "origins.npy", test_origins)
@@ -140,7 +147,7 @@ def stats_forecasts(case: Case, y: np.ndarray, season: int, test_origins: np.nda
             if proc.returncode != 0:
                 out[name] = "failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1][:80]
                 continue
-            out[name] = np.load(Path(tmp) / "forecasts.npy")
+            out[name] = tuple(np.load(Path(tmp) / f"{file}.npy") for file in ("forecasts", "lo", "hi"))
             print(f"    {name}: {time.perf_counter() - began:.0f} s", flush=True)
     return out
 
@@ -150,8 +157,9 @@ def _stats_worker(name: str, tmp: str, season: int, horizon: int, fit_end: int) 
 
     y, origins = np.load(Path(tmp) / "y.npy"), np.load(Path(tmp) / "origins.npy")
     model = getattr(models, name)(season_length=season).fit(y[:fit_end])
-    forecasts = np.stack([model.forward(y=y[:t + 1], h=horizon)["mean"] for t in origins])
-    np.save(Path(tmp) / "forecasts.npy", forecasts)
+    out = [model.forward(y=y[:t + 1], h=horizon, level=[90]) for t in origins]
+    for key, file in (("mean", "forecasts"), ("lo-90", "lo"), ("hi-90", "hi")):
+        np.save(Path(tmp) / f"{file}.npy", np.stack([np.asarray(o[key], dtype=float) for o in out]))
 
 
 def evaluate(case: Case, folder: Path) -> dict:
@@ -199,7 +207,12 @@ def evaluate(case: Case, folder: Path) -> dict:
     stats = stats_forecasts(case, y, season, test_origins, val_end)
     truth = np.stack([y[t + 1:t + 1 + case.horizon] for t in test_origins]).reshape(-1)
     for name, f in stats.items():
-        models[name] = f if isinstance(f, str) else scores(truth, f.reshape(-1), scale)
+        if isinstance(f, str):
+            models[name] = f
+            continue
+        lower, upper = f[1].reshape(-1), f[2].reshape(-1)
+        models[name] = {**scores(truth, f[0].reshape(-1), scale),
+                        "coverage_90": float(np.mean((truth >= lower) & (truth <= upper)))}
     result["models"] = models
     return result
 
@@ -221,7 +234,7 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
         versions["statsforecast"] = statsforecast.__version__
     except ImportError:
         versions["statsforecast"] = "not installed"
-    columns = [*REFERENCES, "AutoETS", "AutoARIMA", "AutoTheta",
+    columns = [*REFERENCES, *CLASSICAL,
                "default rnn", "default lstm", "default gru", "default ensemble", "default recommended",
                "plain rnn", "plain lstm", "plain gru", "plain ensemble", "plain recommended"]
     lines = ["# Accuracy", "", f"`python benchmarks/accuracy.py{' --quick' if quick else ''}`, "
@@ -265,6 +278,9 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
             notes.append("90% interval coverage of the cells: " + ", ".join(f"{c:.1%}" for c in r["coverage_90"]))
         elif r.get("coverage_90"):
             notes.append("no 90% intervals: fewer than 9 validation windows")
+        classical = {k: m[k]["coverage_90"] for k in CLASSICAL if isinstance(m.get(k), dict) and "coverage_90" in m[k]}
+        if classical:
+            notes.append("90% interval coverage of " + ", ".join(f"{k} {v:.1%}" for k, v in classical.items()))
         notes += [f"{k}: {v}" for k, v in m.items() if isinstance(v, str)]
         if r.get("rerun"):
             notes.append(f"run again alone with `--only {r['case']} --merge` ({r['rerun']})")
@@ -294,7 +310,7 @@ def targets(results: list[dict]) -> list[str]:
                f"where it beats it: {beats}/{len(seasonal)}")
     stats_beaten, counted = 0, 0
     for r in ok:
-        classical = [v for k in ("AutoETS", "AutoARIMA", "AutoTheta") if (v := mase(r, k)) is not None]
+        classical = [v for k in CLASSICAL if (v := mase(r, k)) is not None]
         if classical:
             counted += 1
             stats_beaten += mase(r, "default recommended") < min(classical)
@@ -302,7 +318,7 @@ def targets(results: list[dict]) -> list[str]:
                f"{stats_beaten}/{counted}")
     for r in ok:
         if r["case"] in ("ukgas", "johnson_johnson"):
-            refs = [v for k in (*REFERENCES, "AutoETS", "AutoARIMA", "AutoTheta") if (v := mase(r, k)) is not None]
+            refs = [v for k in (*REFERENCES, *CLASSICAL) if (v := mase(r, k)) is not None]
             out.append(f"- {r['case']}: recommended {mase(r, 'default recommended'):.3f}, best reference "
                        f"{min(refs):.3f}")
     for r in ok:
@@ -314,6 +330,13 @@ def targets(results: list[dict]) -> list[str]:
         per_series = [float(np.mean(c)) for r in ok if (c := [c for c in r.get("coverage_90") or [] if c is not None])]
         out.append(f"- 90% intervals: mean coverage {np.mean(per_series):.1%} over the series (each series the mean "
                    f"of its cells), lowest series {min(per_series):.1%}")
+    for name in CLASSICAL:  # for context: the classical models' own 90% intervals on the same origins
+        cov = {r["case"]: m["coverage_90"] for r in ok if isinstance(m := r["models"].get(name), dict)
+               and "coverage_90" in m}
+        if cov:
+            low = min(cov, key=cov.get)
+            out.append(f"- for context, {name}'s 90% intervals: mean coverage {np.mean(list(cov.values())):.1%} over "
+                       f"{len(cov)} series, lowest {cov[low]:.1%} ({low})")
     return out
 
 
@@ -351,6 +374,8 @@ def main() -> None:
         args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
         args.out.with_suffix(".partial.json").unlink(missing_ok=True)  # its rows are in the file above now
         seconds = sum(r.get("seconds", 0) for r in results)
+    order = {c.name: i for i, c in enumerate(CASES)}
+    results.sort(key=lambda r: order.get(r["case"], len(order)))
     text = report(results, seconds, args.quick)
     args.out.write_text(text)
     print(text)

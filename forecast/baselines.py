@@ -64,12 +64,15 @@ LABELS = {"naive": "naive", "seasonal_naive": "seasonal", "seasonal_diff": "seas
           "drift": "drift"}
 
 
-# A second, longer cycle where the data shows one (the week of sub-daily data, see second_season): the two seasonal
-# references again at that season, named with a 2 and labelled with their season ("seasonal m=336").
+# A second, longer cycle where the data shows one (the week of sub-daily data, the year of daily data: see
+# second_season): the two seasonal references again at that season, named with a 2 and labelled with their season
+# ("seasonal m=336").
 SECOND = {"seasonal_naive2": "seasonal_naive", "seasonal_diff2": "seasonal_diff"}
 LABELS.update({"seasonal_naive2": "seasonal", "seasonal_diff2": "seasonal diff"})
 ALL_REFERENCES = REFERENCES + tuple(SECOND)
-WEEK_GAIN = 0.9  # the week is a season of the data when y[t-week] is this much closer to y[t] than y[t-day] is
+# A longer cycle is a season of the data when the seasonal naive at it errs less than this share of the seasonal
+# naive at the first season, on the training part
+SECOND_GAIN = 0.9
 
 
 def references(season2: int = 1) -> tuple[str, ...]:
@@ -78,18 +81,32 @@ def references(season2: int = 1) -> tuple[str, ...]:
     return ALL_REFERENCES if season2 > 1 else REFERENCES
 
 
-def second_season(train: np.ndarray, season: int, per_day: int, horizon: int) -> int:
-    """The week (7 days of `per_day` steps) of sub-daily data when its training part shows it: three weeks long at
-    least (and one week longer than the seasonal difference reads back), and the value one week back closer to each
-    value than the value one day back, by mean absolute difference, by the factor WEEK_GAIN. 1 (none) otherwise.
-    Measured on the shipped half-hourly electricity demand: 0.28 (its test MASE: seasonal naive 0.876 at one day,
-    0.233 at one week); the Victorian demand 0.98 and an hourly temperature 1.58 do not pass."""
-    week = 7 * per_day
-    if per_day < 2 or week <= season or len(train) < max(3 * week, week * -(-horizon // week) + week):
-        return 1
+def naive_error(y: np.ndarray, season: int, horizon: int, start: int) -> float:
+    """The mean absolute error of the seasonal naive at `season` over every step of the horizon, each step's lag
+    (m*ceil(h/m)) scored on the same target rows: `start` onwards."""
+    h = np.arange(1, horizon + 1)
+    lags, counts = np.unique(season * np.ceil(h / season).astype(int), return_counts=True)
+    return float(sum(c * np.mean(np.abs(y[start:] - y[start - lag:len(y) - lag])) for lag, c in zip(lags, counts))
+                 / horizon)
+
+
+def second_season(train: np.ndarray, season: int, cycles: tuple[int, ...], horizon: int) -> int:
+    """The longer cycle (dates.longer_cycles: the week of sub-daily data, the year of daily data) that the training
+    part shows, 1 (none) otherwise. A cycle qualifies when the training part holds three of it (and one more than
+    its seasonal difference reads back), and the seasonal naive at it, over every step of the horizon and the
+    training rows, errs less than SECOND_GAIN times the seasonal naive at the first season; the one that errs
+    least wins (the year: 364 days, whole weeks, or 365). Measured on the shipped half-hourly electricity demand:
+    0.28 at horizon 48 (its test MASE: seasonal naive 0.876 at one day, 0.233 at one week); the Victorian demand
+    0.98 and an hourly temperature 1.58 show no week; daily US births show the year (364) at horizon 180 (0.77)
+    but not at 28 (1.24) or 90 (0.91)."""
     y = np.asarray(train, dtype=np.float64)
-    by_week, by_day = np.mean(np.abs(y[week:] - y[:-week])), np.mean(np.abs(y[per_day:] - y[:-per_day]))
-    return week if by_week < WEEK_GAIN * by_day else 1
+    fits = [c for c in cycles if c > season and len(y) >= max(3 * c, c * -(-horizon // c) + c)]
+    if not fits:
+        return 1
+    start = max(m * -(-horizon // m) for m in (season, *fits))
+    errors = {c: naive_error(y, c, horizon, start) for c in fits}
+    best = min(errors, key=errors.get)
+    return best if errors[best] < SECOND_GAIN * naive_error(y, season, horizon, start) else 1
 
 
 def history(name: str, lookback: int, season: int, horizon: int) -> int:

@@ -27,6 +27,7 @@ def describe_data(cfg: RunConfig, per_fold: bool = False, panel: bool = True):
     """Load, check and describe the data before the backend loads, so bad data fails fast: (console, Prepared).
     With `per_fold` (a backtest) the automatic normalisation is left to each fold, which says its own. Without
     `panel` (backtest, tune) a long table must name one series."""
+    from forecast.dates import cycle_name
     from forecast.prepare import prepare
     from forecast.report import console
 
@@ -47,7 +48,8 @@ def describe_data(cfg: RunConfig, per_fold: bool = False, panel: bool = True):
     if per_fold:
         norm = f"{cfg.data.normalize.value} (each fold decides on its own rows)" if prep.normalize_reason else norm
     fit = f"; batch {cfg.train.batch_size}, rate {cfg.train.learning_rate:g}, patience {cfg.train.patience}"
-    week = f" and {prep.season2} (the week, which its training part shows)" if prep.season2 > 1 else ""
+    week = f" and {prep.season2} (the {cycle_name(prep.season2)}, which its training part shows)" if prep.season2 > 1 \
+        else ""
     out.print(f"season {prep.season} ({how}){week}; transform {cfg.data.transform.value}; normalize {norm}; "
               f"strategy {cfg.model.strategy.value}{fit if cfg.data.several_series else ''}")
     return out, prep

@@ -128,7 +128,7 @@ class Anchor(str, enum.Enum):
     naive = "naive"
     seasonal = "seasonal"
     sdiff = "sdiff"
-    seasonal2 = "seasonal2"  # the seasonal naive at the second season (the week of sub-daily data that shows one)
+    seasonal2 = "seasonal2"  # the seasonal naive at the second season (the week or the year: baselines.second_season)
     sdiff2 = "sdiff2"
 
 

@@ -134,6 +134,25 @@ def steps_per_day(freq: str | None) -> int:
     return 0
 
 
+# The year of daily data as a second season: 364 days (52 whole weeks, so each weekday meets itself) or 365.
+YEAR = (364, 365)
+
+
+def longer_cycles(freq: str | None) -> tuple[int, ...]:
+    """The longer cycles a series of this spacing may show beside its season: the week of sub-daily data whose step
+    divides the day (336 half-hourly), the year of daily data (YEAR); none for any other."""
+    if per_day := steps_per_day(freq):
+        return (7 * per_day,)
+    if freq is not None and infer_season(freq) == 7 and pd.tseries.frequencies.to_offset(freq).n == 1:
+        return YEAR
+    return ()
+
+
+def cycle_name(season2: int) -> str:
+    """What a second season is: the year of daily data (YEAR), the week of sub-daily data otherwise."""
+    return "year" if season2 in YEAR else "week"
+
+
 def extend_time(time: pd.Index, extra: int, freq: str | None) -> pd.Index:
     """The series' time index continued by `extra` steps at its frequency (row numbers without one)."""
     if extra <= 0:

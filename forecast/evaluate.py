@@ -217,8 +217,9 @@ def choose_anchor(prep: Prepared, asked: Anchor) -> tuple[Anchor, str]:
     if asked is not Anchor.auto:
         if ANCHORS[asked.value] in SECOND and prep.season2 == 1:
             raise ForecastError(f"--anchor {asked.value} starts from the reference of a second season, and "
-                                f"{prep.series.path} shows none (the week of sub-daily data, where one week back "
-                                "forecasts better than one day back on the training part); use --anchor "
+                                f"{prep.series.path} shows none (the week of sub-daily data or the year of daily "
+                                "data, where the seasonal naive at it beats the first season's on the training part); "
+                                "use --anchor "
                                 f"{asked.value[:-1]} or auto")
         m = anchor_season(asked.value, season, prep.season2)
         need = window_rows(asked.value, m, horizon)

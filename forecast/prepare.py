@@ -14,7 +14,7 @@ from forecast.baselines import check_season, second_season
 from forecast.config import DataConfig, Normalize, Transform, WindowConfig, encoded, vocabulary_columns
 from forecast.csvfile import read_frame
 from forecast.data import Series, load_csv, load_panel
-from forecast.dates import infer_season, steps_per_day
+from forecast.dates import infer_season, longer_cycles
 from forecast.errors import DataError, listing, shorten
 from forecast.metrics import check_interval_windows, naive_scale
 from forecast.scaling import Scaler, choose_normalize, outside_note
@@ -144,7 +144,7 @@ def prepare(data: DataConfig, window: WindowConfig, panel: bool = True) -> Prepa
     if window.lookback is None:
         season = data.season or infer_season(series.freq)
         train = series.values[:training_rows(len(series), data), 0]
-        season2 = second_season(train, season, steps_per_day(series.freq), window.horizon)
+        season2 = second_season(train, season, longer_cycles(series.freq), window.horizon)
         lookback, why = choose_lookback(len(series), season, window.horizon, data, season2=season2)
         window = dataclasses.replace(window, lookback=lookback)
     prep = prepare_series(series, model_values, data, window, split_series(len(series), data, window))
@@ -184,7 +184,7 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
     return Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=why,
                     split=split, scaler=scaler, scaled=scaled,
                     windows=windows, season=season, scale=naive_scale(train_target, season), window=window,
-                    season2=second_season(train_target, season, steps_per_day(series.freq), window.horizon))
+                    season2=second_season(train_target, season, longer_cycles(series.freq), window.horizon))
 
 
 def series_notes(noted: list[tuple[str, tuple[str, ...]]]) -> list[str]:

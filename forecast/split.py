@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from forecast.config import DataConfig, WindowConfig
+from forecast.dates import cycle_name
 from forecast.errors import DataError, ForecastError
 
 
@@ -54,14 +55,16 @@ def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig, seasons:
     """The default lookback, and why: two seasons (`seasons` of them: four for one model of several series), or
     the m*ceil(h/m) + 1 rows the seasonal difference reads when the horizon is longer; 48 without a season; at most
     half the training rows, so most of them give windows, and at most MAX_DEFAULT_LOOKBACK. With a second season
-    (the week of sub-daily data that shows one), a week and a day, so that the references of the week fit the
-    window and a model can start from them, where that is at most MAX_SECOND_LOOKBACK and half the training rows."""
+    (the week of sub-daily data, the year of daily data), a week and a day (a year and a week), so that the
+    references of the second season fit the window and a model can start from them, where that is at most
+    MAX_SECOND_LOOKBACK and half the training rows."""
     train = _split_rows(n, cfg.val_frac, cfg.test_frac).train_end
     if season2 > 1:
         want = max(season2 + season, season2 * -(-horizon // season2) + 1)
         if want <= min(MAX_SECOND_LOOKBACK, train // 2):
-            return want, (f"a week and a day ({season2} + {season}), for the references of the week" if
-                          want == season2 + season else f"the {want} rows the seasonal difference of the week reads")
+            cycle, short = cycle_name(season2), {"week": "day", "year": "week"}[cycle_name(season2)]
+            return want, (f"a {cycle} and a {short} ({season2} + {season}), for the references of the {cycle}" if
+                          want == season2 + season else f"the {want} rows the seasonal difference of the {cycle} reads")
     if season > 1:
         rows = seasons * season
         want = max(rows, season * -(-horizon // season) + 1)

@@ -232,8 +232,8 @@ TRAIN = [
     ("an anchor on a second season the data does not show", SINE120.encode(), ["--lookback", "10", "--anchor",
                                                                              "seasonal2"],
      "--anchor seasonal2 starts from the reference of a second season, and {p} shows none (the week of sub-daily "
-     "data, where one week back forecasts better than one day back on the training part); use --anchor seasonal or "
-     "auto"),
+     "data or the year of daily data, where the seasonal naive at it beats the first season's on the training part); "
+     "use --anchor seasonal or auto"),
     ("a lookback of a billion", ("y\n" + "1\n" * 50).encode(), ["--lookback", "1000000000"],
      "{p} has 50 rows, too few for --lookback 1000000000 + --horizon 1: the parts have train 34, val 8, test 8 rows, "
      "and training needs at least 1000000001 train rows and 1 in val and test; use at least 1428571431 rows, or a "

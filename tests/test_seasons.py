@@ -22,12 +22,39 @@ def weekly(n: int, per_day: int, weekend: float = 3.0, noise: float = 0.2, seed:
 
 
 def test_the_week_is_a_second_season_only_where_the_training_part_shows_it():
-    assert second_season(weekly(600, 4), 4, 4, 2) == 28  # 6-hourly: a week is 28 steps
-    assert second_season(weekly(600, 4, weekend=0.0), 4, 4, 2) == 1  # a daily cycle alone: the day back is as close
-    assert second_season(weekly(83, 4), 4, 4, 2) == 1  # under three weeks
-    assert second_season(weekly(600, 4), 4, 0, 2) == 1  # daily or coarser data: no week of steps
-    assert second_season(weekly(600, 4), 28, 4, 2) == 1  # --season 28 is the week already
-    assert second_season(weekly(600, 4), 4, 4, 600) == 1  # the seasonal difference of the week would read too far
+    assert second_season(weekly(600, 4), 4, (28,), 2) == 28  # 6-hourly: a week is 28 steps
+    assert second_season(weekly(600, 4, weekend=0.0), 4, (28,), 2) == 1  # a daily cycle alone: the day back is as close
+    assert second_season(weekly(83, 4), 4, (28,), 2) == 1  # under three weeks
+    assert second_season(weekly(600, 4), 4, (), 2) == 1  # no longer cycle at this spacing
+    assert second_season(weekly(600, 4), 28, (28,), 2) == 1  # --season 28 is the week already
+    assert second_season(weekly(600, 4), 4, (28,), 600) == 1  # the seasonal difference of the week would read too far
+
+
+def yearly(n: int, weekend: float = 3.0, noise: float = 1.0, period: float = 365.25, seed: int = 0) -> np.ndarray:
+    """Daily: a yearly cycle of amplitude 10, a weekend `weekend` lower, and noise."""
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    return 10 * np.sin(2 * np.pi * t / period) - weekend * (t % 7 >= 5) + noise * rng.standard_normal(n)
+
+
+def test_the_year_is_a_second_season_of_daily_data_at_horizons_where_the_training_part_shows_it():
+    from forecast.baselines import naive_error
+    from forecast.dates import YEAR, cycle_name, longer_cycles
+
+    assert longer_cycles("D") == YEAR == (364, 365) and longer_cycles("30min") == (336,) and longer_cycles("h") == (
+        168,)
+    assert longer_cycles("B") == longer_cycles("MS") == longer_cycles("W-SUN") == longer_cycles(None) == ()
+    assert cycle_name(364) == cycle_name(365) == "year" and cycle_name(336) == "week"
+    y = yearly(1400)
+    assert second_season(y, 7, YEAR, 90) == 364  # 13 weeks back is a quarter of the year away; 52 weeks back is not
+    noisy = yearly(1400, noise=3.0)
+    assert second_season(noisy, 7, YEAR, 90) == 364
+    assert second_season(noisy, 7, YEAR, 1) == 1  # the next day: a week back is about as close as a year back
+    assert second_season(yearly(1400, weekend=0.0, noise=0.2, period=365.0), 7, YEAR, 90) == 365  # no weekday to keep
+    assert second_season(y[:1000], 7, YEAR, 90) == 1  # under three years
+    # by hand: the seasonal naive at 2 for horizon 3 reads 2, 2 and 4 rows back, scored on rows 4 and 5
+    z = np.array([0.0, 1, 3, 6, 10, 15])
+    assert naive_error(z, 2, 3, 4) == pytest.approx((2 * (7 + 9) / 2 + (10 + 14) / 2) / 3)
 
 
 def test_the_references_of_the_second_season_by_hand():
@@ -57,6 +84,7 @@ def test_the_references_of_the_second_season_by_hand():
     (1000, 48, 48, 336, 96, "two seasons of 48"),  # a week and a day is over half the 700 training rows
     (100_000, 96, 1, 672, 768, "a week and a day (672 + 96), for the references of the week"),
     (100_000, 288, 1, 2016, 336, "two seasons of 288 would be 576, cut to 336"),  # 5-minute data: over 768
+    (1826, 7, 60, 364, 371, "a year and a week (364 + 7), for the references of the year"),  # daily, five years
 ])
 def test_the_default_lookback_holds_the_week_where_there_is_one(n, season, horizon, season2, lookback, why):
     from forecast.split import choose_lookback
@@ -133,3 +161,23 @@ def test_backtest_scores_the_references_of_the_week_in_every_fold(hourly_week, t
     for name in ("seasonal_naive2", "seasonal_diff2"):
         assert per_fold.loc[per_fold["model"] == name, "fold"].astype(str).tolist() == ["1", "2", "mean", "std"]
     assert (tmp_path / "b.png").stat().st_size > 0
+
+
+def test_train_on_daily_data_scores_the_references_of_the_year_where_the_horizon_reaches_it(tmp_path):
+    n = 5 * 365
+    time = pd.date_range("2019-01-01", periods=n, freq="D").strftime("%Y-%m-%d")
+    csv = write_csv(tmp_path / "daily.csv", pd.DataFrame({"date": time, "value": yearly(n, noise=3.0)}))
+    result = ok("train", csv, "--cell", "gru", "--horizon", "60", "--units", "4", "--epochs", "1", "--runs-dir",
+                tmp_path / "runs")
+    assert "season 7 (inferred from D) and 364 (the year, which its training part shows);" in result.stdout
+    assert "lookback 371 (auto: a year and a week (364 + 7), for the references of the year)" in result.stdout
+    assert "seasonal m=364" in result.stdout and "seasonal diff m=364" in result.stdout
+    metrics = json.loads((tmp_path / "runs" / "daily-gru" / "metrics.json").read_text())
+    assert metrics["test"]["season"] == 7 and metrics["test"]["season2"] == 364
+    test = metrics["test"]["baselines"]
+    assert test["seasonal_naive2"]["mse"] < 0.6 * test["seasonal_naive"]["mse"]  # up to 63 days off at m=7
+    config = json.loads((tmp_path / "runs" / "daily-gru" / "config.json").read_text())
+    assert config["anchor"]["used"] in ("seasonal2", "sdiff2")
+    short = ok("train", csv, "--cell", "gru", "--horizon", "1", "--units", "4", "--epochs", "1", "--lookback", "14",
+               "--runs-dir", tmp_path / "runs", "--name", "next-day")
+    assert "(the year" not in short.stdout and "m=364" not in short.stdout  # the next day: the week back is as close
