@@ -282,6 +282,8 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
         if classical:
             notes.append("90% interval coverage of " + ", ".join(f"{k} {v:.1%}" for k, v in classical.items()))
         notes += [f"{k}: {v}" for k, v in m.items() if isinstance(v, str)]
+        if r.get("kept"):
+            notes.append(f"kept from an earlier run: {r['kept']}")
         if r.get("rerun"):
             notes.append(f"run again alone with `--only {r['case']} --merge` ({r['rerun']})")
         lines.append(f"- {r['case']}: " + "; ".join(notes))
