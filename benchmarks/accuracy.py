@@ -117,6 +117,7 @@ def run_tool(case: Case, csv: Path, runs: Path, extra: list[str]) -> dict:
                               "anchor": config.get("anchor", {}).get("used"),
                               "coverage": metrics["test"].get("intervals", {}).get("0.9", {}).get("coverage")}
         out["recommended"] = metrics["recommended"]["model"]
+        out["diebold_mariano"] = metrics["recommended"].get("diebold_mariano")  # best model vs best reference, val
         out["lookback"] = config["options"]["window"]["lookback"]
     return out
 
@@ -195,7 +196,8 @@ def evaluate(case: Case, folder: Path) -> dict:
         models[f"{label} ensemble"] = scores(actual, forecasts["ensemble"], scale)
         chosen = tool["recommended"]  # what the tool's table marks: a cell, the ensemble or a reference
         pick = forecasts[chosen] if chosen in forecasts else first[chosen].to_numpy()
-        models[f"{label} recommended"] = {**scores(actual, pick, scale), "cell": chosen}
+        models[f"{label} recommended"] = {**scores(actual, pick, scale), "cell": chosen,
+                                          "diebold_mariano": tool["diebold_mariano"]}
         models[f"{label} seconds"] = round(tool["seconds"], 1)
         if label == "default":
             result["anchor"] = tool["cells"]["lstm"]["anchor"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,20 @@ class EpochReporter(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.on_epoch(epoch + 1, dict(logs or {}), time.perf_counter() - self._start)
+
+
+class StopOnInterrupt(keras.callbacks.Callback):
+    """Raises the Ctrl-C that interrupts.deferred_interrupt held back, after the batch under way."""
+
+    def __init__(self, stop: threading.Event):
+        super().__init__()
+        self.stop = stop
+
+    def _check(self, *args, **kwargs) -> None:
+        if self.stop.is_set():
+            raise KeyboardInterrupt
+
+    on_train_batch_end = on_test_batch_end = on_epoch_end = _check
 
 
 class EpochScore(keras.callbacks.Callback):

@@ -140,20 +140,21 @@ def prepare(data: DataConfig, window: WindowConfig, panel: bool = True) -> Prepa
     if len(loaded) > 1:
         return prepare_panel(data, window, loaded)
     series, model_values = transform_series(loaded[0][1], data.transform)
-    why = ""
+    why, season2 = "", None
     if window.lookback is None:
         season = data.season or infer_season(series.freq)
         train = series.values[:training_rows(len(series), data), 0]
         season2 = second_season(train, season, longer_cycles(series.freq), window.horizon)
         lookback, why = choose_lookback(len(series), season, window.horizon, data, season2=season2)
         window = dataclasses.replace(window, lookback=lookback)
-    prep = prepare_series(series, model_values, data, window, split_series(len(series), data, window))
+    prep = prepare_series(series, model_values, data, window, split_series(len(series), data, window), season2=season2)
     return dataclasses.replace(prep, lookback_reason=why)
 
 
 def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, window: WindowConfig,
-                   split: Split, make_windows: bool = True) -> Prepared:
-    """Scaler, windows and season for a given split (a fold of a backtest, or the usual three parts)."""
+                   split: Split, make_windows: bool = True, season2: int | None = None) -> Prepared:
+    """Scaler, windows and season for a given split (a fold of a backtest, or the usual three parts); `season2`
+    when the caller has already found it on the same training part."""
     data = dataclasses.replace(data, categories=series.categories)  # the one-hot columns of text inputs
     season = data.season or infer_season(series.freq)
     check_season(season, split.train_end, data.path, window.horizon)
@@ -184,7 +185,7 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
     return Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=why,
                     split=split, scaler=scaler, scaled=scaled,
                     windows=windows, season=season, scale=naive_scale(train_target, season), window=window,
-                    season2=second_season(train_target, season, longer_cycles(series.freq), window.horizon))
+                    season2=season2 or second_season(train_target, season, longer_cycles(series.freq), window.horizon))
 
 
 def series_notes(noted: list[tuple[str, tuple[str, ...]]]) -> list[str]:

@@ -254,7 +254,8 @@ def _toml_note(cfg: RunConfig, meta: dict) -> str:
            f"{cfg.data.path} is)" if cfg.data.frame is None else
            "this run was trained on a pandas DataFrame (forecast.train), so `data` is not set: add data = \"...\" "
            "naming a CSV of that table")
-    return (f"The options of this run as resolved; trains it again with the same scores on the CPU:\n  {how}\n"
+    where = "on the CPU" if cfg.train.devices == "1" else f"over the same devices (--devices {cfg.train.devices})"
+    return (f"The options of this run as resolved; trains it again with the same scores {where}:\n  {how}\n"
             f"Written by forecast {meta['forecast_version']} on {meta['created']}; command: {meta['command']}")
 
 

@@ -4,14 +4,11 @@ work on it; then the best trial trained again as a normal run folder, the trials
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import math
 import os
 import re
-import signal
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,30 +16,9 @@ import numpy as np
 from forecast.commands import describe_data, warn
 from forecast.config import Parallel, RunConfig
 from forecast.errors import ForecastError
+from forecast.interrupts import deferred_interrupt
 from forecast.space import Dimension
 from forecast.study import Search, check_resumed, check_search, default_values, finished, open_study, trial_config
-
-
-
-@contextlib.contextmanager
-def _stop_at_next_epoch():
-    """Ctrl-C during an in-process search stops it at the next epoch, raised from this tool's own callback: a
-    KeyboardInterrupt that lands inside TensorFlow or a finalizer can be lost. A second Ctrl-C stops at once."""
-    stop = threading.Event()
-
-    def on_sigint(signum, frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    before = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield stop
-    finally:
-        signal.signal(signal.SIGINT, before)
 
 
 def prepare_folds(cfg: RunConfig, folds: int) -> list:
@@ -193,7 +169,7 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     shares = [n for n in (left // jobs + (i < left % jobs) for i in range(jobs)) if n > 0]
     with report.progress(out, configs[0].train.epochs) as tracker:
         if len(shares) == 1:
-            with tracker.cell("trials") as on_epoch, _stop_at_next_epoch() as stop:
+            with tracker.cell("trials") as on_epoch, deferred_interrupt() as stop:
                 run_worker((search, 0, shares[0]), on_epoch, stop)
         elif shares:
             from forecast.parallel import run_jobs

@@ -152,6 +152,17 @@ def test_two_devices_on_a_one_cpu_machine_is_an_error(sine_csv, tmp_path):
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+def test_run_toml_says_which_devices_give_the_same_scores_again():
+    from forecast.runs import _toml_note
+
+    meta = {"forecast_version": "1", "created": "today", "command": "forecast train data.csv"}
+    one, two = (RunConfig(DataConfig(path="data.csv"), train=TrainConfig(devices=n)) for n in ("1", "2"))
+    assert _toml_note(one, meta).startswith("The options of this run as resolved; trains it again with the same "
+                                            "scores on the CPU:\n")
+    assert _toml_note(two, meta).startswith("The options of this run as resolved; trains it again with the same "
+                                            "scores over the same devices (--devices 2):\n")
+
+
 # Trains a GRU on one device and on two (virtual CPU devices), with batches that split evenly and with uneven last
 # batches (horizon 2: 259 training windows, 59 validation and 59 test windows); prints their scores as JSON.
 DRIVER = """

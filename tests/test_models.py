@@ -160,6 +160,36 @@ def test_the_linear_path_starts_at_its_least_squares_fit():
     np.testing.assert_allclose(model.predict(x, verbose=0)[:, 0], x[:, :, 0] @ kernel[:, 0] + bias[0], atol=1e-5)
 
 
+def test_the_linear_paths_ridge_is_chosen_by_blocked_cross_validation_on_the_training_windows():
+    from forecast.models import build_model
+    from forecast.training import FOLDS, RIDGE, fit_linear_path
+    from forecast.windows import Windows, part_origins
+
+    values = _ar2(1500, (0.6, -0.3)).astype(np.float32)[:, None]
+    train = Windows(values, 6, 2, part_origins((0, 1000), 6, 2))
+    val = Windows(values, 6, 2, part_origins((1000, 1500), 6, 2))
+    model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(6, 2), 1, 1e-3)
+    chosen = fit_linear_path(model, train, val)
+    # by hand: each of five contiguous blocks of windows scored by the ridge fit on the other four
+    idx = np.arange(len(train))
+    x = np.concatenate([train.inputs(idx).reshape(len(idx), -1), np.ones((len(idx), 1))], axis=1).astype(np.float64)
+    r = train.targets(idx).astype(np.float64)
+    spread = np.trace(x[:, :6].T @ x[:, :6]) / 6
+    edges = np.linspace(0, len(idx), FOLDS + 1).astype(int)
+    expected = {"0": float(np.mean(r ** 2))}
+    for strength in RIDGE:
+        sse = 0.0
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            out = (idx >= lo) & (idx < hi)
+            penalty = np.diag([strength * spread] * 6 + [0.0])
+            w = np.linalg.solve(x[~out].T @ x[~out] + penalty, x[~out].T @ r[~out])
+            sse += float(np.sum((r[out] - x[out] @ w) ** 2))
+        expected[f"{strength:g}"] = sse / r.size
+    assert chosen["cv_mse"] == pytest.approx(expected, rel=1e-6)
+    assert chosen["ridge"] == float(min(RIDGE, key=lambda k: expected[f"{k:g}"]))
+    assert chosen["val_mse"] < 0.9 * chosen["val_mse_zero"]
+
+
 def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
     from forecast.models import build_model
     from forecast.training import fit_linear_path
@@ -172,6 +202,23 @@ def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
     model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(3, 1), 1, 1e-3)
     chosen = fit_linear_path(model, train, val)
     assert chosen["ridge"] is None and chosen["val_mse"] == chosen["val_mse_zero"]
+    assert chosen["reason"] == "the fit (ridge 0.0001) gains less than 1% on validation"
+    assert all(not w.any() for w in model.get_layer("linear").get_weights())
+
+
+def test_the_linear_path_of_a_random_walk_starts_at_zero():
+    from forecast.models import build_model
+    from forecast.training import fit_linear_path
+    from forecast.windows import Windows, part_origins
+
+    # the lags of white noise carry nothing: no ridge strength beats zero weights on held-out blocks
+    values = np.random.default_rng(0).standard_normal(3000).astype(np.float32)[:, None]
+    train = Windows(values, 24, 1, part_origins((0, 2000), 24, 1))
+    val = Windows(values, 24, 1, part_origins((2000, 3000), 24, 1))
+    model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(24, 1), 1, 1e-3)
+    chosen = fit_linear_path(model, train, val)
+    assert chosen["ridge"] is None and chosen["reason"] == "no strength beats zero weights across the training blocks"
+    assert min(chosen["cv_mse"].values()) == chosen["cv_mse"]["0"]
     assert all(not w.any() for w in model.get_layer("linear").get_weights())
 
 

@@ -107,6 +107,38 @@ def test_a_signal_exits_with_one_line_and_publishes_nothing(tmp_path, sig, code,
     assert changed.stderr.startswith("Error: the interrupted training of data-gru used --units 8, not 4;")
 
 
+def test_ctrl_c_during_a_fit_is_held_for_our_own_code_to_raise():
+    from forecast.callbacks import StopOnInterrupt
+    from forecast.interrupts import deferred_interrupt
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), deferred_interrupt() as stop:
+        os.kill(os.getpid(), signal.SIGINT)  # held: the block goes on
+        time.sleep(0.01)
+        assert stop.is_set()
+        with deferred_interrupt() as inner:  # a nested block (a fit inside a search) shares the event
+            assert inner is stop
+        with pytest.raises(KeyboardInterrupt):
+            StopOnInterrupt(stop).on_train_batch_end(0)
+    assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(KeyboardInterrupt), deferred_interrupt() as stop:  # a second Ctrl-C raises at once
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)
+        pytest.fail("the second Ctrl-C was held too")
+    with deferred_interrupt() as stop:  # nothing pressed: nothing raised
+        StopOnInterrupt(stop).on_epoch_end(0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a parallel worker: Ctrl-C is its parent's
+    try:
+        with deferred_interrupt() as stop:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+        assert not stop.is_set()
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "Terminated"), (signal.SIGINT, 130, "Interrupted")])
 def test_parallel_cells_stop_together_and_resume(tmp_path, sig, code, word):

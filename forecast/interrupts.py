@@ -1,0 +1,45 @@
+"""Ctrl-C held back while third-party code runs (a Keras fit), and raised by this tool's own code at its next safe
+point: a KeyboardInterrupt that lands inside TensorFlow or a finalizer can be lost, or come out as another exception
+(a traceback and exit 1 instead of the one `Interrupted:` line and exit 130, seen once on a loaded machine)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+
+_held: threading.Event | None = None  # the event of the outermost block under way
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[threading.Event]:
+    """Within the block, Ctrl-C sets the event it yields instead of raising; whoever checks the event raises
+    KeyboardInterrupt (callbacks.StopOnInterrupt after each batch, `tune` between epochs and trials), and the block
+    raises it on leaving if nobody did. A second Ctrl-C raises at once. A nested block shares the outer one's event.
+    Where Ctrl-C is not this process's to handle (another thread; a parallel worker, which ignores it; a handler of
+    someone else's) the event is never set and nothing changes."""
+    global _held
+    if _held is not None:
+        yield _held
+        return
+    stop = threading.Event()
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield stop
+        return
+
+    def on_sigint(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_sigint)
+    _held = stop
+    try:
+        yield stop
+    finally:
+        _held = None
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if stop.is_set():
+        raise KeyboardInterrupt
