@@ -108,10 +108,19 @@ def test_a_signal_exits_with_one_line_and_publishes_nothing(tmp_path, sig, code,
 
 
 def test_ctrl_c_during_a_fit_is_held_for_our_own_code_to_raise():
+    before = signal.getsignal(signal.SIGINT)
+    # Python's own Ctrl-C handler, as a terminal gives it (a shell may start background jobs with SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _held_then_raised()
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _held_then_raised() -> None:
     from forecast.callbacks import StopOnInterrupt
     from forecast.interrupts import deferred_interrupt
 
-    before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt), deferred_interrupt() as stop:
         os.kill(os.getpid(), signal.SIGINT)  # held: the block goes on
         time.sleep(0.01)
@@ -120,7 +129,7 @@ def test_ctrl_c_during_a_fit_is_held_for_our_own_code_to_raise():
             assert inner is stop
         with pytest.raises(KeyboardInterrupt):
             StopOnInterrupt(stop).on_train_batch_end(0)
-    assert signal.getsignal(signal.SIGINT) is before
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     with pytest.raises(KeyboardInterrupt), deferred_interrupt() as stop:  # a second Ctrl-C raises at once
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.01)
@@ -130,13 +139,10 @@ def test_ctrl_c_during_a_fit_is_held_for_our_own_code_to_raise():
     with deferred_interrupt() as stop:  # nothing pressed: nothing raised
         StopOnInterrupt(stop).on_epoch_end(0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a parallel worker: Ctrl-C is its parent's
-    try:
-        with deferred_interrupt() as stop:
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.01)
-        assert not stop.is_set()
-    finally:
-        signal.signal(signal.SIGINT, before)
+    with deferred_interrupt() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)
+    assert not stop.is_set()
 
 
 @pytest.mark.slow
