@@ -31,7 +31,15 @@ def _exit(line: str, code: int):
 STUDY = "study"  # user_errors(resumable=STUDY): a command whose work lives on in a study (tune)
 
 
+def _forget_unhandled_interrupt() -> None:
+    """CPython remembers a KeyboardInterrupt that escaped code run from a string (a dataclass or namedtuple that an
+    import was defining when Ctrl-C came) and, under `python -m`, ends the process by SIGINT (returncode -2) even
+    after we handled it and asked for exit code 130. Running any string clears that memory."""
+    exec("pass")
+
+
 def stopped(exc: BaseException, resumable: bool | str = False):
+    _forget_unhandled_interrupt()
     what = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
     _exit(f"{what}: the study keeps its finished trials (a trial under way is lost); run the same command to "
           "continue it" if resumable == STUDY else

@@ -117,6 +117,17 @@ def test_ctrl_c_during_a_fit_is_held_for_our_own_code_to_raise():
         signal.signal(signal.SIGINT, before)
 
 
+def test_ctrl_c_that_lands_in_code_run_from_a_string_still_exits_130(tmp_path):
+    # an import defining a dataclass runs code from a string: CPython then remembers the KeyboardInterrupt and,
+    # under `python -m`, ended the process by SIGINT (-2) after the boundary had printed its line
+    (tmp_path / "interrupted.py").write_text("from forecast.boundary import user_errors\n"
+                                             "with user_errors():\n    exec('raise KeyboardInterrupt')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(Path(__file__).parents[1])]))
+    proc = subprocess.run([sys.executable, "-m", "interrupted"], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 130
+    assert proc.stderr == "Interrupted: stopped before finishing; no output was left half-written\n"
+
+
 def _held_then_raised() -> None:
     from forecast.callbacks import StopOnInterrupt
     from forecast.interrupts import deferred_interrupt
