@@ -141,16 +141,22 @@ def _ar2(n: int, phi: tuple[float, float], seed: int = 0) -> np.ndarray:
     return y
 
 
-def test_the_linear_path_starts_at_its_least_squares_fit():
+def _linear_start(values: np.ndarray, lookback: int, horizon: int, train_end: int, cell: Cell = Cell.gru):
+    """The training windows before `train_end`, the validation windows after it, a model with a linear path, and
+    what fit_linear_path chose for it."""
     from forecast.models import build_model
     from forecast.training import fit_linear_path
     from forecast.windows import Windows, part_origins
 
-    values = _ar2(3000, (0.6, -0.3)).astype(np.float32)[:, None]
-    train = Windows(values, 4, 1, part_origins((0, 2000), 4, 1))
-    val = Windows(values, 4, 1, part_origins((2000, 3000), 4, 1))
-    model = build_model(ModelConfig(Cell.lstm, units=4, linear=True), WindowConfig(4, 1), 1, 1e-3)
-    chosen = fit_linear_path(model, train, val)
+    values = values.astype(np.float32)[:, None]
+    train = Windows(values, lookback, horizon, part_origins((0, train_end), lookback, horizon))
+    val = Windows(values, lookback, horizon, part_origins((train_end, len(values)), lookback, horizon))
+    model = build_model(ModelConfig(cell, units=4, linear=True), WindowConfig(lookback, horizon), 1, 1e-3)
+    return fit_linear_path(model, train, val), model, train, val
+
+
+def test_the_linear_path_starts_at_its_least_squares_fit():
+    chosen, model, _, val = _linear_start(_ar2(3000, (0.6, -0.3)), 4, 1, 2000, Cell.lstm)
     kernel, bias = model.get_layer("linear").get_weights()
     # rows of the window oldest first: lags 4, 3, 2, 1
     np.testing.assert_allclose(kernel[:, 0], [0.0, 0.0, -0.3, 0.6], atol=0.05)
@@ -161,15 +167,9 @@ def test_the_linear_path_starts_at_its_least_squares_fit():
 
 
 def test_the_linear_paths_ridge_is_chosen_by_blocked_cross_validation_on_the_training_windows():
-    from forecast.models import build_model
-    from forecast.training import FOLDS, RIDGE, fit_linear_path
-    from forecast.windows import Windows, part_origins
+    from forecast.training import FOLDS, RIDGE
 
-    values = _ar2(1500, (0.6, -0.3)).astype(np.float32)[:, None]
-    train = Windows(values, 6, 2, part_origins((0, 1000), 6, 2))
-    val = Windows(values, 6, 2, part_origins((1000, 1500), 6, 2))
-    model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(6, 2), 1, 1e-3)
-    chosen = fit_linear_path(model, train, val)
+    chosen, _, train, _ = _linear_start(_ar2(1500, (0.6, -0.3)), 6, 2, 1000)
     # by hand: each of five contiguous blocks of windows scored by the ridge fit on the other four
     idx = np.arange(len(train))
     x = np.concatenate([train.inputs(idx).reshape(len(idx), -1), np.ones((len(idx), 1))], axis=1).astype(np.float64)
@@ -191,32 +191,17 @@ def test_the_linear_paths_ridge_is_chosen_by_blocked_cross_validation_on_the_tra
 
 
 def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
-    from forecast.models import build_model
-    from forecast.training import fit_linear_path
-    from forecast.windows import Windows, part_origins
-
     # the sign of the dependence flips between the parts: the training fit only hurts on validation
-    values = np.concatenate([_ar2(1000, (0.9, 0.0)), _ar2(500, (-0.9, 0.0), seed=1)]).astype(np.float32)[:, None]
-    train = Windows(values, 3, 1, part_origins((0, 1000), 3, 1))
-    val = Windows(values, 3, 1, part_origins((1000, 1500), 3, 1))
-    model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(3, 1), 1, 1e-3)
-    chosen = fit_linear_path(model, train, val)
+    chosen, model, _, _ = _linear_start(np.concatenate([_ar2(1000, (0.9, 0.0)), _ar2(500, (-0.9, 0.0), seed=1)]),
+                                        3, 1, 1000)
     assert chosen["ridge"] is None and chosen["val_mse"] == chosen["val_mse_zero"]
     assert chosen["reason"] == "the fit (ridge 0.0001) gains less than 1% on validation"
     assert all(not w.any() for w in model.get_layer("linear").get_weights())
 
 
 def test_the_linear_path_of_a_random_walk_starts_at_zero():
-    from forecast.models import build_model
-    from forecast.training import fit_linear_path
-    from forecast.windows import Windows, part_origins
-
     # the lags of white noise carry nothing: no ridge strength beats zero weights on held-out blocks
-    values = np.random.default_rng(0).standard_normal(3000).astype(np.float32)[:, None]
-    train = Windows(values, 24, 1, part_origins((0, 2000), 24, 1))
-    val = Windows(values, 24, 1, part_origins((2000, 3000), 24, 1))
-    model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(24, 1), 1, 1e-3)
-    chosen = fit_linear_path(model, train, val)
+    chosen, model, _, _ = _linear_start(np.random.default_rng(0).standard_normal(3000), 24, 1, 2000)
     assert chosen["ridge"] is None and chosen["reason"] == "no strength beats zero weights across the training blocks"
     assert min(chosen["cv_mse"].values()) == chosen["cv_mse"]["0"]
     assert all(not w.any() for w in model.get_layer("linear").get_weights())
