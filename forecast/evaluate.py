@@ -65,7 +65,7 @@ def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[f
         spread = part_spread(prep, "test")
         out["intervals"] = {}
         for level, q in intervals.items():
-            half = np.asarray(q)[None, :] * (spread[:, None] if spread is not None else 1.0)
+            half = np.asarray(q)[None, :] * spread[:, None]
             out["intervals"][level] = {"coverage": coverage(actual, forecast, half), "mean_width": 2 * float(np.mean(half))}
     return out
 
@@ -91,41 +91,44 @@ def train_rows(prep: Prepared) -> list[np.ndarray]:
     return [y[start:start + split.train_end] for start, split in prep.spans()]
 
 
-def interval_scale(prep: Prepared) -> dict | None:
-    """How a run's interval widths scale with each window, as intervals.json records it: under --normalize window
-    by the window's mean absolute one-step change (at least 1% of the training part's), so that a series whose
-    swings grow or shrink gets wider or narrower bounds; None (one width per step) otherwise."""
-    if not prep.scaler.per_window:
-        return None
-    changes = np.concatenate([np.abs(np.diff(y.astype(np.float64))) for y in train_rows(prep)])
+def interval_scale(prep: Prepared) -> dict:
+    """How a run's interval widths scale with each window, as intervals.json records it: by the window's mean
+    absolute change over one season (`lag` rows: the season when the window holds more than one, else 1), at least
+    1% of the training part's, so that a calm stretch gets narrow bounds and a volatile one wide bounds (locally
+    weighted split-conformal; measured in docs/accuracy.md)."""
+    lookback = prep.window.lookback
+    lag = prep.season if 1 < prep.season < lookback else 1
+    rows = [y.astype(np.float64) for y in train_rows(prep)]
+    changes = np.concatenate([np.abs(y[lag:] - y[:-lag]) for y in rows])
     floor = 0.01 * float(np.mean(changes)) if len(changes) else 0.0
-    return {"by": "mean absolute one-step change of the window", "lookback": prep.window.lookback,
+    return {"by": "mean absolute change over `lag` rows within the window", "lookback": lookback, "lag": lag,
             "floor": floor if floor > 0 else float(np.finfo(np.float64).tiny)}
 
 
 def window_spread(target: np.ndarray, origins: np.ndarray, scale: dict | None) -> np.ndarray | None:
-    """Each origin's interval scale (see interval_scale): (n,), or None when the widths do not scale."""
+    """Each origin's interval scale (see interval_scale): the mean of |y[s] - y[s - lag]| over the rows s of its
+    window whose both ends lie in it, (n,); None when the widths do not scale (a run from before they did)."""
     if scale is None:
         return None
     y = np.asarray(target, dtype=np.float64)
-    total = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(y)))])  # total[k]: |changes| up to row k
-    first = np.maximum(origins - scale["lookback"] + 1, 0)
-    spread = (total[origins] - total[first]) / np.maximum(origins - first, 1)
+    lag = scale.get("lag", 1)  # runs from before `lag` scaled by the one-step change
+    total = np.zeros(len(y))
+    total[lag:] = np.cumsum(np.abs(y[lag:] - y[:-lag]))  # total[k]: the changes ending at rows lag..k
+    before = np.maximum(origins - scale["lookback"] + lag, lag - 1)
+    spread = (total[origins] - total[before]) / np.maximum(origins - before, 1)
     return np.maximum(spread, scale["floor"])
 
 
 def interval_half_widths(prep: Prepared, val_forecast: np.ndarray, levels: tuple[float, ...]) -> dict[str, list[float]]:
-    """Split-conformal half-widths per step from the validation part's residuals, keyed by level ("0.9"); in
-    units of each window's spread when the run's intervals scale (interval_scale)."""
+    """Split-conformal half-widths per step from the validation part's residuals, keyed by level ("0.9"), in
+    units of each window's spread (interval_scale)."""
     residuals = actual_targets(prep, "val") - val_forecast
-    spread = part_spread(prep, "val")
-    if spread is not None:
-        residuals = residuals / spread[:, None]
+    residuals = residuals / part_spread(prep, "val")[:, None]
     return {f"{level:g}": conformal_quantiles(residuals, level) for level in levels}
 
 
-def part_spread(prep: Prepared, part: str) -> np.ndarray | None:
-    """The interval scale of each window of a part (None when the widths do not scale)."""
+def part_spread(prep: Prepared, part: str) -> np.ndarray:
+    """The interval scale of each window of a part."""
     return window_spread(prep.raw_target(), prep.windows[part].origins, interval_scale(prep))
 
 

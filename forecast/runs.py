@@ -227,9 +227,8 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
 
         shutil.copytree(state_dir / "tensorboard", folder / "tensorboard")
     if result.intervals:
-        scale = interval_scale(prep)
         write_json(folder / "intervals.json", {"method": "split-conformal on the validation part",
-                                               "half_widths": result.intervals, **({"scale": scale} if scale else {})})
+                                               "half_widths": result.intervals, "scale": interval_scale(prep)})
 
     target = prep.raw_target()
     extra = {**part_baselines(prep), **interval_bounds(result.test_forecast, result.intervals,

@@ -164,6 +164,8 @@ def check_interval_scale(raw: object) -> dict | None:
         return None
     scale = obj(raw["scale"], "intervals.json scale")
     integer(key(scale, "lookback", "intervals.json scale"), "intervals.json scale.lookback", low=1)
+    if "lag" in scale:  # absent in runs from before it: the one-step change
+        integer(scale["lag"], "intervals.json scale.lag", low=1)
     number(key(scale, "floor", "intervals.json scale"), "intervals.json scale.floor", low=0)
     _need(scale["floor"] > 0, "intervals.json scale.floor", "must be above 0", scale["floor"])
     return scale

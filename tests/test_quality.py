@@ -112,6 +112,29 @@ def test_seasonal_naive_and_mase_on_the_shipped_sine():
     assert prep.scale == pytest.approx(0.05 * 2 / np.sqrt(np.pi), rel=0.1)  # E|e1 - e2| for noise sd 0.05
 
 
+def test_interval_widths_scale_with_each_windows_change_over_one_season():
+    from forecast.evaluate import interval_scale, part_spread, window_spread
+
+    prep = prepare(DataConfig("datasets/sine.csv"), WindowConfig(48, 1))
+    scale = interval_scale(prep)
+    y = prep.raw_target().astype(np.float64)
+    train = y[:prep.split.train_end]
+    # the season (24) fits in the 48-row window: changes over 24 rows, floored at 1% of the training part's
+    assert scale["lag"] == 24 and scale["lookback"] == 48
+    assert scale["floor"] == pytest.approx(0.01 * np.mean(np.abs(train[24:] - train[:-24])))
+    origins = prep.windows["val"].origins
+    by_hand = [max(np.mean(np.abs(y[o - 23:o + 1] - y[o - 47:o - 23])), scale["floor"]) for o in origins]
+    np.testing.assert_allclose(part_spread(prep, "val"), by_hand, rtol=1e-9)
+    # a season the window cannot hold twice: the one-step change; a run from before `lag` existed reads the same
+    short = interval_scale(prepare(DataConfig("datasets/sine.csv"), WindowConfig(24, 1)))
+    assert short["lag"] == 1
+    one_step = [np.mean(np.abs(np.diff(y[o - 23:o + 1]))) for o in origins]
+    old = {k: v for k, v in short.items() if k != "lag"}
+    np.testing.assert_allclose(window_spread(y, origins, short), one_step, rtol=1e-9)
+    np.testing.assert_allclose(window_spread(y, origins, old), one_step, rtol=1e-9)
+    assert window_spread(y, origins, None) is None  # a run from before the widths scaled: one width per step
+
+
 @pytest.mark.slow
 def test_recursive_strategy_with_intervals_end_to_end(tmp_path):
     csv = noisy_sine(tmp_path / "s.csv")
@@ -136,9 +159,10 @@ def test_recursive_strategy_with_intervals_end_to_end(tmp_path):
     preds = pd.read_csv(run / "test_predictions.csv")
     assert {"lower_90", "upper_90", "lower_50", "upper_50", "seasonal_naive"} <= set(preds.columns)
     assert (preds["lower_90"] <= preds["lower_50"]).all() and (preds["upper_50"] <= preds["upper_90"]).all()
-    # under window normalisation the widths scale with each window's mean absolute one-step change
+    # the widths scale with each window's mean absolute change over one season; lookback 24 cannot hold the
+    # season 24 twice, so over one row
     scale = json.loads((run / "intervals.json").read_text())["scale"]
-    assert scale["lookback"] == 24 and scale["floor"] > 0
+    assert scale["lookback"] == 24 and scale["lag"] == 1 and scale["floor"] > 0
     data = pd.read_csv(csv)
     y = data["value"].to_numpy()
     rows = pd.Index(data["timestamp"]).get_indexer(pd.to_datetime(preds["origin"]).dt.strftime("%Y-%m-%d %H:%M"))
