@@ -20,7 +20,8 @@ from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConf
 from forecast.devices import data_parallel, share_clipping
 from forecast.errors import ForecastError
 from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val
-from forecast.inference import forecast_windows, predict_batch
+from forecast.ensemble import beats
+from forecast.inference import forecast_windows, predict_batch, predict_windows
 from forecast.interrupts import deferred_interrupt
 from forecast.models import Gather, OnDevice, build_model
 from forecast.prepare import Prepared
@@ -85,7 +86,8 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     value of the model after each epoch reaches `on_epoch` as logs["val_mse_units"].
 
     With `keep_start` the untrained model (a reference forecast, for an anchored model) is a candidate too: when
-    no epoch beats its validation loss by MIN_GAIN, its weights are put back and the model epoch is 0.
+    the kept epoch does not beat its validation errors (ensemble.beats), its weights are put back and the model
+    epoch is 0.
     """
     if state_dir is not None:
         discard_unreadable_checkpoint(state_dir / "backup")
@@ -110,7 +112,7 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     trainer = on_device(model, train, val)
     val_batches = WindowBatches(val, max(cfg.batch_size, 1024), origins=True)
     if keep_start:  # before fit: a resumed training restores its checkpoint inside fit, after this
-        start_weights, start_loss = model.get_weights(), float(trainer.evaluate(val_batches, verbose=0))
+        start_weights, start_errors = model.get_weights(), window_errors(model, val, trainer)
     batches = WindowBatches(train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=first_epoch,
                             steps=cfg.steps_per_epoch, workers=gather_threads, origins=True)
     with deferred_interrupt() as stop:  # Ctrl-C raised from our own callback, never from inside the backend
@@ -128,10 +130,16 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
     best = int(hist["epoch"][hist["val_loss"].idxmin()])
     # Early stopping restores the best epoch's weights at the end; without it the last epoch's stay.
     kept = best if cfg.patience > 0 else len(hist)
-    if keep_start and float(hist["val_loss"][hist["epoch"] == kept].iloc[0]) > (1 - MIN_GAIN) * start_loss:
+    if keep_start and not beats(window_errors(model, val, trainer), start_errors, val.horizon, MIN_GAIN):
         model.set_weights(start_weights)  # training never beat where it started: keep the start
         best = kept = 0
     return FitResult(history=hist, seconds=seconds, best_epoch=best, model_epoch=kept, on_device=trainer)
+
+
+def window_errors(model: keras.Model, windows: Windows, trainer: keras.Model) -> np.ndarray:
+    """Each window's mean squared error (the training loss) in the model's units, (n,)."""
+    forecast = predict_windows(model, windows, on_device=trainer).astype(np.float64)
+    return np.mean((forecast - windows.targets(np.arange(len(windows)))) ** 2, axis=1)
 
 
 def on_device(model: keras.Model, train: Windows, val: Windows) -> keras.Model:
@@ -149,8 +157,9 @@ def on_device(model: keras.Model, train: Windows, val: Windows) -> keras.Model:
 
 RIDGE = (1e-6, 1e-4, 1e-2, 1.0, 100.0)  # strengths tried, relative to the mean variance of the window's values
 FOLDS = 5  # contiguous blocks of the training windows that choose the strength (blocked cross-validation)
-# A start other than the reference (a linear fit, a trained epoch) must lower the validation MSE by this share: on
-# random walks the gains a fit finds on validation are noise (1-2% worse than the naive on test without it).
+# A start other than the reference (a linear fit, a trained epoch) must lower the validation MSE by this share, and
+# by more than one standard error (ensemble.beats): on random walks the gains a fit finds on validation are noise
+# (1-2% worse than the naive on test without it).
 MIN_GAIN = 0.01
 MAX_LINEAR_INPUTS = 1024  # a larger window (lookback x columns) keeps the zero start (a solve grows as its cube)
 
@@ -161,8 +170,8 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, batch: int
     flattened window. The strength is chosen by blocked cross-validation on the training windows (FOLDS contiguous
     blocks, each scored by the fit on the others; valid for autoregressions, Bergmeir, Hyndman & Koo 2018), so the
     validation part judges the chosen fit once: it is kept only when it beats zero weights (the reference alone)
-    there by MIN_GAIN. Choosing the strength on validation too overfit the random walks' 48 lags (FTSE: -1.8% on
-    validation, +1.2% on test). The sums X'X, X'r and r'r are gathered a batch at a time and kept per block, so
+    there (ensemble.beats: by MIN_GAIN and one standard error). Choosing the strength on validation too overfit the
+    random walks' 48 lags (FTSE: -1.8% on validation, +1.2% on test). The sums X'X, X'r and r'r are gathered a batch at a time and kept per block, so
     memory stays bounded by the batch and every fold's error follows from them in closed form. Returns what was chosen, for metrics.json."""
     layer = model.get_layer("linear")
     d = train.lookback * train.values.shape[1] + train.horizon * train.n_future
@@ -206,14 +215,15 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, batch: int
     cv = {strength: held_out(strength) for strength in RIDGE}
     best = min(cv, key=cv.get)
     fitted = solve(xtx.sum(0), xtr.sum(0), best)
-    sse, sse_zero = 0.0, 0.0
-    for _, x, r in gathered(val):
-        sse += float(np.sum((r - x @ fitted) ** 2))
-        sse_zero += float(np.sum(r * r))
-    n = max(len(val) * val.horizon, 1)
+    errors, zero = np.zeros(len(val)), np.zeros(len(val))  # each validation window's MSE with the fit, without
+    for idx, x, r in gathered(val):
+        errors[idx] = np.mean((r - x @ fitted) ** 2, axis=1)
+        zero[idx] = np.mean(r * r, axis=1)
+    n = max(len(val), 1)
+    sse, sse_zero = float(errors.sum()), float(zero.sum())
     reason = ("no strength beats zero weights across the training blocks" if cv[best] >= rtr.sum() else
-              f"the fit (ridge {best:g}) gains less than {MIN_GAIN:.0%} on validation"
-              if sse > (1 - MIN_GAIN) * sse_zero else "")
+              f"the fit (ridge {best:g}) does not beat zero weights on validation by {MIN_GAIN:.0%} and one "
+              "standard error" if not beats(errors, zero, val.horizon, MIN_GAIN) else "")
     held = {"cv_mse": {f"{k:g}": v / max(len(train) * train.horizon, 1) for k, v in [(0, rtr.sum()), *cv.items()]}}
     if reason:  # no better than the reference alone: the zero start
         layer.set_weights([np.zeros((d, train.horizon), np.float32), np.zeros(train.horizon, np.float32)])

@@ -134,6 +134,19 @@ def test_early_stopping_never_keeps_a_state_worse_than_the_start():
         np.testing.assert_array_equal(model.predict(val.inputs(np.arange(len(val))), verbose=0), start)
 
 
+def test_a_trained_state_replaces_its_start_only_when_better_by_one_percent_and_one_standard_error():
+    from forecast.ensemble import beats
+
+    start = 1.0 + np.random.default_rng(0).random(200)  # each validation window's MSE at the start
+    swings = np.where(np.arange(200) % 2 == 0, -0.5, 0.46)  # 1.3% lower on average, but by luck: DM -0.59
+    assert (start + swings).mean() < 0.99 * start.mean() and not beats(start + swings, start, horizon=1, min_gain=0.01)
+    steady = np.where(np.arange(200) % 2 == 0, -0.021, -0.019)  # 1.3% lower in every window
+    assert beats(start + steady, start, horizon=1, min_gain=0.01)
+    assert beats(start - 0.02, start, horizon=1, min_gain=0.01)  # the same gain everywhere: no spread, still a gain
+    assert not beats(start - 0.001, start, horizon=1, min_gain=0.01)  # steady, but less than 1%
+    assert not beats(start + 0.02, start, horizon=1, min_gain=0.01)
+
+
 def _ar2(n: int, phi: tuple[float, float], seed: int = 0) -> np.ndarray:
     rng, y = np.random.default_rng(seed), np.zeros(n)
     for t in range(2, n):
@@ -195,7 +208,8 @@ def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
     chosen, model, _, _ = _linear_start(np.concatenate([_ar2(1000, (0.9, 0.0)), _ar2(500, (-0.9, 0.0), seed=1)]),
                                         3, 1, 1000)
     assert chosen["ridge"] is None and chosen["val_mse"] == chosen["val_mse_zero"]
-    assert chosen["reason"] == "the fit (ridge 0.0001) gains less than 1% on validation"
+    assert chosen["reason"] == ("the fit (ridge 0.0001) does not beat zero weights on validation by 1% and one "
+                                "standard error")
     assert all(not w.any() for w in model.get_layer("linear").get_weights())
 
 
