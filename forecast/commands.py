@@ -82,9 +82,6 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
         tracking.check_store(mlflow, experiment)
     out, prep = describe_data(configs[0])
     configs = [dataclasses.replace(cfg, window=prep.window) for cfg in configs]  # the lookback as chosen
-    if prep.blocks and configs[0].train.intervals:
-        raise ForecastError("--interval with several series is not built yet: each series needs widths in its own "
-                            "scale; train one series (--series NAME) for intervals, or drop --interval")
     check_interval_windows(configs[0].train.intervals, len(prep.windows["val"]))
     anchor, why = choose_anchor(prep, configs[0].model.anchor)
     if anchor.value != "none":

@@ -94,13 +94,14 @@ def train_rows(prep: Prepared) -> list[np.ndarray]:
 def interval_scale(prep: Prepared) -> dict:
     """How a run's interval widths scale with each window, as intervals.json records it: by the window's mean
     absolute change over one season (`lag` rows: the season when the window holds more than one, else 1), at least
-    1% of the training part's, so that a calm stretch gets narrow bounds and a volatile one wide bounds (locally
-    weighted split-conformal; measured in docs/accuracy.md)."""
+    1% of the training part's, so that a calm stretch gets narrow bounds and a volatile one wide bounds, and each
+    of several series bounds in its own units (locally weighted split-conformal; measured in docs/accuracy.md)."""
     lookback = prep.window.lookback
     lag = prep.season if 1 < prep.season < lookback else 1
-    rows = [y.astype(np.float64) for y in train_rows(prep)]
-    changes = np.concatenate([np.abs(y[lag:] - y[:-lag]) for y in rows])
-    floor = 0.01 * float(np.mean(changes)) if len(changes) else 0.0
+    # several series share the widths in these units, each scaled by its own windows; the floor is the calmest's
+    means = [float(np.mean(np.abs(y[lag:] - y[:-lag]))) for y in (r.astype(np.float64) for r in train_rows(prep))
+             if len(y) > lag]
+    floor = 0.01 * min(means) if means else 0.0
     return {"by": "mean absolute change over `lag` rows within the window", "lookback": lookback, "lag": lag,
             "floor": floor if floor > 0 else float(np.finfo(np.float64).tiny)}
 

@@ -95,11 +95,6 @@ TRAIN = [
     ("every series too short", LONG, ["--id-col", "state"],
      "every series of {p} is too short for --lookback 1 + --horizon 1 (season 7); use a smaller --lookback or "
      "--horizon, or longer series"),
-    ("--interval with several series", ("date,id,y\n" + "".join(f"2024-01-{d:02d},{k},{d}\n" for d in range(1, 29)
-                                                                for k in "ab")).encode(),
-     ["--id-col", "id", "--lookback", "2", "--interval", "0.9"],
-     "--interval with several series is not built yet: each series needs widths in its own scale; train one "
-     "series (--series NAME) for intervals, or drop --interval"),
     ("wide targets where one column is text", b"t,a,b\n2024-01-01,1,x\n2024-01-02,2,y\n", ["--target", "a,b"],
      "column `b` in {p} has a non-numeric value 'x' at row 2 (counting the header as row 1); clean or remove that "
      "row"),

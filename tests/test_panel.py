@@ -119,6 +119,37 @@ def test_train_on_a_long_table_scores_every_series_beside_its_references(fleet, 
 
 
 @pytest.mark.slow
+def test_intervals_of_several_series_are_each_in_its_own_units(tmp_path):
+    # b is a in other units (100 a + 50): scaled alike, forecast alike, so its bounds are exactly 100 times as wide
+    t = np.arange(300)
+    a = np.sin(2 * np.pi * t / 24) + 0.2 * np.random.default_rng(0).standard_normal(300)
+    time = pd.date_range("2024-01-01", periods=300, freq="h").strftime("%Y-%m-%d %H:%M")
+    path = tmp_path / "two.csv"
+    pd.concat([pd.DataFrame({"time": time, "id": name, "y": y}) for name, y in (("a", a), ("b", 100 * a + 50))]
+              ).to_csv(path, index=False)
+    runs = tmp_path / "runs"
+    result = runner.invoke(app, ["train", str(path), "--id-col", "id", "--normalize", "global", "--interval", "0.9",
+                                 "--runs-dir", str(runs), "--name", "two", *TINY])
+    assert result.exit_code == 0, result.output
+    scale = json.loads((runs / "two" / "intervals.json").read_text())["scale"]
+    assert scale["lag"] == 1 and scale["lookback"] == 24  # the season (24) does not fit twice in 24 rows
+    test = pd.read_csv(runs / "two" / "test_predictions.csv")
+    one, other = (test[test["series"] == name].reset_index(drop=True) for name in ("a", "b"))
+    assert len(one) == len(other) > 0 and (one["origin"] == other["origin"]).all()
+    np.testing.assert_allclose(other["forecast"], 100 * one["forecast"] + 50, rtol=1e-4)
+    np.testing.assert_allclose(other["upper_90"] - other["forecast"], 100 * (one["upper_90"] - one["forecast"]),
+                               rtol=1e-4)
+    assert (one["upper_90"] > one["lower_90"]).all()
+    out = tmp_path / "p.csv"
+    predicted = runner.invoke(app, ["predict", str(runs / "two"), str(path), "--out", str(out)])
+    assert predicted.exit_code == 0, predicted.output
+    bounds = pd.read_csv(out).merge(test, on=["series", "origin", "step"], suffixes=("", "_test"))
+    assert len(bounds) == len(test)  # the same bounds for the same windows, from the saved run
+    np.testing.assert_allclose(bounds["upper_90"], bounds["upper_90_test"], rtol=1e-5)
+    assert "90% interval covers" in predicted.output
+
+
+@pytest.mark.slow
 def test_predict_with_a_panel_run_forecasts_each_series_with_its_own_scaler(fleet, panel_run, tmp_path):
     run, _ = panel_run
     out = tmp_path / "p.csv"
