@@ -137,9 +137,13 @@ def fit_model(model: keras.Model, train: Windows, val: Windows, cfg: TrainConfig
 
 
 def window_errors(model: keras.Model, windows: Windows, trainer: keras.Model) -> np.ndarray:
-    """Each window's mean squared error (the training loss) in the model's units, (n,)."""
-    forecast = predict_windows(model, windows, on_device=trainer).astype(np.float64)
-    return np.mean((forecast - windows.targets(np.arange(len(windows)))) ** 2, axis=1)
+    """Each window's mean squared error (the training loss) in the model's units, (n,); the targets are gathered a
+    chunk at a time."""
+    forecast, out = predict_windows(model, windows, on_device=trainer), np.zeros(len(windows))
+    for start in range(0, len(windows), 65_536):
+        idx = np.arange(start, min(start + 65_536, len(windows)))
+        out[idx] = np.mean((forecast[idx].astype(np.float64) - windows.targets(idx)) ** 2, axis=1)
+    return out
 
 
 def on_device(model: keras.Model, train: Windows, val: Windows) -> keras.Model:
