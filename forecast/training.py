@@ -175,8 +175,9 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, batch: int
     blocks, each scored by the fit on the others; valid for autoregressions, Bergmeir, Hyndman & Koo 2018), so the
     validation part judges the chosen fit once: it is kept only when it beats zero weights (the reference alone)
     there (ensemble.beats: by MIN_GAIN and one standard error). Choosing the strength on validation too overfit the
-    random walks' 48 lags (FTSE: -1.8% on validation, +1.2% on test). The sums X'X, X'r and r'r are gathered a batch at a time and kept per block, so
-    memory stays bounded by the batch and every fold's error follows from them in closed form. Returns what was chosen, for metrics.json."""
+    random walks' 48 lags (FTSE: -1.8% on validation, +1.2% on test). The sums X'X, X'r and r'r are gathered a
+    batch at a time and kept per block, so memory stays bounded by the batch and every fold's error follows from
+    them in closed form. Returns what was chosen, for metrics.json."""
     layer = model.get_layer("linear")
     d = train.lookback * train.values.shape[1] + train.horizon * train.n_future
     if d > MAX_LINEAR_INPUTS or len(train) <= d:
