@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator
 
 from forecast.errors import ForecastError, os_error_message, printable, quiet_warnings
+from forecast.interrupts import check_stop, forget_stop, stop_signal
 
 
 class Terminated(BaseException):
@@ -19,7 +20,7 @@ class Terminated(BaseException):
 
 
 def _on_sigterm(signum, frame) -> None:
-    raise Terminated()
+    stop_signal(Terminated())
 
 
 def _exit(line: str, code: int):
@@ -40,6 +41,7 @@ def _forget_unhandled_interrupt() -> None:
 
 def stopped(exc: BaseException, resumable: bool | str = False):
     _forget_unhandled_interrupt()
+    forget_stop()
     what = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
     _exit(f"{what}: the study keeps its finished trials (a trial under way is lost); run the same command to "
           "continue it" if resumable == STUDY else
@@ -58,6 +60,7 @@ def user_errors(resumable: bool | str = False) -> Iterator[None]:
         with warnings.catch_warnings():
             quiet_warnings()
             yield
+        check_stop()  # a stop signal that a library swallowed, after the command's last file
     except ForecastError as exc:
         _exit(f"Error: {exc}", 1)
     except OSError as exc:

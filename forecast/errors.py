@@ -61,3 +61,4 @@ def quiet_warnings() -> None:
     overflow in data it then refuses, matplotlib's missing glyphs for characters its font lacks."""
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
     warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+    warnings.filterwarnings("ignore", message="Unable to import Axes3D")  # no 3D here; a stop signal can cause it

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.errors import ForecastError, printable
+from forecast.interrupts import check_stop
 
 TMP_PREFIX = ".tmp-"
 NAME_MAX = 255  # bytes in one file or folder name (ext4, XFS, APFS, NTFS)
@@ -83,6 +84,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.chmod(tmp, umask_mode(0o666))  # mkstemp makes 0600; the final file should look like any other
     try:
         yield Path(tmp)
+        check_stop()  # a stop signal that a library swallowed on the way: no output after it
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

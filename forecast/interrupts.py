@@ -43,3 +43,26 @@ def deferred_interrupt() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if stop.is_set():
         raise KeyboardInterrupt
+
+
+_pending: list[BaseException] = []  # a stop signal's exception, until this tool's own code has seen it through
+
+
+def stop_signal(exc: BaseException) -> None:
+    """Raise a stop signal's exception (boundary's SIGTERM handler) and remember it: library code that catches
+    every exception can swallow it (matplotlib's optional import of its 3D axes turned one into a warning, and the
+    command went on to exit 0), so check_stop raises it again at the next commit point."""
+    _pending.append(exc)
+    raise exc
+
+
+def check_stop() -> None:
+    """At a commit point (a file about to replace its target) and at a command's end: raise again a stop signal
+    that some library swallowed."""
+    if _pending:
+        raise _pending[0]
+
+
+def forget_stop() -> None:
+    """The boundary has answered the stop signal."""
+    _pending.clear()
