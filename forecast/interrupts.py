@@ -1,6 +1,7 @@
 """Ctrl-C held back while third-party code runs (a Keras fit), and raised by this tool's own code at its next safe
 point: a KeyboardInterrupt that lands inside TensorFlow or a finalizer can be lost, or come out as another exception
-(a traceback and exit 1 instead of the one `Interrupted:` line and exit 130, seen once on a loaded machine)."""
+(a traceback and exit 1 instead of the one `Interrupted:` line and exit 130, seen once on a loaded machine). And a
+SIGTERM that a library swallowed, raised again by this tool's own code at its next commit point."""
 
 from __future__ import annotations
 
