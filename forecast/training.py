@@ -224,17 +224,16 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, batch: int
     for idx, x, r in gathered(val):
         errors[idx] = np.mean((r - x @ fitted) ** 2, axis=1)
         zero[idx] = np.mean(r * r, axis=1)
-    n = max(len(val), 1)
-    sse, sse_zero = float(errors.sum()), float(zero.sum())
     reason = ("no strength beats zero weights across the training blocks" if cv[best] >= rtr.sum() else
               f"the fit (ridge {best:g}) does not beat zero weights on validation by {MIN_GAIN:.0%} and one "
               "standard error" if not beats(errors, zero, val.horizon, MIN_GAIN) else "")
     held = {"cv_mse": {f"{k:g}": v / max(len(train) * train.horizon, 1) for k, v in [(0, rtr.sum()), *cv.items()]}}
     if reason:  # no better than the reference alone: the zero start
         layer.set_weights([np.zeros((d, train.horizon), np.float32), np.zeros(train.horizon, np.float32)])
-        return {"ridge": None, "reason": reason, "val_mse": sse_zero / n, "val_mse_zero": sse_zero / n, **held}
+        return {"ridge": None, "reason": reason, **dict.fromkeys(("val_mse", "val_mse_zero"), float(zero.mean())),
+                **held}
     layer.set_weights([fitted[:d].astype(np.float32), fitted[d].astype(np.float32)])
-    return {"ridge": best, "val_mse": sse / n, "val_mse_zero": sse_zero / n, **held}
+    return {"ridge": best, "val_mse": float(errors.mean()), "val_mse_zero": float(zero.mean()), **held}
 
 
 @dataclass
