@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Iterator
 
 from forecast.errors import ForecastError, os_error_message, printable, quiet_warnings
-from forecast.interrupts import check_stop, forget_stop, stop_signal
+from forecast.interrupts import answer_interrupts, check_stop, forget_stop, pending_stop, stop_signal
 
 
 class Terminated(BaseException):
@@ -56,6 +56,7 @@ def user_errors(resumable: bool | str = False) -> Iterator[None]:
     """Around a command: its user mistakes, machine faults and interruptions as one line and an exit code."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
+        answer_interrupts()
     try:
         with warnings.catch_warnings():
             quiet_warnings()
@@ -70,6 +71,10 @@ def user_errors(resumable: bool | str = False) -> Iterator[None]:
                                      if resumable is True else ""), 1)
     except (KeyboardInterrupt, Terminated) as exc:
         stopped(exc, resumable)
+    except Exception:
+        if (stop := pending_stop()) is not None:  # a library turned the stop signal into its own exception
+            stopped(stop, resumable)
+        raise
 
 
 @contextlib.contextmanager
@@ -79,6 +84,7 @@ def process() -> Iterator[None]:
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")
     signal.signal(signal.SIGTERM, _on_sigterm)
+    answer_interrupts()
     try:
         yield
     except Terminated as exc:  # outside a command's own boundary, while the options are read

@@ -25,8 +25,9 @@ def deferred_interrupt() -> Iterator[threading.Event]:
         yield _held
         return
     stop = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
     if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            or previous not in (signal.default_int_handler, on_interrupt)):
         yield stop
         return
 
@@ -41,7 +42,7 @@ def deferred_interrupt() -> Iterator[threading.Event]:
         yield stop
     finally:
         _held = None
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, previous)
     if stop.is_set():
         raise KeyboardInterrupt
 
@@ -55,6 +56,26 @@ def stop_signal(exc: BaseException) -> None:
     command went on to exit 0), so check_stop raises it again at the next commit point."""
     _pending.append(exc)
     raise exc
+
+
+def on_interrupt(signum, frame) -> None:
+    """Ctrl-C raised as Python's own handler raises it, and remembered like SIGTERM (stop_signal): a KeyboardInterrupt
+    that landed in an import came out of Keras as `ImportError: ... you need to have optree installed` (a traceback
+    and exit 1, seen once on a loaded machine)."""
+    stop_signal(KeyboardInterrupt())
+
+
+def answer_interrupts() -> None:
+    """Ctrl-C through on_interrupt from now on, where Python's own handler has it (not where it is ignored, as a shell
+    starts background jobs, or handled by someone else; only the main thread can set handlers)."""
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        signal.signal(signal.SIGINT, on_interrupt)
+
+
+def pending_stop() -> BaseException | None:
+    """The stop signal that no one has answered yet, if any."""
+    return _pending[0] if _pending else None
 
 
 def check_stop() -> None:

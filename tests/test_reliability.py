@@ -133,6 +133,40 @@ def test_a_stop_signal_that_a_library_swallowed_still_stops_the_command(tmp_path
     assert out.exists()
 
 
+def test_ctrl_c_that_a_library_turned_into_another_exception_still_exits_130(capsys):
+    # a KeyboardInterrupt landing in Keras' import of optree came out as `ImportError: ... you need to have optree
+    # installed`: a traceback and exit 1 (seen once on a loaded machine)
+    from forecast.boundary import user_errors
+    from forecast.interrupts import deferred_interrupt, on_interrupt
+
+    def keras_import() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+        except KeyboardInterrupt:
+            raise ImportError("To use Keras, you need to have `optree` installed.") from None
+
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal gives it
+    try:
+        with pytest.raises(SystemExit) as stop, user_errors():
+            keras_import()
+        assert stop.value.code == 130
+        assert capsys.readouterr().err == "Interrupted: stopped before finishing; no output was left half-written\n"
+        assert signal.getsignal(signal.SIGINT) is on_interrupt
+        with deferred_interrupt():  # our own handler is still Python's own for a fit: held, restored after
+            assert signal.getsignal(signal.SIGINT) is not on_interrupt
+        assert signal.getsignal(signal.SIGINT) is on_interrupt
+        with pytest.raises(ImportError), user_errors():  # answered: the same exception without a signal is a bug
+            raise ImportError("To use Keras, you need to have `optree` installed.")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job: Ctrl-C is not ours to answer
+        with pytest.raises(ImportError), user_errors():
+            raise ImportError("no optree")
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def test_ctrl_c_during_a_fit_is_held_for_our_own_code_to_raise():
     before = signal.getsignal(signal.SIGINT)
     # Python's own Ctrl-C handler, as a terminal gives it (a shell may start background jobs with SIGINT ignored)
