@@ -12,8 +12,8 @@ from forecast.backend import Device
 from forecast.config import RunConfig
 from forecast.baselines import references as reference_names
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
-from forecast.evaluate import (actual_targets, forecast_table, interval_bounds, level_pct, part_baselines,
-                               part_spread)
+from forecast.evaluate import (actual_targets, forecast_table, held_out_evidence, interval_bounds, level_pct,
+                               part_baselines, part_spread)
 from forecast.metrics import score
 from forecast.prepare import Folds, Prepared, prepare_series
 from forecast.training import train_cell
@@ -53,13 +53,15 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
                 "windows": len(prep.windows["test"]), "normalize": prep.normalize.value}
         test, target = prep.windows["test"], prep.raw_target()
         references = part_baselines(prep)
-        scores, by_model = {}, {}
+        scores, by_model, held = {}, {}, {}
         for cfg in configs:
             cell = cfg.model.cell.value
             with tracker.cell(f"{cell} {k}/{folds}") as on_epoch:
                 result = train_cell(prep, cfg, device, on_epoch)
             scores[cell] = result.metrics["test"]
             by_model[cell] = (result.val_forecast, result.test_forecast, result.intervals)
+            if result.held_out_forecast is not None:
+                held[cell] = result.held_out_forecast
         if len(configs) > 1:  # the mean of the cells' forecasts, scored as one more model
             means = [mean_forecast([f[part] for f in by_model.values()]) for part in (0, 1)]
             by_model[ENSEMBLE] = (*means, {})
@@ -74,7 +76,8 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
         val_references = part_baselines(prep, "val")
         candidates = {**{name: f[0] for name, f in by_model.items()},
                       **{r: val_references[r] for r in reference_names(prep.season2)}}
-        picked = recommend(actual_targets(prep, "val"), candidates)["model"]
+        picked = recommend(actual_targets(prep, "val"), candidates,
+                           held_out=held_out_evidence(prep, held, [cfg.model.cell.value for cfg in configs]))["model"]
         scores[RECOMMENDED] = {"model": scores[picked]["model"]}
         for model, s in scores.items():
             coverage = {f"coverage_{level_pct(level)}": iv["coverage"]

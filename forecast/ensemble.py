@@ -62,7 +62,14 @@ def _key(mae: float) -> float:
 PANEL_CRITERION = "mean " + CRITERION.replace("validation MAE", "validation MASE over series", 1)
 
 
-def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.ndarray | None = None) -> dict:
+def window_mae(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.ndarray | None) -> dict:
+    """Each window's MAE by model name, divided by the window's `scale` where there is one."""
+    per = 1.0 if scale is None else np.asarray(scale, dtype=np.float64)
+    return {name: np.mean(np.abs(actual - f), axis=1) / per for name, f in forecasts.items()}
+
+
+def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.ndarray | None = None,
+              held_out: tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None] | None = None) -> dict:
     """The model validation recommends, as metrics.json records it. `forecasts` holds every candidate's
     (n_origins, horizon) validation forecasts by name (cells, the ensemble, the references), `actual` the targets.
 
@@ -71,10 +78,14 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
     errors, with the long-run variance that overlapping multi-step forecasts need); otherwise the best
     reference is: a few validation windows cannot tell a small gain from luck. A tie goes to the simpler model
     (a reference before the ensemble, the ensemble before a single cell). With several series, each window's
-    errors are divided by its `scale` (scale_of), so that every series counts alike: the MAE is then the mean MASE."""
+    errors are divided by its `scale` (scale_of), so that every series counts alike: the MAE is then the mean MASE.
+
+    `held_out` (actual, forecasts, scale) adds out-of-sample forecasts of the training windows: a model that is
+    still its linear start has them (each block forecast by the fit on the other blocks), and so has every
+    reference. When both the best model and the best reference have them, the standard error is judged on those
+    windows and the validation windows together (the validation MAE still ranks the models)."""
     horizon = actual.shape[1]
-    per = 1.0 if scale is None else np.asarray(scale, dtype=np.float64)
-    errors = {name: np.mean(np.abs(actual - f), axis=1) / per for name, f in forecasts.items()}
+    errors = window_mae(actual, forecasts, scale)
     val_mae = {name: float(e.mean()) for name, e in errors.items()}
     rank = {name: (0 if name in ALL_REFERENCES else 1 if name == ENSEMBLE else 2) for name in val_mae}
     best = min(val_mae, key=lambda name: (_key(val_mae[name]), rank[name]))
@@ -84,10 +95,18 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
         return out
     reference = min(references, key=lambda name: _key(val_mae[name]))
     diff = errors[best] - errors[reference]
-    stat = diebold_mariano(diff, horizon)
     same = bool(np.mean(np.abs(diff)) <= SAME * np.mean(errors[reference]))
+    earlier = np.zeros(0)
+    if held_out is not None and {best, reference} <= held_out[1].keys():
+        h_actual, h_forecasts, h_scale = held_out
+        h_errors = window_mae(h_actual, {n: h_forecasts[n] for n in (best, reference)}, h_scale)
+        earlier = h_errors[best] - h_errors[reference]
+        earlier = earlier[np.isfinite(earlier)]  # a reference needs more history than the first windows hold
+    stat = diebold_mariano(np.concatenate([earlier, diff]), horizon)
     return {**out, "model": best if stat < -SIGNIFICANCE and not same else reference, "best_model": best,
-            "best_reference": reference, "diebold_mariano": stat, **({"same_forecasts": True} if same else {})}
+            "best_reference": reference, "diebold_mariano": stat, **({"held_out_windows": len(earlier)}
+                                                                        if len(earlier) else {}),
+            **({"same_forecasts": True} if same else {})}
 
 
 def recommendation_note(chosen: dict, label) -> str:
@@ -99,8 +118,10 @@ def recommendation_note(chosen: dict, label) -> str:
     if chosen.get("same_forecasts"):
         return (f"{ref}, the best reference on validation: {best} forecasts the same to within {SAME:.0e} of its "
                 "errors (it kept the reference it started from)")
+    over = (f" over the validation windows and {chosen['held_out_windows']:,} held-out training windows of the "
+            "linear start" if chosen.get("held_out_windows") else "")
     if chosen["model"] == chosen["best_model"]:
         return (f"{best}, the lowest {mae}, better than the best reference ({ref}) by more than one "
-                f"standard error (Diebold-Mariano statistic {stat:.2f})")
+                f"standard error (Diebold-Mariano statistic {stat:.2f}{over})")
     return (f"{ref}, the best reference on validation: {best}'s lower {mae} is within noise "
-            f"(Diebold-Mariano statistic {stat:.2f}, not below -{SIGNIFICANCE:g})")
+            f"(Diebold-Mariano statistic {stat:.2f}{over}, not below -{SIGNIFICANCE:g})")

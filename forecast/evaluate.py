@@ -11,6 +11,7 @@ import pandas as pd
 from forecast.baselines import (ALL_REFERENCES, ANCHORS, BASELINES, SECOND, anchor_season, baseline_forecasts, history,
                                 references, window_rows)
 from forecast.config import Anchor
+from forecast.ensemble import ENSEMBLE, mean_forecast
 from forecast.errors import ForecastError
 from forecast.metrics import conformal_quantiles, coverage, score, score_by_step
 from forecast.prepare import Prepared
@@ -38,6 +39,20 @@ def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
     return {"model": score(actual, forecast, scale),
             "baselines": {name: score(actual, base[name], scale) for name in references(prep.season2)},
             "n_windows": len(actual)}
+
+
+def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[str]) -> tuple | None:
+    """ensemble.recommend's `held_out`: the training windows' actuals; the held-out forecasts of the cells that have
+    them (training.CellResult.held_out_forecast), of their ensemble when every one of several cells has them, and of every
+    reference; and, with several series, each window's MASE scale. None when no cell has them."""
+    if not held:
+        return None
+    forecasts = dict(held)
+    if len(cells) > 1 and set(cells) <= held.keys():
+        forecasts[ENSEMBLE] = mean_forecast([held[c] for c in cells])
+    base = part_baselines(prep, "train")
+    forecasts.update({name: base[name] for name in references(prep.season2)})
+    return actual_targets(prep, "train"), forecasts, prep.scale_of("train") if prep.blocks else None
 
 
 def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[float]] | None = None) -> dict:

@@ -18,8 +18,8 @@ from forecast.baselines import references as refs
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.errors import ForecastError, shorten
-from forecast.evaluate import (actual_targets, forecast_table, interval_bounds, interval_scale, part_baselines,
-                               part_spread, read_forecasts, series_table, with_series)
+from forecast.evaluate import (actual_targets, forecast_table, held_out_evidence, interval_bounds, interval_scale,
+                               part_baselines, part_spread, read_forecasts, series_table, with_series)
 from forecast.figures import plot_run
 from forecast.files import NAME_MAX, TMP_EXTRA, atomic_path, non_finite, write_csv, write_json
 from forecast.metrics import score
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 # Keras loads only in the function that trains, so that a parent of parallel trainings (forecast.parallel) never
 # loads a backend of its own, and a worker unpickling train_one can silence TensorFlow's start-up first.
+
+
+# The training windows forecast by the linear start fitted on the other blocks, while the model is that start
+HELD_OUT = "heldout_predictions.csv"
 
 
 @dataclass(frozen=True)
@@ -236,9 +240,12 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
     table = with_series(prep, forecast_table(time, target, prep.windows["test"].origins, result.test_forecast, extra),
                         prep.windows["test"].origins)
     write_csv(folder / "test_predictions.csv", table)
-    write_csv(folder / "val_predictions.csv",
-              with_series(prep, forecast_table(time, target, prep.windows["val"].origins, result.val_forecast,
-                                               part_baselines(prep, "val")), prep.windows["val"].origins))
+    for name, part, forecast in (("val_predictions.csv", "val", result.val_forecast),
+                                 (HELD_OUT, "train", result.held_out_forecast)):
+        if forecast is not None:  # held-out training forecasts only while the model is its linear start
+            origins = prep.windows[part].origins
+            write_csv(folder / name, with_series(prep, forecast_table(time, target, origins, forecast,
+                                                                      part_baselines(prep, part)), origins))
 
     if prep.blocks:
         write_csv(folder / "series_scores.csv", series_table(result.metrics["test"]["series"]))
@@ -265,6 +272,7 @@ def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
     if not saved or any("val" not in r.metrics for r in saved):
         return saved
     val = {r.cell: read_forecasts(r.path / "val_predictions.csv") for r in saved}
+    held = {r.cell: read_forecasts(r.path / HELD_OUT) for r in saved if (r.path / HELD_OUT).exists()}
     actual = actual_targets(prep, "val")
     group = {}
     if len(saved) > 1:
@@ -274,7 +282,8 @@ def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
                              "test": score(actual_targets(prep, "test"), test, prep.scale_of("test"))}
     references = part_baselines(prep, "val")
     group["recommended"] = recommend(actual, {**val, **{name: references[name] for name in refs(prep.season2)}},
-                                     prep.scale_of("val") if prep.blocks else None)
+                                     prep.scale_of("val") if prep.blocks else None,
+                                     held_out_evidence(prep, held, [r.cell for r in saved]))
     out = []
     for r in saved:
         metrics = {**r.metrics, **group}

@@ -21,8 +21,9 @@ from forecast.devices import data_parallel, share_clipping
 from forecast.errors import ForecastError
 from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val
 from forecast.ensemble import beats
-from forecast.inference import forecast_windows, predict_batch, predict_windows
+from forecast.inference import forecast_windows, predict_windows
 from forecast.interrupts import deferred_interrupt
+from forecast.linear import MIN_GAIN, fit_linear_path
 from forecast.models import Gather, OnDevice, build_model
 from forecast.prepare import Prepared
 from forecast.windows import Windows
@@ -159,83 +160,6 @@ def on_device(model: keras.Model, train: Windows, val: Windows) -> keras.Model:
     return trainer
 
 
-RIDGE = (1e-6, 1e-4, 1e-2, 1.0, 100.0)  # strengths tried, relative to the mean variance of the window's values
-FOLDS = 5  # contiguous blocks of the training windows that choose the strength (blocked cross-validation)
-# A start other than the reference (a linear fit, a trained epoch) must lower the validation MSE by this share, and
-# by more than one standard error (ensemble.beats): on random walks the gains a fit finds on validation are noise
-# (1-2% worse than the naive on test without it).
-MIN_GAIN = 0.01
-MAX_LINEAR_INPUTS = 1024  # a larger window (lookback x columns) keeps the zero start (a solve grows as its cube)
-
-
-def fit_linear_path(model: keras.Model, train: Windows, val: Windows, batch: int = 4096) -> dict:
-    """Start the linear path at its least-squares solution: a ridge regression, over the training windows, of what
-    the rest of the untrained model leaves over (the target minus the reference, or the target itself) on the
-    flattened window. The strength is chosen by blocked cross-validation on the training windows (FOLDS contiguous
-    blocks, each scored by the fit on the others; valid for autoregressions, Bergmeir, Hyndman & Koo 2018), so the
-    validation part judges the chosen fit once: it is kept only when it beats zero weights (the reference alone)
-    there (ensemble.beats: by MIN_GAIN and one standard error). Choosing the strength on validation too overfit the
-    random walks' 48 lags (FTSE: -1.8% on validation, +1.2% on test). The sums X'X, X'r and r'r are gathered a
-    batch at a time and kept per block, so memory stays bounded by the batch and every fold's error follows from
-    them in closed form. Returns what was chosen, for metrics.json."""
-    layer = model.get_layer("linear")
-    d = train.lookback * train.values.shape[1] + train.horizon * train.n_future
-    if d > MAX_LINEAR_INPUTS or len(train) <= d:
-        return {"ridge": None, "reason": f"{len(train)} training windows for {d} window values: zero start"}
-
-    def gathered(w: Windows):
-        for start in range(0, len(w), batch):
-            idx = np.arange(start, min(start + batch, len(w)))
-            inputs = w.model_inputs(idx)
-            rest = predict_batch(model, inputs).astype(np.float64)  # the reference, or zero
-            parts = inputs if isinstance(inputs, tuple) else (inputs,)  # the window, then the known future
-            x = np.concatenate([p.reshape(len(idx), -1).astype(np.float64) for p in parts]
-                               + [np.ones((len(idx), 1))], axis=1)
-            yield idx, x, w.targets(idx).astype(np.float64) - rest
-
-    edges = np.linspace(0, len(train), FOLDS + 1).astype(int)
-    xtx, xtr = np.zeros((FOLDS, d + 1, d + 1)), np.zeros((FOLDS, d + 1, train.horizon))
-    rtr = np.zeros(FOLDS)
-    for idx, x, r in gathered(train):  # whole batches (one compiled shape), their rows summed by block
-        block = np.searchsorted(edges[1:-1], idx, side="right")
-        for k in np.unique(block):
-            xk, rk = x[block == k], r[block == k]
-            xtx[k] += xk.T @ xk
-            xtr[k] += xk.T @ rk
-            rtr[k] += float(np.sum(rk * rk))
-    spread = np.trace(xtx.sum(0)[:d, :d]) / d
-
-    def solve(a: np.ndarray, b: np.ndarray, strength: float) -> np.ndarray:
-        penalty = np.eye(d + 1) * strength * spread
-        penalty[d, d] = 0.0  # the intercept is not shrunk
-        return np.linalg.lstsq(a + penalty, b, rcond=None)[0]
-
-    def held_out(strength: float) -> float:  # the summed squared error of every block under the fit on the others
-        sse = 0.0
-        for k in range(FOLDS):
-            w = solve(xtx.sum(0) - xtx[k], xtr.sum(0) - xtr[k], strength)
-            sse += rtr[k] - 2 * float(np.sum(w * xtr[k])) + float(np.sum(w * (xtx[k] @ w)))
-        return sse
-
-    cv = {strength: held_out(strength) for strength in RIDGE}
-    best = min(cv, key=cv.get)
-    fitted = solve(xtx.sum(0), xtr.sum(0), best)
-    errors, zero = np.zeros(len(val)), np.zeros(len(val))  # each validation window's MSE with the fit, without
-    for idx, x, r in gathered(val):
-        errors[idx] = np.mean((r - x @ fitted) ** 2, axis=1)
-        zero[idx] = np.mean(r * r, axis=1)
-    reason = ("no strength beats zero weights across the training blocks" if cv[best] >= rtr.sum() else
-              f"the fit (ridge {best:g}) does not beat zero weights on validation by {MIN_GAIN:.0%} and one "
-              "standard error" if not beats(errors, zero, val.horizon, MIN_GAIN) else "")
-    held = {"cv_mse": {f"{k:g}": v / max(len(train) * train.horizon, 1) for k, v in [(0, rtr.sum()), *cv.items()]}}
-    if reason:  # no better than the reference alone: the zero start
-        layer.set_weights([np.zeros((d, train.horizon), np.float32), np.zeros(train.horizon, np.float32)])
-        return {"ridge": None, "reason": reason, **dict.fromkeys(("val_mse", "val_mse_zero"), float(zero.mean())),
-                **held}
-    layer.set_weights([fitted[:d].astype(np.float32), fitted[d].astype(np.float32)])
-    return {"ridge": best, "val_mse": float(errors.mean()), "val_mse_zero": float(zero.mean()), **held}
-
-
 @dataclass
 class CellResult:
     """One trained cell: its model, training history and test forecasts in original units."""
@@ -249,6 +173,9 @@ class CellResult:
     compute: Compute
     anchor: Anchor  # as used: never auto
     anchor_reason: str  # why auto chose it ("" when given)
+    # While the model is its linear start (direct, epoch 0): the training windows' held-out forecasts in original
+    # units (linear.LinearStart.held_out), more evidence for the recommendation; else None.
+    held_out_forecast: np.ndarray | None = None
 
 
 def one_step_windows(prep: Prepared, part: str) -> Windows:
@@ -311,8 +238,11 @@ def _train_cell(prep: Prepared, cfg: RunConfig, device: Device, on_epoch, state_
         "best_val_loss": float(fit.history["val_loss"].min()),
         "training_seconds": round(fit.seconds, 3),
     }
+    held_out = None
     if linear_start is not None:
-        metrics["linear_start"] = linear_start
+        metrics["linear_start"] = linear_start.record
+        if linear_start.held_out is not None and fit.model_epoch == 0 and not recursive:
+            held_out = prep.to_target(linear_start.held_out, train.origins)
     return CellResult(model=model, fit=fit, test_forecast=test_forecast, val_forecast=val_forecast, metrics=metrics,
-                      intervals=intervals,
-                      compute=compute, anchor=anchor, anchor_reason=anchor_reason)
+                      intervals=intervals, compute=compute, anchor=anchor, anchor_reason=anchor_reason,
+                      held_out_forecast=held_out)

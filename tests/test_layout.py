@@ -16,7 +16,7 @@ TIERS = [
      "schema", "prepare", "evaluate", "ensemble", "space"),
     ("backend", "parallel", "devices"),
     ("models", "batches", "inference", "callbacks", "plots", "report"),
-    ("training", "artifacts"),
+    ("training", "linear", "artifacts"),
     ("figures", "runs", "prediction", "backtesting", "comparison", "tracking", "study"),
     ("commands", "catalog", "tuning", "api", "boundary"),
     ("cli", "__main__", "__init__"),
@@ -26,7 +26,7 @@ TIER = {module: i for i, modules in enumerate(TIERS) for module in modules}
 ALLOWED = {
     "typer": {"cli"},
     "click": set(),
-    "keras": {"models", "batches", "inference", "callbacks", "training", "backend", "artifacts", "devices"},
+    "keras": {"models", "batches", "inference", "callbacks", "training", "linear", "backend", "artifacts", "devices"},
     "tensorflow": {"backend", "devices"},
     "matplotlib": {"plots"},
     "rich": {"report"},

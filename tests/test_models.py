@@ -156,9 +156,9 @@ def _ar2(n: int, phi: tuple[float, float], seed: int = 0) -> np.ndarray:
 
 def _linear_start(values: np.ndarray, lookback: int, horizon: int, train_end: int, cell: Cell = Cell.gru):
     """The training windows before `train_end`, the validation windows after it, a model with a linear path, and
-    what fit_linear_path chose for it."""
+    what fit_linear_path chose for it (linear.LinearStart)."""
     from forecast.models import build_model
-    from forecast.training import fit_linear_path
+    from forecast.linear import fit_linear_path
     from forecast.windows import Windows, part_origins
 
     values = values.astype(np.float32)[:, None]
@@ -169,7 +169,8 @@ def _linear_start(values: np.ndarray, lookback: int, horizon: int, train_end: in
 
 
 def test_the_linear_path_starts_at_its_least_squares_fit():
-    chosen, model, _, val = _linear_start(_ar2(3000, (0.6, -0.3)), 4, 1, 2000, Cell.lstm)
+    start, model, _, val = _linear_start(_ar2(3000, (0.6, -0.3)), 4, 1, 2000, Cell.lstm)
+    chosen = start.record
     kernel, bias = model.get_layer("linear").get_weights()
     # rows of the window oldest first: lags 4, 3, 2, 1
     np.testing.assert_allclose(kernel[:, 0], [0.0, 0.0, -0.3, 0.6], atol=0.05)
@@ -180,33 +181,39 @@ def test_the_linear_path_starts_at_its_least_squares_fit():
 
 
 def test_the_linear_paths_ridge_is_chosen_by_blocked_cross_validation_on_the_training_windows():
-    from forecast.training import FOLDS, RIDGE
+    from forecast.linear import FOLDS, RIDGE
 
-    chosen, _, train, _ = _linear_start(_ar2(1500, (0.6, -0.3)), 6, 2, 1000)
+    start, _, train, _ = _linear_start(_ar2(1500, (0.6, -0.3)), 6, 2, 1000)
+    chosen = start.record
     # by hand: each of five contiguous blocks of windows scored by the ridge fit on the other four
     idx = np.arange(len(train))
     x = np.concatenate([train.inputs(idx).reshape(len(idx), -1), np.ones((len(idx), 1))], axis=1).astype(np.float64)
     r = train.targets(idx).astype(np.float64)
     spread = np.trace(x[:, :6].T @ x[:, :6]) / 6
     edges = np.linspace(0, len(idx), FOLDS + 1).astype(int)
-    expected = {"0": float(np.mean(r ** 2))}
+    expected, held_out = {"0": float(np.mean(r ** 2))}, {}
     for strength in RIDGE:
-        sse = 0.0
+        sse, held_out[strength] = 0.0, np.zeros_like(r)
         for lo, hi in zip(edges[:-1], edges[1:], strict=True):
             out = (idx >= lo) & (idx < hi)
             penalty = np.diag([strength * spread] * 6 + [0.0])
             w = np.linalg.solve(x[~out].T @ x[~out] + penalty, x[~out].T @ r[~out])
             sse += float(np.sum((r[out] - x[out] @ w) ** 2))
+            held_out[strength][out] = x[out] @ w
         expected[f"{strength:g}"] = sse / r.size
     assert chosen["cv_mse"] == pytest.approx(expected, rel=1e-6)
     assert chosen["ridge"] == float(min(RIDGE, key=lambda k: expected[f"{k:g}"]))
+    # each block's forecasts by the fit on the other four, at the chosen strength (no reference: the path alone)
+    np.testing.assert_allclose(start.held_out, held_out[chosen["ridge"]], rtol=1e-6, atol=1e-9)
     assert chosen["val_mse"] < 0.9 * chosen["val_mse_zero"]
 
 
 def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
     # the sign of the dependence flips between the parts: the training fit only hurts on validation
-    chosen, model, _, _ = _linear_start(np.concatenate([_ar2(1000, (0.9, 0.0)), _ar2(500, (-0.9, 0.0), seed=1)]),
-                                        3, 1, 1000)
+    start, model, _, _ = _linear_start(np.concatenate([_ar2(1000, (0.9, 0.0)), _ar2(500, (-0.9, 0.0), seed=1)]),
+                                       3, 1, 1000)
+    chosen = start.record
+    assert start.held_out is None  # the zero start has no held-out evidence to offer
     assert chosen["ridge"] is None and chosen["val_mse"] == chosen["val_mse_zero"]
     assert chosen["reason"] == ("the fit (ridge 0.0001) does not beat zero weights on validation by 1% and one "
                                 "standard error")
@@ -215,7 +222,8 @@ def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
 
 def test_the_linear_path_of_a_random_walk_starts_at_zero():
     # the lags of white noise carry nothing: no ridge strength beats zero weights on held-out blocks
-    chosen, model, _, _ = _linear_start(np.random.default_rng(0).standard_normal(3000), 24, 1, 2000)
+    start, model, _, _ = _linear_start(np.random.default_rng(0).standard_normal(3000), 24, 1, 2000)
+    chosen = start.record
     assert chosen["ridge"] is None and chosen["reason"] == "no strength beats zero weights across the training blocks"
     assert min(chosen["cv_mse"].values()) == chosen["cv_mse"]["0"]
     assert all(not w.any() for w in model.get_layer("linear").get_weights())
@@ -258,8 +266,41 @@ def test_a_model_replaces_the_best_reference_only_when_better_by_more_than_a_sta
     assert diebold_mariano(np.zeros(1), 1) == 0.0
 
 
+def test_held_out_training_forecasts_of_a_linear_start_count_as_evidence_for_the_recommendation():
+    from forecast.ensemble import SIGNIFICANCE, diebold_mariano, recommend, recommendation_note
+
+    rng = np.random.default_rng(3)
+    actual = rng.standard_normal((12, 2))  # a short validation part: a real gain does not clear the noise
+    reference = actual + rng.standard_normal((12, 2))
+    model = actual + 0.9 * (reference - actual) + 0.3 * rng.standard_normal((12, 2))
+    alone = recommend(actual, {"gru": model, "seasonal_naive": reference})
+    assert alone["best_model"] == "gru" and alone["model"] == "seasonal_naive"
+    assert -SIGNIFICANCE < alone["diebold_mariano"] < 0 and "held_out_windows" not in alone
+    h_actual = rng.standard_normal((60, 2))
+    h_reference = h_actual + rng.standard_normal((60, 2))
+    h_reference[:3] = np.nan  # the first windows hold too little history for this reference
+    h_model = h_actual + 0.8 * (h_reference - h_actual) + 0.3 * rng.standard_normal((60, 2))
+    h_model[:3] = h_actual[:3]
+    held = (h_actual, {"gru": h_model, "seasonal_naive": h_reference}, None)
+    pooled = recommend(actual, {"gru": model, "seasonal_naive": reference}, held_out=held)
+    assert pooled["model"] == "gru" and pooled["held_out_windows"] == 57
+    by_hand = np.concatenate([np.abs(h_actual - h_model).mean(1) - np.abs(h_actual - h_reference).mean(1),
+                              np.abs(actual - model).mean(1) - np.abs(actual - reference).mean(1)])
+    assert pooled["diebold_mariano"] == pytest.approx(diebold_mariano(by_hand[3:], 2))
+    assert pooled["diebold_mariano"] < -SIGNIFICANCE
+    assert pooled["val_mae"] == alone["val_mae"]  # validation alone still ranks the models
+    assert recommendation_note(pooled, str) == (
+        f"gru, the lowest validation MAE, better than the best reference (seasonal_naive) by more than one standard "
+        f"error (Diebold-Mariano statistic {pooled['diebold_mariano']:.2f} over the validation windows and 57 "
+        "held-out training windows of the linear start)")
+    # a model without held-out forecasts (it trained past its start) is judged on validation alone
+    other = recommend(actual, {"gru": model, "seasonal_naive": reference},
+                      held_out=(h_actual, {"lstm": h_model, "seasonal_naive": h_reference}, None))
+    assert other == alone
+
+
 def test_a_linear_fit_that_gains_less_than_one_percent_on_validation_keeps_the_zero_start(monkeypatch):
-    import forecast.training
+    import forecast.linear
     from forecast.models import build_model
     from forecast.windows import Windows, part_origins
 
@@ -273,9 +314,9 @@ def test_a_linear_fit_that_gains_less_than_one_percent_on_validation_keeps_the_z
     val = Windows(values, 8, 1, part_origins((20_000, 40_000), 8, 1))
 
     def start(min_gain: float) -> dict:
-        monkeypatch.setattr(forecast.training, "MIN_GAIN", min_gain)
+        monkeypatch.setattr(forecast.linear, "MIN_GAIN", min_gain)
         model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(8, 1), 1, 1e-3)
-        return forecast.training.fit_linear_path(model, train, val), model
+        return forecast.linear.fit_linear_path(model, train, val).record, model
 
     free, _ = start(0.0)
     assert free["ridge"] is not None and 0.99 * free["val_mse_zero"] < free["val_mse"] < free["val_mse_zero"]

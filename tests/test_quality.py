@@ -329,3 +329,40 @@ def test_an_explicit_lookback_is_kept_and_the_default_is_printed(tmp_path):
     assert prepare(DataConfig(str(csv)), WindowConfig(30, 2)).window == WindowConfig(30, 2)
     prep = prepare(DataConfig(str(csv)), WindowConfig(None, 2))
     assert (prep.window, prep.lookback_reason) == (WindowConfig(48, 2), "two seasons of 24")
+
+
+@pytest.mark.slow
+def test_a_model_that_is_still_its_linear_start_brings_its_held_out_training_forecasts_to_the_recommendation(
+        tmp_path):
+    from forecast.ensemble import diebold_mariano
+
+    rng, t = np.random.default_rng(0), np.arange(400)
+    noise = np.zeros(400)
+    for i in range(1, 400):  # AR(1) around a daily cycle: a linear fit on the window beats the seasonal naive
+        noise[i] = 0.8 * noise[i - 1] + 0.3 * rng.standard_normal()
+    time = pd.date_range("2024-01-01", periods=400, freq="h").strftime("%Y-%m-%d %H:%M")
+    csv = tmp_path / "ar.csv"
+    pd.DataFrame({"timestamp": time, "value": 10 + np.sin(2 * np.pi * t / 24) + noise}).to_csv(csv, index=False)
+    # a learning rate too small to move: no epoch beats the start, so both cells keep their linear start
+    ok("train", csv, "--cell", "rnn", "--cell", "gru", "--horizon", "4", "--lookback", "48", "--units", "4",
+       "--epochs", "2", "--learning-rate", "1e-9", "--runs-dir", tmp_path / "runs")
+    runs = [tmp_path / "runs" / f"ar-{cell}" for cell in ("rnn", "gru")]
+    metrics = [json.loads((run / "metrics.json").read_text()) for run in runs]
+    assert all(m["model_epoch"] == 0 and m["linear_start"]["ridge"] is not None for m in metrics)
+    held = [pd.read_csv(run / "heldout_predictions.csv") for run in runs]
+    val = [pd.read_csv(run / "val_predictions.csv") for run in runs]
+    assert list(held[0].columns) == list(val[0].columns)
+    n_train = 280 - 4 - 47  # the training windows: 48 rows of history, 4 targets inside the first 280 rows
+    assert len(held[0]) == 4 * n_train and held[0]["origin"].iloc[0] == time[47] + ":00"
+    np.testing.assert_allclose(held[0]["actual"] - held[0]["forecast"], held[0]["error"])
+    chosen = metrics[0]["recommended"]
+    assert chosen["best_model"] == "ensemble" and chosen["held_out_windows"] == n_train
+
+    def window_mae(tables, column):  # each window's MAE, the forecast column the mean over the cells
+        value = np.mean([t[column] for t in tables], axis=0) if column == "forecast" else tables[0][column]
+        return np.abs(tables[0]["actual"] - value).to_numpy().reshape(-1, 4).mean(axis=1)
+
+    ref = chosen["best_reference"]
+    diff = np.concatenate([window_mae(held, "forecast") - window_mae(held, ref),
+                           window_mae(val, "forecast") - window_mae(val, ref)])
+    assert chosen["diebold_mariano"] == pytest.approx(diebold_mariano(diff, 4))
