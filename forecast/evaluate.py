@@ -43,8 +43,8 @@ def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
 
 def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[str]) -> tuple | None:
     """ensemble.recommend's `held_out`: the training windows' actuals; the held-out forecasts of the cells that have
-    them (training.CellResult.held_out_forecast), of their ensemble when every one of several cells has them, and of every
-    reference; and, with several series, each window's MASE scale. None when no cell has them."""
+    them (training.CellResult.held_out_forecast), of their ensemble when every one of several cells has them, and
+    of every reference; and, with several series, each window's MASE scale. None when no cell has them."""
     if not held:
         return None
     forecasts = dict(held)
