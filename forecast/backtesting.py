@@ -60,8 +60,8 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
                 result = train_cell(prep, cfg, device, on_epoch)
             scores[cell] = result.metrics["test"]
             by_model[cell] = (result.val_forecast, result.test_forecast, result.intervals)
-            if result.held_out_forecast is not None:
-                held[cell] = result.held_out_forecast
+            if result.held_out_mae is not None:
+                held[cell] = result.held_out_mae
         if len(configs) > 1:  # the mean of the cells' forecasts, scored as one more model
             means = [mean_forecast([f[part] for f in by_model.values()]) for part in (0, 1)]
             by_model[ENSEMBLE] = (*means, {})

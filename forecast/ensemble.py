@@ -69,7 +69,7 @@ def window_mae(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.n
 
 
 def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.ndarray | None = None,
-              held_out: tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None] | None = None) -> dict:
+              held_out: dict[str, np.ndarray] | None = None) -> dict:
     """The model validation recommends, as metrics.json records it. `forecasts` holds every candidate's
     (n_origins, horizon) validation forecasts by name (cells, the ensemble, the references), `actual` the targets.
 
@@ -80,10 +80,11 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
     (a reference before the ensemble, the ensemble before a single cell). With several series, each window's
     errors are divided by its `scale` (scale_of), so that every series counts alike: the MAE is then the mean MASE.
 
-    `held_out` (actual, forecasts, scale) adds out-of-sample forecasts of the training windows: a model that is
-    still its linear start has them (each block forecast by the fit on the other blocks), and so has every
-    reference. When both the best model and the best reference have them, the standard error is judged on those
-    windows and the validation windows together (the validation MAE still ranks the models)."""
+    `held_out` adds each window's MAE (divided by its scale, as above) of out-of-sample forecasts of the training
+    windows, by name (evaluate.held_out_evidence): a model that is still its linear start has them (each block
+    forecast by the fit on the other blocks), and so has every reference. When both the best model and the best
+    reference have them, the standard error is judged on those windows and the validation windows together (the
+    validation MAE still ranks the models)."""
     horizon = actual.shape[1]
     errors = window_mae(actual, forecasts, scale)
     val_mae = {name: float(e.mean()) for name, e in errors.items()}
@@ -97,10 +98,8 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
     diff = errors[best] - errors[reference]
     same = bool(np.mean(np.abs(diff)) <= SAME * np.mean(errors[reference]))
     earlier = np.zeros(0)
-    if held_out is not None and {best, reference} <= held_out[1].keys():
-        h_actual, h_forecasts, h_scale = held_out
-        h_errors = window_mae(h_actual, {n: h_forecasts[n] for n in (best, reference)}, h_scale)
-        earlier = h_errors[best] - h_errors[reference]
+    if held_out is not None and {best, reference} <= held_out.keys():
+        earlier = held_out[best] - held_out[reference]
         earlier = earlier[np.isfinite(earlier)]  # a reference needs more history than the first windows hold
     stat = diebold_mariano(np.concatenate([earlier, diff]), horizon)
     return {**out, "model": best if stat < -SIGNIFICANCE and not same else reference, "best_model": best,

@@ -11,7 +11,7 @@ import pandas as pd
 from forecast.baselines import (ALL_REFERENCES, ANCHORS, BASELINES, SECOND, anchor_season, baseline_forecasts, history,
                                 references, window_rows)
 from forecast.config import Anchor
-from forecast.ensemble import ENSEMBLE, mean_forecast
+from forecast.ensemble import ENSEMBLE
 from forecast.errors import ForecastError
 from forecast.metrics import conformal_quantiles, coverage, score, score_by_step
 from forecast.prepare import Prepared
@@ -41,18 +41,26 @@ def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
             "n_windows": len(actual)}
 
 
-def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[str]) -> tuple | None:
-    """ensemble.recommend's `held_out`: the training windows' actuals; the held-out forecasts of the cells that have
-    them (training.CellResult.held_out_forecast), of their ensemble when every one of several cells has them, and
-    of every reference; and, with several series, each window's MASE scale. None when no cell has them."""
+def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[str]) -> dict[str, np.ndarray] | None:
+    """ensemble.recommend's `held_out`: each training window's MAE, divided by its MASE scale with several series,
+    of the cells that have held-out forecasts (`held`: their per-window MAE in original units, window_mae of
+    training.CellResult.held_out_forecast), of every reference, and of the ensemble when every one of several cells
+    has them: the mean of its members' MAEs, a bound its own MAE never exceeds (the error of a mean is at most the
+    mean of the errors; equal when the cells kept the same start). None when no cell has them."""
     if not held:
         return None
-    forecasts = dict(held)
+    per = prep.scale_of("train") if prep.blocks else 1.0
+    out = {cell: mae / per for cell, mae in held.items()}
     if len(cells) > 1 and set(cells) <= held.keys():
-        forecasts[ENSEMBLE] = mean_forecast([held[c] for c in cells])
-    base = part_baselines(prep, "train")
-    forecasts.update({name: base[name] for name in references(prep.season2)})
-    return actual_targets(prep, "train"), forecasts, prep.scale_of("train") if prep.blocks else None
+        out[ENSEMBLE] = np.mean([out[c] for c in cells], axis=0)
+    actual, base = actual_targets(prep, "train"), part_baselines(prep, "train")
+    out.update({name: window_mae(actual, base[name]) / per for name in references(prep.season2)})
+    return out
+
+
+def window_mae(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """Each window's mean absolute error, (n,): NaN where the forecast has no value."""
+    return np.mean(np.abs(np.asarray(actual, np.float64) - forecast), axis=1)
 
 
 def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[float]] | None = None) -> dict:

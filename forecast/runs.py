@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
 from forecast import __version__, artifacts
 from forecast.backend import Device, versions
 from forecast.baselines import references as refs
@@ -33,8 +36,8 @@ if TYPE_CHECKING:
 # loads a backend of its own, and a worker unpickling train_one can silence TensorFlow's start-up first.
 
 
-# The training windows forecast by the linear start fitted on the other blocks, while the model is that start
-HELD_OUT = "heldout_predictions.csv"
+# Each training window's MAE under the linear start fitted on the other blocks, while the model is that start
+HELD_OUT = "heldout_errors.csv"
 
 
 @dataclass(frozen=True)
@@ -240,12 +243,13 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
     table = with_series(prep, forecast_table(time, target, prep.windows["test"].origins, result.test_forecast, extra),
                         prep.windows["test"].origins)
     write_csv(folder / "test_predictions.csv", table)
-    for name, part, forecast in (("val_predictions.csv", "val", result.val_forecast),
-                                 (HELD_OUT, "train", result.held_out_forecast)):
-        if forecast is not None:  # held-out training forecasts only while the model is its linear start
-            origins = prep.windows[part].origins
-            write_csv(folder / name, with_series(prep, forecast_table(time, target, origins, forecast,
-                                                                      part_baselines(prep, part)), origins))
+    write_csv(folder / "val_predictions.csv",
+              with_series(prep, forecast_table(time, target, prep.windows["val"].origins, result.val_forecast,
+                                               part_baselines(prep, "val")), prep.windows["val"].origins))
+    if result.held_out_mae is not None:  # only while the model is its linear start: one row per training window
+        origins = prep.windows["train"].origins
+        write_csv(folder / HELD_OUT, with_series(prep, pd.DataFrame({"origin": np.asarray(time)[origins],
+                                                                     "mae": result.held_out_mae}), origins))
 
     if prep.blocks:
         write_csv(folder / "series_scores.csv", series_table(result.metrics["test"]["series"]))
@@ -272,7 +276,8 @@ def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
     if not saved or any("val" not in r.metrics for r in saved):
         return saved
     val = {r.cell: read_forecasts(r.path / "val_predictions.csv") for r in saved}
-    held = {r.cell: read_forecasts(r.path / HELD_OUT) for r in saved if (r.path / HELD_OUT).exists()}
+    held = {r.cell: pd.read_csv(r.path / HELD_OUT)["mae"].to_numpy(np.float64) for r in saved
+            if (r.path / HELD_OUT).exists()}
     actual = actual_targets(prep, "val")
     group = {}
     if len(saved) > 1:

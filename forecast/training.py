@@ -19,7 +19,7 @@ from forecast.batches import WindowBatches
 from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.devices import data_parallel, share_clipping
 from forecast.errors import ForecastError
-from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val
+from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val, window_mae
 from forecast.ensemble import beats
 from forecast.inference import forecast_windows, predict_windows
 from forecast.interrupts import deferred_interrupt
@@ -173,9 +173,9 @@ class CellResult:
     compute: Compute
     anchor: Anchor  # as used: never auto
     anchor_reason: str  # why auto chose it ("" when given)
-    # While the model is its linear start (direct, epoch 0): the training windows' held-out forecasts in original
-    # units (linear.LinearStart.held_out), more evidence for the recommendation; else None.
-    held_out_forecast: np.ndarray | None = None
+    # While the model is its linear start (direct, epoch 0): each training window's MAE in original units under the
+    # held-out forecasts (linear.LinearStart.held_out), more evidence for the recommendation; else None.
+    held_out_mae: np.ndarray | None = None
 
 
 def one_step_windows(prep: Prepared, part: str) -> Windows:
@@ -242,7 +242,7 @@ def _train_cell(prep: Prepared, cfg: RunConfig, device: Device, on_epoch, state_
     if linear_start is not None:
         metrics["linear_start"] = linear_start.record
         if linear_start.held_out is not None and fit.model_epoch == 0 and not recursive:
-            held_out = prep.to_target(linear_start.held_out, train.origins)
+            held_out = window_mae(actual_targets(prep, "train"), prep.to_target(linear_start.held_out, train.origins))
     return CellResult(model=model, fit=fit, test_forecast=test_forecast, val_forecast=val_forecast, metrics=metrics,
                       intervals=intervals, compute=compute, anchor=anchor, anchor_reason=anchor_reason,
-                      held_out_forecast=held_out)
+                      held_out_mae=held_out)

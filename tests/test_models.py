@@ -281,7 +281,7 @@ def test_held_out_training_forecasts_of_a_linear_start_count_as_evidence_for_the
     h_reference[:3] = np.nan  # the first windows hold too little history for this reference
     h_model = h_actual + 0.8 * (h_reference - h_actual) + 0.3 * rng.standard_normal((60, 2))
     h_model[:3] = h_actual[:3]
-    held = (h_actual, {"gru": h_model, "seasonal_naive": h_reference}, None)
+    held = {"gru": np.abs(h_actual - h_model).mean(1), "seasonal_naive": np.abs(h_actual - h_reference).mean(1)}
     pooled = recommend(actual, {"gru": model, "seasonal_naive": reference}, held_out=held)
     assert pooled["model"] == "gru" and pooled["held_out_windows"] == 57
     by_hand = np.concatenate([np.abs(h_actual - h_model).mean(1) - np.abs(h_actual - h_reference).mean(1),
@@ -295,7 +295,7 @@ def test_held_out_training_forecasts_of_a_linear_start_count_as_evidence_for_the
         "held-out training windows of the linear start)")
     # a model without held-out forecasts (it trained past its start) is judged on validation alone
     other = recommend(actual, {"gru": model, "seasonal_naive": reference},
-                      held_out=(h_actual, {"lstm": h_model, "seasonal_naive": h_reference}, None))
+                      held_out={"lstm": held["gru"], "seasonal_naive": held["seasonal_naive"]})
     assert other == alone
 
 

@@ -349,20 +349,23 @@ def test_a_model_that_is_still_its_linear_start_brings_its_held_out_training_for
     runs = [tmp_path / "runs" / f"ar-{cell}" for cell in ("rnn", "gru")]
     metrics = [json.loads((run / "metrics.json").read_text()) for run in runs]
     assert all(m["model_epoch"] == 0 and m["linear_start"]["ridge"] is not None for m in metrics)
-    held = [pd.read_csv(run / "heldout_predictions.csv") for run in runs]
-    val = [pd.read_csv(run / "val_predictions.csv") for run in runs]
-    assert list(held[0].columns) == list(val[0].columns)
+    held = [pd.read_csv(run / "heldout_errors.csv") for run in runs]
     n_train = 280 - 4 - 47  # the training windows: 48 rows of history, 4 targets inside the first 280 rows
-    assert len(held[0]) == 4 * n_train and held[0]["origin"].iloc[0] == time[47] + ":00"
-    np.testing.assert_allclose(held[0]["actual"] - held[0]["forecast"], held[0]["error"])
+    assert list(held[0].columns) == ["origin", "mae"] and len(held[0]) == n_train
+    assert held[0]["origin"].iloc[0] == time[47] + ":00"
+    np.testing.assert_allclose(held[0]["mae"], held[1]["mae"])  # both cells kept the same start
     chosen = metrics[0]["recommended"]
     assert chosen["best_model"] == "ensemble" and chosen["held_out_windows"] == n_train
 
-    def window_mae(tables, column):  # each window's MAE, the forecast column the mean over the cells
-        value = np.mean([t[column] for t in tables], axis=0) if column == "forecast" else tables[0][column]
-        return np.abs(tables[0]["actual"] - value).to_numpy().reshape(-1, 4).mean(axis=1)
-
-    ref = chosen["best_reference"]
-    diff = np.concatenate([window_mae(held, "forecast") - window_mae(held, ref),
-                           window_mae(val, "forecast") - window_mae(val, ref)])
+    y, origins = pd.read_csv(csv)["value"].to_numpy(), np.arange(47, 47 + n_train)
+    steps = np.arange(1, 5)
+    reference = {"naive": lambda t: np.repeat(y[t], 4), "seasonal_naive": lambda t: y[t + steps - 24],
+                 "seasonal_diff": lambda t: y[t] + y[t + steps - 24] - y[t - 24]}[chosen["best_reference"]]
+    ref_mae = np.array([np.abs(y[t + steps] - reference(t)).mean() for t in origins])
+    val = [pd.read_csv(run / "val_predictions.csv") for run in runs]
+    val_mae = {name: np.abs(val[0]["actual"] - value).to_numpy().reshape(-1, 4).mean(axis=1)
+               for name, value in (("ensemble", (val[0]["forecast"] + val[1]["forecast"]) / 2),
+                                   ("reference", val[0][chosen["best_reference"]]))}
+    # the ensemble's held-out error: the mean of its members' (exact here, where they are the same start)
+    diff = np.concatenate([held[0]["mae"].to_numpy() - ref_mae, val_mae["ensemble"] - val_mae["reference"]])
     assert chosen["diebold_mariano"] == pytest.approx(diebold_mariano(diff, 4))
