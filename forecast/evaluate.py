@@ -44,9 +44,9 @@ def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
 def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[str]) -> dict[str, np.ndarray] | None:
     """ensemble.recommend's `held_out`: each training window's MAE, divided by its MASE scale with several series,
     of the cells that have held-out forecasts (`held`: training.CellResult.held_out_mae, in original units), of
-    every reference, and of the ensemble when every one of several cells
-    has them: the mean of its members' MAEs, a bound its own MAE never exceeds (the error of a mean is at most the
-    mean of the errors; equal when the cells kept the same start). None when no cell has them."""
+    every reference, and of the ensemble when every one of several cells has them: the mean of its members' MAEs,
+    a bound its own MAE never exceeds (the error of a mean is at most the mean of the errors; equal when the cells
+    kept the same start). None when no cell has them."""
     if not held:
         return None
     per = prep.scale_of("train") if prep.blocks else 1.0
