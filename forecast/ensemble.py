@@ -62,10 +62,9 @@ def _key(mae: float) -> float:
 PANEL_CRITERION = "mean " + CRITERION.replace("validation MAE", "validation MASE over series", 1)
 
 
-def window_mae(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.ndarray | None) -> dict:
-    """Each window's MAE by model name, divided by the window's `scale` where there is one."""
-    per = 1.0 if scale is None else np.asarray(scale, dtype=np.float64)
-    return {name: np.mean(np.abs(actual - f), axis=1) / per for name, f in forecasts.items()}
+def window_mae(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """Each window's mean absolute error, (n,): NaN where the forecast has no value."""
+    return np.mean(np.abs(np.asarray(actual, np.float64) - forecast), axis=1)
 
 
 def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.ndarray | None = None,
@@ -86,7 +85,8 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
     reference have them, the standard error is judged on those windows and the validation windows together (the
     validation MAE still ranks the models)."""
     horizon = actual.shape[1]
-    errors = window_mae(actual, forecasts, scale)
+    per = 1.0 if scale is None else np.asarray(scale, dtype=np.float64)
+    errors = {name: window_mae(actual, f) / per for name, f in forecasts.items()}
     val_mae = {name: float(e.mean()) for name, e in errors.items()}
     rank = {name: (0 if name in ALL_REFERENCES else 1 if name == ENSEMBLE else 2) for name in val_mae}
     best = min(val_mae, key=lambda name: (_key(val_mae[name]), rank[name]))

@@ -11,7 +11,7 @@ import pandas as pd
 from forecast.baselines import (ALL_REFERENCES, ANCHORS, BASELINES, SECOND, anchor_season, baseline_forecasts, history,
                                 references, window_rows)
 from forecast.config import Anchor
-from forecast.ensemble import ENSEMBLE
+from forecast.ensemble import ENSEMBLE, window_mae
 from forecast.errors import ForecastError
 from forecast.metrics import conformal_quantiles, coverage, score, score_by_step
 from forecast.prepare import Prepared
@@ -56,11 +56,6 @@ def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[s
     actual, base = actual_targets(prep, "train"), part_baselines(prep, "train")
     out.update({name: window_mae(actual, base[name]) / per for name in references(prep.season2)})
     return out
-
-
-def window_mae(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
-    """Each window's mean absolute error, (n,): NaN where the forecast has no value."""
-    return np.mean(np.abs(np.asarray(actual, np.float64) - forecast), axis=1)
 
 
 def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[float]] | None = None) -> dict:

@@ -19,8 +19,8 @@ from forecast.batches import WindowBatches
 from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.devices import data_parallel, share_clipping
 from forecast.errors import ForecastError
-from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val, window_mae
-from forecast.ensemble import beats
+from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val
+from forecast.ensemble import beats, window_mae
 from forecast.inference import forecast_windows, predict_windows
 from forecast.interrupts import deferred_interrupt
 from forecast.linear import MIN_GAIN, fit_linear_path
