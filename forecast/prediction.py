@@ -190,7 +190,8 @@ def known_future(series: Series, scaled: np.ndarray, scaler, columns: tuple[int,
 
 def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: pd.DataFrame) -> str:
     """On the very file a run was trained on, which of the scored values the model saw in training or validation
-    (in-sample), and the scores of the test part alone; "" for any other file."""
+    (in-sample), and the scores of its test windows alone (those its test score counts: every target inside the
+    test part); "" for any other file."""
     meta = info.meta["data"]
     if info.series_scalers:
         same = Path(data).resolve() == Path(str(meta.get("path")))
@@ -199,23 +200,29 @@ def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: p
                 "each series' test part alone") if same else ""
     try:  # config.json's description of the data is informative only: a damaged one just says nothing here
         same = Path(data).resolve() == Path(meta["path"]) and len(series) == int(meta["rows"])
-        first_test = int(meta["split_rows"]["test"][0])
+        first_test, end = map(int, meta["split_rows"]["test"])
     except (KeyError, TypeError, ValueError, IndexError):
         return ""
-    if not same or not 0 <= first_test < len(series):
+    horizon = info.config.window.horizon
+    if not same or not 1 <= first_test < len(series) or end != len(series):
         return ""
     test_start = series.time[first_test]
     known = table["actual"].notna()
-    test = table[known & (table["timestamp"] >= test_start)]
-    seen = int(known.sum()) - len(test)
+    seen = int((known & (table["timestamp"] < test_start)).sum())
     if seen == 0:
         return ""
     text = (f"{data.name} is the file {info.name} was trained on: {seen} of the {int(known.sum())} scored values lie "
             f"in its training and validation rows (in-sample, the model saw them)")
-    if len(test):
+    # The run's test windows: origins from the row before the test part to the last whose horizon the data holds.
+    origin = table["origin"]
+    test = table[(origin >= series.time[first_test - 1]) & (origin <= series.time[end - 1 - horizon])
+                 & (table["step"] <= horizon)] if end - 1 - horizon >= first_test - 1 else table.iloc[:0]
+    if len(test) and test["actual"].notna().all():
         scores = table_scores(test, run_references(info))
-        text += (f"; on its test part alone ({len(test)} values, from {test_start}): model MSE "
-                 f"{scores['model']['mse']:.4g}, naive MSE {scores['naive']['mse']:.4g}")
+        windows = test["origin"].nunique()
+        text += (f"; on its test windows alone (the {windows} whose {horizon}-step targets lie in its test part, "
+                 f"from {test_start}, as its test score counts them): model MSE {scores['model']['mse']:.4g}, naive "
+                 f"MSE {scores['naive']['mse']:.4g}")
     return text
 
 

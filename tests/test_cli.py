@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from tests.conftest import TINY
 from tests.conftest import cli_ok as run_ok
 
 runner = CliRunner()
@@ -342,6 +343,22 @@ def test_predict_says_when_validation_preferred_a_reference(trained, tmp_path):
     assert ("note:" in plain.stdout) == (chosen in ("naive", "seasonal_naive", "seasonal_diff"))
 
 
+def test_predict_on_the_training_file_scores_the_runs_own_test_windows(sine_csv, tmp_path):
+    """At a horizon above one, forecasts from validation origins reach into the test part too; the note counts only
+    the windows the run's test score counts, and reproduces that score."""
+    import re
+
+    run_ok("train", sine_csv, "--cell", "gru", "--horizon", "3", "--runs-dir", tmp_path, "--name", "h3", *TINY)
+    result = run_ok("predict", tmp_path / "h3", sine_csv, "--out", tmp_path / "p.csv")
+    test = json.loads((tmp_path / "h3" / "metrics.json").read_text())["test"]
+    assert test["n_windows"] == 60 - 3 + 1
+    assert ("on its test windows alone (the 58 whose 3-step targets lie in its test part, from 2024-01-15 "
+            "04:00:00, as its test score counts them): model MSE ") in result.stdout
+    model_mse, naive_mse = map(float, re.search(r"model MSE (\S+), naive MSE (\S+)\n", result.stdout).groups())
+    assert model_mse == pytest.approx(test["model"]["mse"], rel=1e-3)
+    assert naive_mse == pytest.approx(test["baselines"]["naive"]["mse"], rel=1e-3)
+
+
 @pytest.mark.slow
 def test_predict_last_k_origins_and_the_in_sample_part_of_the_training_file(trained, tmp_path):
     run = trained.runs / "sine-lstm"
@@ -351,11 +368,11 @@ def test_predict_last_k_origins_and_the_in_sample_part_of_the_training_file(trai
     test_rows = meta["split_rows"]["test"][1] - meta["split_rows"]["test"][0]
     known = len(pd.read_csv(tmp_path / "all.csv").dropna(subset=["actual"]))
     assert (f"sine.csv is the file sine-lstm was trained on: {known - test_rows} of the {known} scored values lie in "
-            f"its training and validation rows (in-sample, the model saw them); on its test part alone ({test_rows} "
-            f"values, from ") in full.stdout
+            f"its training and validation rows (in-sample, the model saw them); on its test windows alone (the "
+            f"{test_rows} whose 1-step targets lie in its test part, from ") in full.stdout
     import re
 
-    model_mse, naive_mse = map(float, re.search(r"test part alone .*: model MSE (\S+), naive MSE (\S+)\n",
+    model_mse, naive_mse = map(float, re.search(r"test windows alone .*: model MSE (\S+), naive MSE (\S+)\n",
                                                 full.stdout).groups())
     assert model_mse == pytest.approx(metrics["model"]["mse"], rel=1e-3)  # the run's own test score, recomputed
     assert naive_mse == pytest.approx(metrics["baselines"]["naive"]["mse"], rel=1e-3)
