@@ -21,7 +21,9 @@ from forecast.training import train_cell
 METRICS = ("mse", "rmse", "mae", "mape", "smape", "mase")
 COUNTS = ("train_rows", "val_rows", "windows")
 # Each fold's row for the model its validation part recommends (a cell, the ensemble or a reference; `picked`
-# names it): the score of choosing by validation, which is what a user of the tool gets.
+# names it): the score of choosing by validation, which is what a user of the tool gets. The row also has the
+# evidence behind a model picked over the best reference (ensemble.recommend): the Diebold-Mariano statistic and
+# how many held-out training windows of a linear start counted beside the validation windows.
 RECOMMENDED = "recommended"
 
 
@@ -76,14 +78,18 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
         val_references = part_baselines(prep, "val")
         candidates = {**{name: f[0] for name, f in by_model.items()},
                       **{r: val_references[r] for r in reference_names(prep.season2)}}
-        picked = recommend(actual_targets(prep, "val"), candidates,
-                           held_out=held_out_evidence(prep, held, [cfg.model.cell.value for cfg in configs]))["model"]
+        choice = recommend(actual_targets(prep, "val"), candidates,
+                           held_out=held_out_evidence(prep, held, [cfg.model.cell.value for cfg in configs]))
+        picked = choice["model"]
         scores[RECOMMENDED] = {"model": scores[picked]["model"]}
+        evidence = {"diebold_mariano": choice.get("diebold_mariano"),
+                    "held_out_windows": choice.get("held_out_windows", 0)}
         for model, s in scores.items():
             coverage = {f"coverage_{level_pct(level)}": iv["coverage"]
                         for level, iv in s.get("intervals", {}).items()}
             rows.append({**fold, "model": model, "picked": picked if model == RECOMMENDED else "",
-                         **{m: s["model"][m] for m in METRICS}, **coverage})
+                         **{m: s["model"][m] for m in METRICS}, **coverage,
+                         **(evidence if model == RECOMMENDED else dict.fromkeys(evidence))})
     per_fold = pd.DataFrame(rows)
     forecasts = pd.concat(tables, ignore_index=True)
     forecasts = forecasts[["fold", "model", *[c for c in forecasts.columns if c not in ("fold", "model")]]]
@@ -110,6 +116,7 @@ def write_table(per_fold: pd.DataFrame) -> pd.DataFrame:
         agg = per_fold.groupby("model", sort=False)[scores].agg(stat).reset_index()
         rows.append(agg.assign(fold=stat))
     table = pd.concat(rows, ignore_index=True)
-    for count in COUNTS:
+    for count in (*COUNTS, "held_out_windows"):
         table[count] = table[count].astype("Int64")
-    return table[["fold", "model", *scores, *COUNTS, "test_start", "test_end", "normalize", "picked"]]
+    return table[["fold", "model", *scores, *COUNTS, "test_start", "test_end", "normalize", "picked",
+                  "diebold_mariano", "held_out_windows"]]

@@ -224,8 +224,9 @@ def test_backtest_end_to_end(tmp_path):
     assert "Backtest over 3 folds" in result.stdout and "seasonal m=24" in result.stdout
     # counts are whole numbers in the file, empty (not NaN-floats) on the mean and std rows
     lines = out.read_text().splitlines()
-    assert lines[0].split(",")[-7:-4] == ["train_rows", "val_rows", "windows"]
-    assert lines[1].split(",")[-7:-4] == ["238", "42", "40"] and lines[-1].split(",")[-7:-4] == ["", "", ""]
+    assert lines[0].split(",")[-9:-6] == ["train_rows", "val_rows", "windows"]
+    assert lines[1].split(",")[-9:-6] == ["238", "42", "40"] and lines[-1].split(",")[-9:-6] == ["", "", ""]
+    assert lines[0].split(",")[-3:] == ["picked", "diebold_mariano", "held_out_windows"]
     # each fold's recommended row carries the scores of the model its validation part picked
     picks = per_fold[per_fold["model"] == "recommended"]
     assert len(picks) == 3 and set(picks["picked"]) <= {"rnn", "gru", "ensemble", "naive", "seasonal_naive",
@@ -358,6 +359,13 @@ def test_a_model_that_is_still_its_linear_start_brings_its_held_out_training_for
     assert chosen["best_model"] == "ensemble" and chosen["held_out_windows"] == n_train
 
     y, origins = pd.read_csv(csv)["value"].to_numpy(), np.arange(47, 47 + n_train)
+    # the backtest's folds bring the same evidence: its held-out training windows, counted in the recommended row
+    ok("backtest", csv, "--cell", "rnn", "--cell", "gru", "--folds", "2", "--horizon", "4", "--lookback", "48",
+       "--units", "4", "--epochs", "2", "--learning-rate", "1e-9", "--out", tmp_path / "bt.csv")
+    table = pd.read_csv(tmp_path / "bt.csv")
+    picks = table[(table["model"] == "recommended") & ~table["fold"].isin(["mean", "std"])]
+    assert (picks["held_out_windows"] == picks["train_rows"] - 4 - 47).all() and picks["diebold_mariano"].lt(0).all()
+    assert table.loc[table["model"] != "recommended", "held_out_windows"].isna().all()
     steps = np.arange(1, 5)
     reference = {"naive": lambda t: np.repeat(y[t], 4), "seasonal_naive": lambda t: y[t + steps - 24],
                  "seasonal_diff": lambda t: y[t] + y[t + steps - 24] - y[t - 24]}[chosen["best_reference"]]
