@@ -361,7 +361,7 @@ def test_a_model_that_is_still_its_linear_start_brings_its_held_out_training_for
     y, origins = pd.read_csv(csv)["value"].to_numpy(), np.arange(47, 47 + n_train)
     # the backtest's folds bring the same evidence: its held-out training windows, counted in the recommended row
     ok("backtest", csv, "--cell", "rnn", "--cell", "gru", "--folds", "2", "--horizon", "4", "--lookback", "48",
-       "--units", "4", "--epochs", "2", "--learning-rate", "1e-9", "--out", tmp_path / "bt.csv")
+       "--units", "4", "--epochs", "2", "--learning-rate", "1e-9", "--out", tmp_path / "bt.csv", "--plot", tmp_path / "bt.png")
     table = pd.read_csv(tmp_path / "bt.csv")
     picks = table[(table["model"] == "recommended") & ~table["fold"].isin(["mean", "std"])]
     assert (picks["held_out_windows"] == picks["train_rows"] - 4 - 47).all() and picks["diebold_mariano"].lt(0).all()
