@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from forecast.config import Cell, ModelConfig, WindowConfig
+from forecast.config import Anchor, Cell, ModelConfig, WindowConfig
 
 
 @pytest.mark.parametrize("cell", list(Cell))
@@ -94,7 +94,6 @@ def _seasonal_series(n: int = 240, season: int = 12) -> np.ndarray:
 ])
 def test_the_untrained_anchored_model_is_its_reference_exactly(anchor, baseline, linear, horizon):
     from forecast.baselines import BASELINES
-    from forecast.config import Anchor
     from forecast.models import build_model
     from forecast.windows import Windows, part_origins
 
@@ -206,6 +205,49 @@ def test_the_linear_paths_ridge_is_chosen_by_blocked_cross_validation_on_the_tra
     # each block's forecasts by the fit on the other four, at the chosen strength (no reference: the path alone)
     np.testing.assert_allclose(start.held_out, held_out[chosen["ridge"]], rtol=1e-6, atol=1e-9)
     assert chosen["val_mse"] < 0.9 * chosen["val_mse_zero"]
+
+
+def test_an_anchored_linear_path_may_start_level_free_chosen_by_the_same_cross_validation():
+    """Beside each strength, the fit whose lag weights add up to zero: a window moved by a constant moves the whole
+    untrained model's forecast by that constant, as the reference does (no pull back to the training level)."""
+    from forecast.linear import FOLDS, RIDGE, fit_linear_path
+    from forecast.models import build_model
+    from forecast.windows import Windows, part_origins
+
+    rng, t = np.random.default_rng(0), np.arange(1200)
+    level = np.cumsum(rng.standard_normal(1200)) * 0.5  # a wandering level under a season of 4
+    y = (level + 2 * np.sin(2 * np.pi * t / 4) + 0.3 * rng.standard_normal(1200)).astype(np.float32)[:, None]
+    train = Windows(y, 8, 2, part_origins((0, 800), 8, 2))
+    val = Windows(y, 8, 2, part_origins((800, 1200), 8, 2))
+    model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(8, 2), 1, 1e-3,
+                        anchor=Anchor.seasonal, season=4)
+    start = fit_linear_path(model, train, val, level_free=True)
+    chosen = start.record
+    # by hand: the lags centred on their window's mean, each block scored by the ridge fit on the other blocks
+    idx = np.arange(len(train))
+    lags = train.inputs(idx).reshape(len(idx), -1).astype(np.float64)
+    seasonal = lags[:, [-4, -3]]  # the reference: the value a season before each of the two steps
+    r = train.targets(idx).astype(np.float64) - seasonal
+    spread = np.trace(lags.T @ lags) / 8
+    edges = np.linspace(0, len(idx), FOLDS + 1).astype(int)
+    for strength in RIDGE:
+        for key, x in ((f"{strength:g}", lags), (f"{strength:g} level-free", lags - lags.mean(1, keepdims=True))):
+            x, sse = np.concatenate([x, np.ones((len(idx), 1))], axis=1), 0.0
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+                out = (idx >= lo) & (idx < hi)
+                w = np.linalg.solve(x[~out].T @ x[~out] + np.diag([strength * spread] * 8 + [0.0]),
+                                    x[~out].T @ r[~out])
+                sse += float(np.sum((r[out] - x[out] @ w) ** 2))
+            assert chosen["cv_mse"][key] == pytest.approx(sse / r.size, rel=1e-5), key
+    assert chosen["level_free"] is True and chosen["ridge"] == 1e-4  # a wandering level: level-free wins
+    assert chosen["val_mse"] < 0.6 * chosen["val_mse_zero"]
+    kernel, _ = model.get_layer("linear").get_weights()
+    np.testing.assert_allclose(kernel.sum(axis=0), 0.0, atol=1e-5)
+    x = val.inputs(np.arange(len(val)))
+    np.testing.assert_allclose(model.predict(x + 10.0, verbose=0) - model.predict(x, verbose=0), 10.0, atol=1e-3)
+    # without a reference (the path alone predicts the level) only free weights are tried
+    assert not any("level-free" in key for key in _linear_start(_ar2(1500, (0.6, -0.3)), 6, 2, 1000)[0]
+                   .record["cv_mse"])
 
 
 def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
