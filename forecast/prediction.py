@@ -19,7 +19,7 @@ from forecast.dates import extend_time
 from forecast.errors import ForecastError, listing, shorten
 from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores, window_spread
 from forecast.prepare import future_columns, load_new_series, series_notes, to_target
-from forecast.windows import Windows, forecast_origins
+from forecast.windows import Windows, forecast_origins, part_origins
 
 
 def run_references(info: artifacts.RunInfo) -> tuple[str, ...]:
@@ -203,7 +203,6 @@ def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: p
         first_test, end = map(int, meta["split_rows"]["test"])
     except (KeyError, TypeError, ValueError, IndexError):
         return ""
-    horizon = info.config.window.horizon
     if not same or not 1 <= first_test < len(series) or end != len(series):
         return ""
     test_start = series.time[first_test]
@@ -213,10 +212,9 @@ def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: p
         return ""
     text = (f"{data.name} is the file {info.name} was trained on: {seen} of the {int(known.sum())} scored values lie "
             f"in its training and validation rows (in-sample, the model saw them)")
-    # The run's test windows: origins from the row before the test part to the last whose horizon the data holds.
-    origin = table["origin"]
-    test = table[(origin >= series.time[first_test - 1]) & (origin <= series.time[end - 1 - horizon])
-                 & (table["step"] <= horizon)] if end - 1 - horizon >= first_test - 1 else table.iloc[:0]
+    window = info.config.window
+    horizon = window.horizon
+    test = table[table["origin"].isin(series.time[part_origins((first_test, end), window.lookback, horizon)])]
     if len(test) and test["actual"].notna().all():
         scores = table_scores(test, run_references(info))
         windows = test["origin"].nunique()
