@@ -209,8 +209,9 @@ def _train_cell(prep: Prepared, cfg: RunConfig, device: Device, on_epoch, state_
     share_clipping(model.optimizer, device)
     train, val = ((one_step_windows(prep, "train"), one_step_windows(prep, "val")) if recursive
                   else (prep.windows["train"], prep.windows["val"]))
-    linear_start = (fit_linear_path(model, train, val, level_free=anchor is not Anchor.none) if cfg.model.linear
-                    else None)
+    linear_start = (fit_linear_path(model, train, val, level_free=anchor is not Anchor.none,
+                                    season=anchor_season(anchor.value, prep.season, prep.season2))
+                    if cfg.model.linear else None)
     board = state_dir / "tensorboard" if cfg.train.tensorboard and state_dir is not None else None
     actual = actual_targets(prep, "val") if score_epochs else None
 

@@ -427,3 +427,81 @@ def test_forecasts_gathered_on_the_device_equal_those_gathered_on_the_host():
     np.testing.assert_allclose(predict_windows(net, windows, batch_size=64, on_device=device), host, atol=1e-6)
     # without one given (`predict` on a new series), predict_windows gathers on the device over the windows' series
     np.testing.assert_allclose(predict_windows(net, windows, batch_size=64), host, atol=1e-6)
+
+
+def _seasonal_trend(n: int, seed: int = 0, noise: float = 0.01) -> np.ndarray:
+    """A season of 4 on a rising level, with a little AR(1) noise."""
+    rng, e = np.random.default_rng(seed), np.zeros(n)
+    for i in range(1, n):
+        e[i] = 0.7 * e[i - 1] + noise * rng.standard_normal()
+    return 0.05 * np.arange(n) + np.tile([1.0, -0.5, 0.3, -0.8], n // 4 + 1)[:n] + e
+
+
+def _anchored_start(y: np.ndarray, train_end: int, anchor: Anchor = Anchor.seasonal, lookback: int = 8,
+                    horizon: int = 6):
+    from forecast.linear import fit_linear_path
+    from forecast.models import build_model
+    from forecast.windows import Windows, part_origins
+
+    values = y.astype(np.float32)[:, None]
+    train = Windows(values, lookback, horizon, part_origins((0, train_end), lookback, horizon))
+    val = Windows(values, lookback, horizon, part_origins((train_end, len(y)), lookback, horizon))
+    model = build_model(ModelConfig(Cell.gru, units=4, linear=True), WindowConfig(lookback, horizon), 1, 1e-3,
+                        anchor=anchor, season=4)
+    return fit_linear_path(model, train, val, level_free=anchor is not Anchor.none, season=4), model, train, val
+
+
+def test_an_anchored_linear_path_may_start_at_the_seasonal_drift_exactly():
+    """Too few training windows for a ridge (7 for 9 window values): the seasonal drift, which fits nothing, is the
+    one start; the untrained model then forecasts y[t+h-4k] + k (mean of the last 4 values - mean of the 4 before)."""
+    y = _seasonal_trend(60)
+    start, model, train, val = _anchored_start(y, 20)
+    chosen = start.record
+    assert len(train) == 7 and chosen["fit"] == "seasonal drift" and chosen["season"] == 4
+    assert chosen["ridge"] is None and chosen["level_free"] is True
+    assert set(chosen["cv_mse"]) == {"0", "seasonal drift"}
+
+    def by_hand(w):
+        t = w.origins[:, None]
+        h = np.arange(1, 7)[None, :]
+        k = np.ceil(h / 4).astype(int)
+        last = np.mean(y[t + np.arange(-3, 1)], axis=1, keepdims=True)
+        before = np.mean(y[t + np.arange(-7, -3)], axis=1, keepdims=True)
+        return y[t + h - 4 * k] + k * (last - before)
+
+    targets = train.targets(np.arange(len(train)))
+    assert chosen["cv_mse"]["seasonal drift"] == pytest.approx(np.mean((targets - by_hand(train)) ** 2), rel=1e-4)
+    assert chosen["cv_mse"]["0"] == pytest.approx(np.mean((targets - y[train.origins[:, None] + np.array(
+        [[-3, -2, -1, 0, -3, -2]])]) ** 2), rel=1e-4)  # the seasonal naive alone
+    np.testing.assert_allclose(start.held_out, by_hand(train), atol=1e-4)  # nothing fitted: held out as it is
+    x = val.inputs(np.arange(len(val)))
+    np.testing.assert_allclose(model.predict(x, verbose=0), by_hand(val), atol=1e-4)
+    kernel, bias = model.get_layer("linear").get_weights()
+    np.testing.assert_allclose(kernel.sum(axis=0), 0.0, atol=1e-6)  # on top of the reference: level-free
+    assert not bias.any()
+    # an unanchored model (its path forecasts the level itself) is offered no seasonal drift
+    assert "seasonal drift" not in _anchored_start(y, 40, Anchor.none)[0].record["cv_mse"]
+
+
+def test_a_start_that_fails_validation_gives_way_to_the_other_in_the_order_of_their_training_errors(monkeypatch):
+    from forecast import linear
+
+    y = _seasonal_trend(600, noise=0.1)
+    first = _anchored_start(y, 400)[0].record
+    cv = first["cv_mse"]
+    ridge = min((k for k in cv if k not in ("0", "seasonal drift")), key=cv.get)
+    assert cv[ridge] < cv["seasonal drift"] < cv["0"]  # both beat the reference alone across the blocks
+    assert first["fit"] == "ridge" and "rejected" not in first  # and the ridge on validation
+    ridge_name = f"ridge {ridge.replace(' ', ', ')}"
+    verdicts = iter([False, True])  # validation turns the ridge down: the seasonal drift is tried next
+    monkeypatch.setattr(linear, "beats", lambda *args: next(verdicts))
+    chosen = _anchored_start(y, 400)[0].record
+    assert chosen["fit"] == "seasonal drift" and chosen["rejected"] == [ridge_name]
+    assert chosen["val_mse"] < chosen["val_mse_zero"]
+    verdicts = iter([False, False])
+    refused, model, _, _ = _anchored_start(y, 400)
+    assert not any(w.any() for w in model.get_layer("linear").get_weights())
+    refused = refused.record
+    assert refused["ridge"] is None and "fit" not in refused
+    assert refused["reason"] == (f"the fit ({ridge_name} nor seasonal drift m=4) does not beat zero weights on "
+                                 "validation by 1% and one standard error")
