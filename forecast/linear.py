@@ -74,8 +74,8 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, level_free
     `level_free` (a model anchored on a reference, which moves with the window's level) so is the kind of fit: free
     lag weights, or level-free ones that add up to zero (a correction of the reference that no level changes). The
     seasonal drift fits nothing, so its cross-validated error is its training error. The two starts that beat zero
-    weights (the reference alone) across the blocks go to the validation part in the order of their errors there,
-    and the first that beats zero weights on validation (ensemble.beats: by MIN_GAIN and one standard error) is
+    weights (the reference alone) across the blocks go to the validation part in the order of those errors, and
+    the first that beats zero weights on validation (ensemble.beats: by MIN_GAIN and one standard error) is
     kept; with none, the zero start. Choosing the strength on validation too overfit the random walks' 48 lags
     (FTSE: -1.8% on validation, +1.2% on test). The sums X'X, X'r and r'r are gathered a batch at a time and kept
     per block, so memory stays bounded by the batch and every fold's error follows from them in closed form."""

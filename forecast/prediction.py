@@ -192,7 +192,9 @@ def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: p
     """On the very file a run was trained on, which of the scored values the model saw in training or validation
     (in-sample), and the scores of its test windows alone (those its test score counts: every target inside the
     test part); "" for any other file."""
-    meta = info.meta["data"]
+    meta = info.meta.get("data")
+    if not isinstance(meta, dict):
+        return ""
     if info.series_scalers:
         same = Path(data).resolve() == Path(str(meta.get("path")))
         return (f"{data.name} is the file {info.name} was trained on: the scores above include the training and "
@@ -201,7 +203,7 @@ def in_sample_note(info: artifacts.RunInfo, data: Path, series: Series, table: p
     try:  # config.json's description of the data is informative only: a damaged one just says nothing here
         same = Path(data).resolve() == Path(meta["path"]) and len(series) == int(meta["rows"])
         first_test, end = map(int, meta["split_rows"]["test"])
-    except (KeyError, TypeError, ValueError, IndexError):
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError):  # OverflowError: an infinite count
         return ""
     if not same or not 1 <= first_test < len(series) or end != len(series):
         return ""

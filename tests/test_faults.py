@@ -178,6 +178,22 @@ def test_a_mutated_run_file_is_read_or_refused_in_one_line(trained, tmp_path_fac
             assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", [("rows", float("inf")), ("split_rows", {"test": [float("inf"), 1]}),
+                                    ("split_rows", {"test": [float("nan"), 1]})])
+def test_predict_on_a_run_whose_data_description_is_damaged_just_leaves_out_the_in_sample_note(trained, tmp_path,
+                                                                                              damage):
+    """config.json's `data` only tells predict whether it forecasts the very file the run was trained on (a note);
+    an infinite row count once raised OverflowError there (found by the mutation test above)."""
+    run = copy_run(trained.runs / "sine-lstm", tmp_path / "run")
+    config = json.loads((run / "config.json").read_text())
+    config["data"][damage[0]] = damage[1]
+    (run / "config.json").write_text(json.dumps(config))
+    result = runner.invoke(app, ["predict", str(run), str(trained.csv), "--out", str(tmp_path / "p.csv")])
+    assert result.exit_code == 0, result.output
+    assert "was trained on" not in result.output and (tmp_path / "p.csv").exists()
+
+
 def test_no_run_is_published_with_numbers_the_tool_could_not_read_back():
     from forecast.files import non_finite
 
