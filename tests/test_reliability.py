@@ -217,8 +217,9 @@ def _held_then_raised() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "Terminated"), (signal.SIGINT, 130, "Interrupted")])
-def test_parallel_cells_stop_together_and_resume(tmp_path, sig, code, word):
+def test_parallel_cells_stop_together_and_resume(tmp_path):
+    """Stopped by SIGTERM, resumed, stopped again by Ctrl-C (SIGINT) in the resumed training, resumed to the end:
+    each stop ends every worker and publishes nothing, and each resume continues every cell where it stopped."""
     import fcntl
 
     csv = _sine(tmp_path / "data.csv")
@@ -226,26 +227,34 @@ def test_parallel_cells_stop_together_and_resume(tmp_path, sig, code, word):
     # 20 epochs without early stopping: a worker that started late still finds the other one training (with 8 and
     # patience 3, a loaded machine once saw the LSTM finish before the GRU's first epoch)
     more = ("--epochs", "20", "--patience", "0")
-    proc = _train(csv, runs, "--cell", "lstm", "--parallel", "on", *more)
-    for cell in ("gru", "lstm"):
-        _wait_for_epochs(runs / f".partial-data-{cell}", 1, proc)
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == code
-    assert "2 cells in parallel processes" in out
-    assert err.strip().splitlines() == [f"{word}: no half-written run was published (finished runs are "
-                                        "complete); continue a training with the same command and --resume"]
-    assert sorted(p.name for p in runs.iterdir()) == [".partial-data-gru", ".partial-data-lstm"]
-    for cell in ("gru", "lstm"):  # every worker is gone: nobody holds the checkpoint locks any more
-        with (runs / f".partial-data-{cell}" / "lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    resumed = _train(csv, runs, "--cell", "lstm", "--parallel", "on", *more, "--resume")
+    resume: tuple[str, ...] = ()
+    for sig, code, word in ((signal.SIGTERM, 143, "Terminated"), (signal.SIGINT, 130, "Interrupted")):
+        reached = {cell: _checkpoint_epoch(runs / f".partial-data-{cell}") if resume else 0 for cell in ("gru", "lstm")}
+        proc = _train(csv, runs, "--cell", "lstm", "--parallel", "on", *more, *resume)
+        for cell in ("gru", "lstm"):  # each worker trains (again): an epoch past where it stopped
+            _wait_for_epochs(runs / f".partial-data-{cell}", reached[cell] + 1, proc)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == code, err
+        assert "2 cells in parallel processes" in out
+        assert err.strip().splitlines() == [f"{word}: no half-written run was published (finished runs are "
+                                            "complete); continue a training with the same command and --resume"]
+        assert sorted(p.name for p in runs.iterdir()) == [".partial-data-gru", ".partial-data-lstm"]
+        for cell in ("gru", "lstm"):  # every worker is gone: nobody holds the checkpoint locks any more
+            with (runs / f".partial-data-{cell}" / "lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        resume = ("--resume",)
+    resumed = _train(csv, runs, "--cell", "lstm", "--parallel", "on", *more, *resume)
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0 and err == "", err
     assert sorted(p.name for p in runs.iterdir()) == ["data-gru", "data-lstm"]
     for cell in ("gru", "lstm"):
         history = pd.read_csv(runs / f"data-{cell}" / "history.csv")
         assert history["epoch"].tolist() == list(range(1, len(history) + 1))
+
+
+def _checkpoint_epoch(partial: Path) -> int:
+    return json.loads((partial / "backup" / "training_metadata.json").read_text())["epoch"]
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from tests.conftest import cli_ok as run_ok
 
 runner = CliRunner()
 SPACE = 'units = {low = 4, high = 8}\nlearning_rate = {low = 0.003, high = 0.03, log = true}\nlookback = [10, 20]\n'
-FIXED = ["--epochs", "4", "--batch-size", "32", "--patience", "0", "--folds", "2"]
+FIXED = ["--epochs", "4", "--batch-size", "512", "--patience", "0", "--folds", "2"]
 
 
 @pytest.mark.slow
@@ -99,7 +99,7 @@ def test_a_bad_space_file_stops_before_any_trial(sine_csv, tmp_path):
 def test_a_new_study_tries_the_options_given_first_and_says_how_the_pick_compares(sine_csv, tmp_path):
     space = tmp_path / "space.toml"
     space.write_text("units = [4, 8]\nlookback = [24, 48]\n")
-    result = run_ok("tune", sine_csv, "--space", space, "--units", "8", "--trials", "3", "--out-dir",
+    result = run_ok("tune", sine_csv, "--space", space, "--units", "8", "--trials", "2", "--out-dir",
                     tmp_path / "study", "--runs-dir", tmp_path / "runs", *FIXED)
     table = pd.read_csv(tmp_path / "study" / "trials.csv").set_index("number")
     assert (table.loc[0, "params_units"], table.loc[0, "params_lookback"]) == (8, 48)  # --units 8, the auto lookback
@@ -114,11 +114,12 @@ def test_a_new_study_tries_the_options_given_first_and_says_how_the_pick_compare
 def test_tune_reads_its_table_of_a_config_file_and_keeps_the_automatic_lookback(sine_csv, tmp_path):
     (tmp_path / "space.toml").write_text("units = [4, 6]\n")
     config = tmp_path / "experiment.toml"
-    config.write_text(f'data = "{sine_csv}"\ncell = "rnn"\nepochs = 2\n\n[tune]\ntrials = 2\nstudy = "cfg"\n'
+    config.write_text(f'data = "{sine_csv}"\ncell = "rnn"\nepochs = 2\n\n[tune]\ntrials = 2\nstudy = "cfg"\nfolds = 1\n'
                       f'space = "{tmp_path / "space.toml"}"\nout_dir = "{tmp_path / "study"}"\n'
                       f'runs_dir = "{tmp_path / "runs"}"\n\n[backtest]\nfolds = 2\n')
     doc = json.loads(run_ok("tune", "--config", config, "--json").stdout)
     assert (doc["study"], doc["trials"], set(doc["best"]["params"])) == ("cfg", 2, {"units"})
+    assert doc["folds"] == 1  # [tune]'s own, not the default 3 nor [backtest]'s 2
     options = json.loads((tmp_path / "runs" / f"cfg-trial{doc['best']['number']}" / "config.json").read_text())
     assert options["options"]["window"]["lookback"] == 48  # the automatic lookback of an hourly series: 2 days
 
@@ -152,11 +153,12 @@ def test_ctrl_c_keeps_the_study_and_the_same_command_continues_it(sine_csv, tmp_
 
     space = tmp_path / "space.toml"
     space.write_text(SPACE)
-    args = [sys.executable, "-m", "forecast", "tune", str(sine_csv), "--space", str(space), "--out-dir",
-            str(tmp_path / "study"), "--runs-dir", str(tmp_path / "runs"), "--epochs", "8", "--patience", "0"]
+    args = ["tune", str(sine_csv), "--space", str(space), "--out-dir", str(tmp_path / "study"), "--runs-dir",
+            str(tmp_path / "runs"), "--epochs", "8", "--patience", "0", "--folds", "2"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.Popen([*args, "--trials", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen([sys.executable, "-m", "forecast", *args, "--trials", "50"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     def finished() -> int:  # read-only: opening the study through Optuna would race the tune creating it
         try:
             with sqlite3.connect(f"file:{tmp_path / 'study' / 'study.db'}?mode=ro", uri=True) as db:
@@ -174,9 +176,8 @@ def test_ctrl_c_keeps_the_study_and_the_same_command_continues_it(sine_csv, tmp_
                                             "lost); run the same command to continue it")
     kept = finished()
     assert kept >= 1
-    again = subprocess.run([*args, "--trials", str(kept + 1)], capture_output=True, text=True, env=env, timeout=300)
-    assert again.returncode == 0, again.stderr
-    assert f"{kept} finished trials so far, searching to {kept + 1}" in again.stdout
+    again = run_ok(*args, "--trials", kept + 1).stdout  # the same command again (in this process: no second start-up)
+    assert f"{kept} finished trials so far, searching to {kept + 1}" in again
 
 
 def test_a_data_file_name_with_spaces_makes_a_valid_default_study_name(sine_csv, tmp_path):
