@@ -56,7 +56,7 @@ def drift_weights(model: keras.Model, w: Windows, season: int) -> np.ndarray | N
     if "reference" in (layer.name for layer in model.layers):  # the reference's own weights, read off unit windows
         import keras
 
-        units = np.zeros((lookback, lookback, w.values.shape[1]), np.float32)
+        units = np.zeros((lookback, lookback, columns), np.float32)
         units[np.arange(lookback), np.arange(lookback), 0] = 1.0
         reference = keras.ops.convert_to_numpy(model.get_layer("reference")(units)).astype(np.float64)
         weights[np.arange(lookback) * columns] -= reference
@@ -144,20 +144,15 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, level_free
     starts = sorted((s for s in starts if cv[s] < rtr.sum()), key=cv.get)
     per_value = max(len(train) * train.horizon, 1)
     held = {"cv_mse": {"0": rtr.sum() / per_value, **{label(key): v / per_value for key, v in cv.items()}}}
-    zero, rejected, chosen = None, [], None
-    for start in starts:
-        fitted = folds(start)[0] if start == DRIFT else solve(xtx.sum(0), xtr.sum(0), *start)
-        errors, zero = np.zeros(len(val)), np.zeros(len(val))  # each validation window's MSE with the start, without
-        for idx, x, _, r in gathered(val):
-            errors[idx] = np.mean((r - x @ fitted) ** 2, axis=1)
-            zero[idx] = np.mean(r * r, axis=1)
-        if beats(errors, zero, val.horizon, MIN_GAIN):
-            chosen = start
-            break
-        rejected.append(named(start, season))
+    fitted = {start: drift if start == DRIFT else solve(xtx.sum(0), xtr.sum(0), *start) for start in starts}
+    errors, zero = {start: np.zeros(len(val)) for start in starts}, np.zeros(len(val))  # per window, with each start
+    for idx, x, _, r in gathered(val):  # one pass: the reference is predicted once for every start
+        zero[idx] = np.mean(r * r, axis=1)
+        for start, w in fitted.items():
+            errors[start][idx] = np.mean((r - x @ w) ** 2, axis=1)
+    chosen = next((start for start in starts if beats(errors[start], zero, val.horizon, MIN_GAIN)), None)
+    rejected = [named(start, season) for start in starts[:starts.index(chosen) if chosen is not None else len(starts)]]
     if chosen is None:  # no better than the reference alone: the zero start
-        if zero is None:
-            zero = np.concatenate([np.mean(r * r, axis=1) for _, _, _, r in gathered(val)])
         kinds = "strength" if drift is None else "strength nor the seasonal drift"
         reason = (f"no {kinds} beats zero weights across the training blocks" if not starts else
                   f"the fit ({' nor '.join(rejected)}) does not beat zero weights on validation by {MIN_GAIN:.0%} "
@@ -170,11 +165,12 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, level_free
         block = np.searchsorted(edges[1:-1], idx, side="right")
         for k in np.unique(block):
             forecasts[idx[block == k]] = rest[block == k] + x[block == k] @ weights[k]
-    layer.set_weights([fitted[:d].astype(np.float32), fitted[d].astype(np.float32)])
+    layer.set_weights([fitted[chosen][:d].astype(np.float32), fitted[chosen][d].astype(np.float32)])
     kind = {"fit": DRIFT, "season": season} if chosen == DRIFT else {"fit": "ridge"}
     return LinearStart({"ridge": None if chosen == DRIFT else chosen[0], "level_free": chosen == DRIFT or chosen[1],
-                        **kind, **({"rejected": rejected} if rejected else {}), "val_mse": float(errors.mean()),
-                        "val_mse_zero": float(zero.mean()), **held}, forecasts)
+                        **kind, **({"rejected": rejected} if rejected else {}),
+                        "val_mse": float(errors[chosen].mean()), "val_mse_zero": float(zero.mean()), **held},
+                       forecasts)
 
 
 def label(choice) -> str:
