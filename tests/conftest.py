@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def pytest_xdist_auto_num_workers(config):
     """pyproject's `-n auto`: a worker per core this process may use, at most 8 (each loads TensorFlow, and some tests
-    start processes of their own). On 2 cores the suite took 9 minutes so, 15 in one process (measured 2026-12-01);
-    `-n 0` runs it in this process (one test, a debugger)."""
+    start processes of their own). On 2 cores the suite took 9-12 minutes so, 15 in one process (measured
+    2026-12-01); `-n 0` runs it in this process (one test, a debugger)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(cores, 8))
 
