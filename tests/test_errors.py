@@ -3,6 +3,7 @@ where, and the fix, and leaves no run folder. docs/errors.md lists the same cata
 
 
 import io
+import json
 import math
 import zipfile
 
@@ -374,6 +375,14 @@ PREDICT = [
      "version"),
     ("CSV lacking the run's target", lambda run, tmp: [str(run), _write(tmp, "z\n" + "1\n" * 30)],
      "column `value` not found in {tmp}/new.csv; available: z"),
+    ("values in other units than the run's", lambda run, tmp: [str(run), _write(tmp, "value\n" + "2e12\n" * 30)],
+     "column `value` of {tmp}/new.csv lies too far from what the run was trained on: its values reach 2.83e+12 times "
+     "the spread of the run's training part (0.707, scaler.json) from its mean; check the file's units, or train a "
+     "run on data like it"),
+    ("a damaged mean in scaler.json", lambda run, tmp: [str(_scaler_mean(run, tmp, 1e308)), "{csv}"],
+     "column `value` of {csv} lies too far from what the run was trained on: its values reach 1.41e+308 times the "
+     "spread of the run's training part (0.707, scaler.json) from its mean; check the file's units, or train a run "
+     "on data like it"),
     ("CSV shorter than the lookback", lambda run, tmp: [str(run), _write(tmp, "value\n" + "1\n" * 5)],
      "{tmp}/new.csv has 5 rows, fewer than the run's lookback (20); give at least 20 rows"),
     ("--steps 0", lambda run, tmp: [str(run), "{csv}", "--steps", "0"],
@@ -428,6 +437,14 @@ def _edit(run, tmp, name, old, new, count=-1):
     text = (dst / name).read_text()
     assert old in text
     (dst / name).write_text(text.replace(old, new, count))
+    return dst
+
+
+def _scaler_mean(run, tmp, mean):
+    dst = copy_run(run, tmp / "copy")
+    scaler = json.loads((dst / "scaler.json").read_text())
+    scaler["mean"][0] = mean
+    (dst / "scaler.json").write_text(json.dumps(scaler))
     return dst
 
 
