@@ -296,13 +296,12 @@ def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: s
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = scaler.transform(model_values)
         far = ~(np.abs(scaled) <= FLOAT32_SAFE) & ~np.isnan(model_values)  # an empty target to forecast is no fault
-    if far.any():  # the forecasts would be NaN or infinite: values in other units, or a damaged scaler.json
         col = int(np.argmax(far.any(axis=0)))
-        spreads = np.nanmax(np.abs((model_values[:, col] - scaler.mean[col]) / scaler.std[col]))
+        scales = np.nanmax(np.abs((model_values[:, col] - scaler.mean[col]) / scaler.std[col]))
+    if far.any():  # the forecasts would be NaN or infinite: values in other units, or a damaged scaler.json
         raise DataError(f"column `{shorten(series.columns[col])}` of {path} lies too far from what the run was "
-                        f"trained on: its values reach {spreads:.3g} times the spread of the run's training part "
-                        f"({scaler.std[col]:.3g}, scaler.json) from its mean; check the file's units, or train a run "
-                        "on data like it")
+                        f"trained on: its values reach {scales:.3g} times the run's scale ({scaler.std[col]:.3g} in "
+                        "scaler.json) from its centre; check the file's units, or train a run on data like it")
     return series, scaled
 
 

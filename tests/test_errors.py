@@ -377,12 +377,11 @@ PREDICT = [
      "column `value` not found in {tmp}/new.csv; available: z"),
     ("values in other units than the run's", lambda run, tmp: [str(run), _write(tmp, "value\n" + "2e12\n" * 30)],
      "column `value` of {tmp}/new.csv lies too far from what the run was trained on: its values reach 2.83e+12 times "
-     "the spread of the run's training part (0.707, scaler.json) from its mean; check the file's units, or train a "
-     "run on data like it"),
+     "the run's scale (0.707 in scaler.json) from its centre; check the file's units, or train a run on data like "
+     "it"),
     ("a damaged mean in scaler.json", lambda run, tmp: [str(_scaler_mean(run, tmp, 1e308)), "{csv}"],
      "column `value` of {csv} lies too far from what the run was trained on: its values reach 1.41e+308 times the "
-     "spread of the run's training part (0.707, scaler.json) from its mean; check the file's units, or train a run "
-     "on data like it"),
+     "run's scale (0.707 in scaler.json) from its centre; check the file's units, or train a run on data like it"),
     ("CSV shorter than the lookback", lambda run, tmp: [str(run), _write(tmp, "value\n" + "1\n" * 5)],
      "{tmp}/new.csv has 5 rows, fewer than the run's lookback (20); give at least 20 rows"),
     ("--steps 0", lambda run, tmp: [str(run), "{csv}", "--steps", "0"],
