@@ -81,6 +81,11 @@ class Scaler:
         if not all(math.isfinite(v) for v in mean + std) or min(std) <= 0:
             raise ValueError("scaler.json has a non-finite mean or a non-positive std")
         low, high = (float(v) for v in raw["train_range"])
+        tol = 1e-9 * max(abs(low), abs(high), 1.0)  # the training part's mean lies in its range (0 per window), and
+        centred = mean[0] == 0.0 if raw["normalize"] == "window" else low - tol <= mean[0] <= high + tol
+        if not centred or std[0] > max(high - low, 1.0) * (1 + 1e-9):  # its spread (of steps) within its width
+            raise ValueError(f"scaler.json's target mean {mean[0]:.3g} and std {std[0]:.3g} do not fit its "
+                             f"train_range [{low:.3g}, {high:.3g}]")
         return cls(tuple(mean), tuple(std), Normalize(raw["normalize"]), low, high)
 
 

@@ -380,8 +380,8 @@ PREDICT = [
      "the run's scale (0.707 in scaler.json) from its centre; check the file's units, or train a run on data like "
      "it"),
     ("a damaged mean in scaler.json", lambda run, tmp: [str(_scaler_mean(run, tmp, 1e308)), "{csv}"],
-     "column `value` of {csv} lies too far from what the run was trained on: its values reach 1.41e+308 times the "
-     "run's scale (0.707 in scaler.json) from its centre; check the file's units, or train a run on data like it"),
+     "run folder {tmp}/copy has a malformed file (ValueError: scaler.json's target mean 1e+308 and std 0.707 do not "
+     "fit its train_range [-1, 1]); train it again"),
     ("CSV shorter than the lookback", lambda run, tmp: [str(run), _write(tmp, "value\n" + "1\n" * 5)],
      "{tmp}/new.csv has 5 rows, fewer than the run's lookback (20); give at least 20 rows"),
     ("--steps 0", lambda run, tmp: [str(run), "{csv}", "--steps", "0"],

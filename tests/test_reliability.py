@@ -332,6 +332,10 @@ def test_a_model_carrying_code_is_refused_and_never_runs(trained, tmp_path):
      "model.keras is not a Keras model file (not a zip archive: truncated or corrupted); train the run again"),
     (lambda run: (run / "scaler.json").write_text('{"normalize": "global", "columns": ["value"], "mean": [0], "std": [0]}'),
      "has a malformed file (ValueError: scaler.json has a non-finite mean or a non-positive std); train it again"),
+    (lambda run: (run / "scaler.json").write_text('{"normalize": "global", "columns": ["value"], "mean": [0], '
+                                                  '"std": [1e308], "train_range": [-1, 1]}'),
+     "has a malformed file (ValueError: scaler.json's target mean 0 and std 1e+308 do not fit its train_range [-1, 1])"
+     "; train it again"),
     (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace(
         f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 99')),
      f"has schema version 99, this forecast reads {SCHEMA_VERSION}; train it again with this version"),
