@@ -26,8 +26,6 @@ PARTS = ("train", "val", "test")
 # seasons (28 days) gave a mean test MASE of 0.726 against 0.747 for two; on three airports' hourly temperature
 # 0.999 against 1.054 (benchmarks/panel_*.md).
 PANEL_SEASONS = 4
-# Beyond this many spreads from its scale's centre a float32 value resolves a change of one spread only to 6%.
-FLOAT32_SAFE = 1e6
 
 
 @dataclass(frozen=True)
@@ -164,9 +162,8 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
         normalize, why = choose_normalize(train_values[:, 0], model_values[slice(*split.bounds("val")), 0],
                                           window.lookback)
     scaler = Scaler.fit(train_values, normalize)
-    with np.errstate(over="ignore", invalid="ignore"):
-        scaled = scaler.transform(model_values)
-        bad = ~(np.abs(scaled) <= FLOAT32_SAFE).all(axis=0)  # NaN and inf included
+    scaled, beyond = scaler.transform_checked(model_values)
+    bad = beyond.any(axis=0)
     if bad.any():
         col = int(np.argmax(bad))
         raise DataError(f"column `{shorten(series.columns[col])}` of {data.path} cannot be scaled precisely in float32 "
@@ -293,15 +290,14 @@ def load_new_series(run_data: DataConfig, lookback: int, scaler: Scaler, path: s
     note = outside_note(scaler, model_values[:, 0], Path(path).name)
     if note:
         series = dataclasses.replace(series, notes=(*series.notes, note))
-    with np.errstate(over="ignore", invalid="ignore"):
-        scaled = scaler.transform(model_values)
-        far = ~(np.abs(scaled) <= FLOAT32_SAFE) & ~np.isnan(model_values)  # an empty target to forecast is no fault
-        col = int(np.argmax(far.any(axis=0)))
-        scales = np.nanmax(np.abs((model_values[:, col] - scaler.mean[col]) / scaler.std[col]))
+    scaled, beyond = scaler.transform_checked(model_values)
+    far = (beyond & ~np.isnan(model_values)).any(axis=0)  # an empty target to forecast is no fault
     if far.any():  # the forecasts would be NaN or infinite: values in other units, or a damaged scaler.json
+        col = int(np.argmax(far))
         raise DataError(f"column `{shorten(series.columns[col])}` of {path} lies too far from what the run was "
-                        f"trained on: its values reach {scales:.3g} times the run's scale ({scaler.std[col]:.3g} in "
-                        "scaler.json) from its centre; check the file's units, or train a run on data like it")
+                        f"trained on: its values reach {scaler.scales_away(model_values, col):.3g} times the run's "
+                        f"scale ({scaler.std[col]:.3g} in scaler.json) from its centre; check the file's units, or "
+                        "train a run on data like it")
     return series, scaled
 
 

@@ -10,6 +10,9 @@ import numpy as np
 
 from forecast.config import OUTSIDE_SHARE, RANDOM_WALK_RATIO, Normalize
 
+# Beyond this many spreads from its scale's centre a float32 value resolves a change of one spread only to 6%.
+FLOAT32_SAFE = 1e6
+
 
 def variance_ratio(y: np.ndarray, lag: int) -> float:
     """Var(y[t+q] - y[t]) / (q · Var(y[t+1] - y[t])): about 1 for a random walk, near 0 for a stationary series."""
@@ -55,6 +58,18 @@ class Scaler:
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         return ((values - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
+
+    def transform_checked(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """transform, without numpy's overflow warnings, and where the scaled values leave float32's safe range
+        (FLOAT32_SAFE; NaN and inf included): a boolean array shaped like `values`."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = self.transform(values)
+            return scaled, ~(np.abs(scaled) <= FLOAT32_SAFE)
+
+    def scales_away(self, values: np.ndarray, col: int) -> float:
+        """How many of the column's scales its farthest value lies from the scale's centre (in float64)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.nanmax(np.abs((values[:, col] - self.mean[col]) / self.std[col])))
 
     def inverse_target(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled target values (any shape) back to the target's (transformed) units."""
