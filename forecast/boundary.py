@@ -79,7 +79,9 @@ def user_errors(resumable: bool | str = False) -> Iterator[None]:
 
 @contextlib.contextmanager
 def process() -> Iterator[None]:
-    """Around the whole program: printable output whatever the names, and SIGTERM answered from the start."""
+    """Around the whole program, entered before the CLI's imports: printable output whatever the names, and Ctrl-C
+    and SIGTERM answered from the start. Outside a command's own boundary (while Typer, the options or a command's
+    imports load) a stop gets the same one line: Typer would turn Ctrl-C into a silent exit 130."""
     for stream in (sys.stdout, sys.stderr):  # names that are not valid UTF-8 print escaped, never crash a command
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")
@@ -87,5 +89,9 @@ def process() -> Iterator[None]:
     answer_interrupts()
     try:
         yield
-    except Terminated as exc:  # outside a command's own boundary, while the options are read
+    except (KeyboardInterrupt, Terminated) as exc:
         stopped(exc)
+    except BaseException:  # Typer's exit 130, or an import's own error, for a stop no boundary has answered
+        if (stop := pending_stop()) is not None:
+            stopped(stop)
+        raise

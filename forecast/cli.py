@@ -313,8 +313,3 @@ def _run(as_json: bool, work, resumable: bool | str = False) -> None:
             doc = work()
         if as_json:
             report.emit_json({key: value for key, value in doc.items() if not key.endswith("table")})
-
-
-def main() -> None:
-    with boundary.process():
-        app(prog_name="forecast")

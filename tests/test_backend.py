@@ -200,7 +200,7 @@ def test_parallel_cells_train_while_the_parent_never_loads_tensorflow(sine_csv, 
     import subprocess
     import sys
 
-    code = ("import sys\nfrom forecast.cli import main\nsys.argv = ['forecast'] + sys.argv[1:]\n"
+    code = ("import sys\nfrom forecast.__main__ import main\nsys.argv = ['forecast'] + sys.argv[1:]\n"
             "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
             "print('parent imported tensorflow:', 'tensorflow' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", code, "train", str(sine_csv), "--cell", "all", "--parallel", "on",

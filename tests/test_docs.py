@@ -86,7 +86,7 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_install_matches_pyproject():
     readme = text(README)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["forecast"] == "forecast.cli:main"
+    assert project["scripts"]["forecast"] == "forecast.__main__:main"
     assert 'pip install -e ".[test]"' in readme and "pip install -e ." in readme
     assert 'pip install -e ".[gpu]"' in readme and "gpu" in project["optional-dependencies"]
     for dep in project["dependencies"]:

@@ -269,6 +269,18 @@ def test_a_signal_stops_any_command_with_one_line_and_no_partial_output(trained,
     assert leftovers(tmp_path) == []  # and no temporary file
 
 
+@pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "Terminated"), (signal.SIGINT, 130, "Interrupted")])
+def test_a_signal_before_the_command_starts_is_the_same_one_line(sig, code, word):
+    # Typer turns a Ctrl-C that lands while it parses the options or a command imports its modules (seconds on a
+    # loaded machine) into a silent exit 130; the whole-program boundary answers it instead
+    program = ("import os, signal, time, typer\nfrom forecast import boundary\napp = typer.Typer()\n"
+               f"@app.command()\ndef go():\n    os.kill(os.getpid(), {int(sig)})\n    time.sleep(30)\n"
+               "with boundary.process():\n    app()\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=ENV, timeout=60)
+    assert (done.returncode, done.stdout) == (code, "")
+    assert done.stderr == f"{word}: stopped before finishing; no output was left half-written\n"
+
+
 @pytest.mark.slow
 def test_names_that_are_not_utf8_reach_every_output_escaped(tmp_path):
     name = os.fsencode(tmp_path) + b"/caf\xe9-\xff.csv"
