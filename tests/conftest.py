@@ -48,14 +48,24 @@ class Trained:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory) -> Trained:
-    """`forecast train --cell all` once for the whole suite, on a clean sine wave (400 hourly rows, period 20).
-    Tests read these runs; a test that changes one works on a copy (copy_run)."""
-    tmp = tmp_path_factory.mktemp("trained")
-    t = np.arange(400)
-    time = pd.date_range("2024-01-01", periods=400, freq="h").strftime("%Y-%m-%d %H:%M")
-    csv = write_csv(tmp / "sine.csv", pd.DataFrame({"timestamp": time, "value": np.sin(2 * np.pi * t / 20)}))
-    result = cli_ok("train", csv, "--cell", "all", "--runs-dir", tmp / "runs", *TINY)
-    return Trained(csv=csv, runs=tmp / "runs", stdout=result.stdout)
+    """`forecast train --cell all` once for the whole suite, on a clean sine wave (400 hourly rows, period 20),
+    shared by the xdist workers (the first to ask trains, under a lock; the others wait and read). Tests read these
+    runs; a test that changes one works on a copy (copy_run)."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    tmp = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "trained"
+    tmp.mkdir(exist_ok=True)
+    with (tmp / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        csv, printed = tmp / "sine.csv", tmp / "stdout.txt"
+        if not printed.exists():
+            t = np.arange(400)
+            time = pd.date_range("2024-01-01", periods=400, freq="h").strftime("%Y-%m-%d %H:%M")
+            write_csv(csv, pd.DataFrame({"timestamp": time, "value": np.sin(2 * np.pi * t / 20)}))
+            stdout = cli_ok("train", csv, "--cell", "all", "--runs-dir", tmp / "runs", *TINY).stdout
+            printed.write_text(stdout)
+    return Trained(csv=csv, runs=tmp / "runs", stdout=printed.read_text())
 
 
 def copy_run(src: Path, dst: Path) -> Path:

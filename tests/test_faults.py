@@ -151,7 +151,7 @@ def _paths(node, prefix=()):
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(file=st.sampled_from(JSON_FILES), pick=st.integers(0, 10**6), value=ODD_VALUES, delete=st.booleans())
 def test_a_mutated_run_file_is_read_or_refused_in_one_line(trained, tmp_path_factory, file, pick, value, delete):
     tmp = tmp_path_factory.mktemp("mutated")
