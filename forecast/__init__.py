@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from forecast.errors import ForecastError, ForecastWarning
 
 __version__ = "0.1.0"
-__all__ = ["ForecastError", "ForecastWarning", "Run", "backtest", "compare", "load_run", "predict", "train"]
-_API = frozenset(__all__[2:])
+_API = frozenset({"Run", "backtest", "compare", "load_run", "predict", "train"})  # forecast.api's, on first use
+__all__ = ["ForecastError", "ForecastWarning", *sorted(_API)]
 
 if TYPE_CHECKING:
     from forecast.api import Run, backtest, compare, load_run, predict, train
