@@ -4,6 +4,7 @@ files of a folder) and `datasets make` (a synthetic series). Each returns the do
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 from forecast.commands import warn
@@ -51,22 +52,30 @@ def list_datasets(folder: Path) -> dict:
 
 def make_dataset(kind: str, out_csv: Path, rows: int, noise: float, period: int, drift: float, seed: int,
                  series: int = 1) -> dict:
-    if rows < 2 or period < 2 or noise < 0 or series < 1:
+    if rows < 2 or period < 2 or not 0 <= noise < math.inf or series < 1:
         raise ForecastError("--rows and --period must be at least 2, --noise at least 0 and --series at least 1")
+    if not math.isfinite(drift):
+        raise ForecastError(f"--drift must be a finite number (got {drift}); it is the change per row")
     if series > 1 and kind != "sensors":
         raise ForecastError(f"--series {series} makes a fleet of sensors; {kind} is one series: drop --series, or "
                             "make sensors")
     if rows * series > MAX_ROWS:
         raise ForecastError(f"--rows x --series must be at most {MAX_ROWS:,} (got {rows * series:,}); larger "
                             "synthetic data belongs in a script of your own")
+    import numpy as np
+
     from forecast.datasets import make_sensors, make_series
     from forecast.files import check_output, write_csv
 
     check_output(out_csv, "--out")
     from forecast.report import console
 
-    table = (make_sensors(series, rows, noise, seed, period) if kind == "sensors" else
-             make_series(kind, rows, noise, seed, period, drift))
+    with np.errstate(over="ignore", invalid="ignore"):
+        table = (make_sensors(series, rows, noise, seed, period) if kind == "sensors" else
+                 make_series(kind, rows, noise, seed, period, drift))
+    if not np.isfinite(table.select_dtypes("number").to_numpy(dtype=np.float64)).all():
+        raise ForecastError(f"--noise {noise:g} and --drift {drift:g} over {rows:,} rows reach values beyond the "
+                            "floating-point range; choose smaller ones")
     write_csv(out_csv, table)
     console().print(f"wrote {len(table)} rows to {out_csv}" + (f" ({series} sensors)" if kind == "sensors" else ""))
     return {"command": "datasets make", "kind": kind, "out": out_csv, "rows": len(table), "series": series}

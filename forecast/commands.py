@@ -235,6 +235,10 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
         shown = ", ".join(f"{info.name} {info.config.window.horizon}" for info in infos)
         raise ForecastError(f"the runs forecast different horizons ({shown}); average only runs trained with the "
                             "same --horizon")
+    if len({info.config.data.target for info in infos}) > 1:
+        shown = ", ".join(f"{info.name} `{info.config.data.target}`" for info in infos)
+        raise ForecastError(f"the runs forecast different columns ({shown}); average only runs trained on the same "
+                            "--target")
     if last is not None and last < 1:
         raise ForecastError(f"--last must be at least 1 (got {last}); it is the number of latest origins to forecast")
     if steps is not None and not 1 <= steps <= MAX_STEPS:

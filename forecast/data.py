@@ -23,6 +23,7 @@ from forecast.dates import calendar_columns, find_time_column, infer_freq, irreg
 from forecast.errors import DataError, listing, shorten
 
 MAX_MAGNITUDE = 1e150  # beyond, squares (errors, variances) overflow float64 and a run could not be read back
+MIN_MAGNITUDE = 1e-150  # below, squares underflow to 0 in float64: every MSE would read 0
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
@@ -84,6 +85,11 @@ def _numeric_column(frame: pd.DataFrame, col: str, path: str, notes: list[str], 
         raise DataError(f"column `{shorten(col)}` in {path} has values up to {big:.3g} in magnitude; squared errors "
                         f"and variances overflow beyond about 1e154, so the tool takes at most {MAX_MAGNITUDE:.0e}: "
                         f"divide the column by 1e{int(np.log10(big)) - 3} (or change its units)")
+    if 0 < big < MIN_MAGNITUDE:
+        raise DataError(f"column `{shorten(col)}` in {path} has values of at most {big:.3g} in magnitude; squared "
+                        f"errors and variances underflow to 0 below about 1e-154, so the tool needs values beyond "
+                        f"{MIN_MAGNITUDE:.0e}: multiply the column by 1e{-int(np.floor(np.log10(big)))} (or change its "
+                        "units)")
     if np.isnan(out).all():
         raise DataError(f"column `{shorten(col)}` in {path} has no values (all {len(out)} rows are empty); "
                         "choose another --target or fill the column")

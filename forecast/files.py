@@ -49,15 +49,26 @@ def check_output(path: Path, option: str, not_to: tuple[tuple[Path, str], ...] =
 
 
 def check_folder(folder: Path, option: str) -> None:
-    """`folder` is a folder, or can be made one, that this process can write into."""
+    """`folder` is a folder, or can be made one, that this process can write into: its nearest existing folder
+    takes a file (a probe, as permissions do not tell for root, /proc or a read-only mount)."""
     existing = folder.absolute()
     while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():
+            raise ForecastError(f"{option}: {printable(existing)} is a link to {printable(os.readlink(existing))}, "
+                                "which does not exist; create that folder or choose another location")
         existing = existing.parent
     if not existing.is_dir():
         raise ForecastError(f"{option}: {printable(existing)} is a file, not a folder; choose another location")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ForecastError(f"{option}: cannot write into {printable(existing)} (permission denied); choose a "
                             "writable folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise ForecastError(f"{option}: cannot write into {printable(existing)} ({reason}); choose a writable "
+                            "folder") from None
 
 
 def same_file(a: Path, b: Path) -> bool:

@@ -129,7 +129,7 @@ def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, l
         ax.annotate(f"{value:.4g}", (xi, value), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, [printable(n) for n in names], rotation=20, ha="right", fontsize=8)
     top = max([*mse, *(v for values in baselines.values() for v in values)])
-    ax.set_ylim(0, top * 1.22)  # room for the legend above the markers
+    ax.set_ylim(0, top * 1.22 if top > 0 else 1.0)  # room for the legend above the markers; every MSE 0: a unit axis
     ax.set_ylabel("test MSE (original units)")
     ax.set_title("Test MSE")
     ax.legend(fontsize=8, loc="upper center", ncol=len(baselines))

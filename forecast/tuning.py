@@ -113,7 +113,7 @@ def tune(configs: list[RunConfig], space_file: Path | None, trials: int, timeout
     from forecast.split import validation_folds
 
     check_backend()
-    if trials < 1 or jobs < 1 or (timeout is not None and timeout <= 0):
+    if trials < 1 or jobs < 1 or (timeout is not None and not timeout > 0):  # NaN is not positive either
         raise ForecastError(f"--trials and --jobs must be at least 1 and --timeout positive (got --trials {trials}, "
                             f"--jobs {jobs}, --timeout {timeout})")
     if jobs > MAX_JOBS_PER_CORE * cores():

@@ -535,6 +535,16 @@ def test_datasets_make_sensors_has_the_ground_truth_it_states(tmp_path):
     wrong = runner.invoke(app, ["datasets", "make", "sine", "--series", "3", "--out", str(tmp_path / "x.csv")])
     assert wrong.exit_code == 1 and wrong.stderr == (
         "Error: --series 3 makes a fleet of sensors; sine is one series: drop --series, or make sensors\n")
+    for args, message in ((["sine", "--noise", "nan"], "--rows and --period must be at least 2, --noise at least 0 "
+                                                    "and --series at least 1"),
+                          (["randomwalk", "--drift", "inf"], "--drift must be a finite number (got inf); it is the "
+                                                             "change per row"),
+                          (["trend", "--drift", "1e308", "--rows", "50"], "--noise 0.05 and --drift 1e+308 over 50 rows "
+                                                                          "reach values beyond the floating-point "
+                                                                          "range; choose smaller ones")):
+        wrong = runner.invoke(app, ["datasets", "make", *args, "--out", str(tmp_path / "x.csv")])
+        assert (wrong.exit_code, wrong.stderr) == (1, f"Error: {message}\n")
+    assert not (tmp_path / "x.csv").exists()
 
 
 @pytest.mark.slow

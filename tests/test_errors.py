@@ -213,6 +213,9 @@ TRAIN = [
     ("values too large to square", b"y\n1e200\n-3e200\n", [],
      "column `y` in {p} has values up to 3e+200 in magnitude; squared errors and variances overflow beyond about "
      "1e154, so the tool takes at most 1e+150: divide the column by 1e197 (or change its units)"),
+    ("values too small to square", b"y\n1e-300\n-3e-300\n", [],
+     "column `y` in {p} has values of at most 3e-300 in magnitude; squared errors and variances underflow to 0 below "
+     "about 1e-154, so the tool needs values beyond 1e-150: multiply the column by 1e300 (or change its units)"),
     ("a level far beyond its steps, normalised per window", LEVEL.encode(), ["--lookback", "10", "--normalize",
                                                                             "window"],
      "column `y` of {p} cannot be scaled precisely in float32 (--normalize window): its values reach 1e+12 while "
@@ -418,6 +421,9 @@ PREDICT = [
      "train it again"),
     ("runs of different horizons averaged", lambda run, tmp: [str(run), str(_horizon(run, tmp, 2)), "{csv}"],
      "the runs forecast different horizons (sine-lstm 1, copy 2); average only runs trained with the same --horizon"),
+    ("runs of different targets averaged", lambda run, tmp: [str(run), str(_retarget(run, tmp, "load")), "{csv}"],
+     "the runs forecast different columns (sine-lstm `value`, copy `load`); average only runs trained on the same "
+     "--target"),
     ("history.csv without val_loss", lambda run, tmp: [str(_replace(run, tmp, "history.csv", "epoch,loss\n1,0.5\n")),
                                                         "{csv}"],
      "run folder {tmp}/copy has a malformed file (history.csv lacks the column val_loss (it has epoch, loss)); "
@@ -436,6 +442,14 @@ def _edit(run, tmp, name, old, new, count=-1):
     text = (dst / name).read_text()
     assert old in text
     (dst / name).write_text(text.replace(old, new, count))
+    return dst
+
+
+def _retarget(run, tmp, column):
+    """The run as if trained on another column of the same file."""
+    dst = copy_run(run, tmp / "copy")
+    for name in ("config.json", "scaler.json"):
+        (dst / name).write_text((dst / name).read_text().replace('"value"', f'"{column}"'))
     return dst
 
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -267,6 +268,37 @@ def test_a_signal_stops_any_command_with_one_line_and_no_partial_output(trained,
     assert result.stderr.strip().splitlines() == [f"{word}: stopped before finishing; no output was left half-written"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "runs"]  # no output
     assert leftovers(tmp_path) == []  # and no temporary file
+
+
+def test_an_output_folder_that_is_a_link_to_nowhere_or_takes_no_files_is_one_line_before_any_work(trained, tmp_path):
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    for option, args in (("--out", ["predict", str(trained.runs / "sine-rnn"), str(trained.csv), "--out",
+                                     str(tmp_path / "gone" / "p.csv")]),
+                         ("--runs-dir", ["train", str(trained.csv), "--runs-dir", str(tmp_path / "gone"), *QUICK])):
+        assert one_error(runner.invoke(app, args)) == (
+            f"Error: {option}: {tmp_path / 'gone'} is a link to {tmp_path / 'nowhere'}, which does not exist; "
+            "create that folder or choose another location")
+    assert [p.name for p in tmp_path.iterdir()] == ["gone"]
+    if Path("/proc/self").is_dir():  # a folder that no file can be made in, whatever its permissions say to root
+        line = one_error(runner.invoke(app, ["predict", str(trained.runs / "sine-rnn"), str(trained.csv), "--out",
+                                             "/proc/p.csv"]))
+        assert line.startswith("Error: --out: cannot write into /proc (") and line.endswith("); choose a writable folder")
+
+
+def test_a_comparison_whose_every_mse_is_zero_plots_without_warnings():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from forecast.plots import plot_test_mse
+
+    fig, ax = plt.subplots()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warned of identical low and high ylims on a constant series
+        plot_test_mse(ax, ["const-rnn"], [0.0], {"naive": [0.0]}, {"const-rnn": "C0"})
+    assert ax.get_ylim() == (0.0, 1.0)
+    plt.close(fig)
 
 
 @pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "Terminated"), (signal.SIGINT, 130, "Interrupted")])

@@ -54,6 +54,15 @@ def test_two_workers_share_one_study_that_resumes_and_the_best_trial_becomes_a_r
                                    "started with other options (horizon 1 -> 2); its trials would not compare")
 
 
+def test_a_timeout_that_is_not_a_positive_number_is_one_error_line(sine_csv, tmp_path):
+    for timeout in ("nan", "-1"):
+        result = runner.invoke(app, ["tune", str(sine_csv), "--trials", "1", "--timeout", timeout, "--runs-dir",
+                                     str(tmp_path / "runs")])
+        assert (result.exit_code, result.stderr) == (1, "Error: --trials and --jobs must be at least 1 and --timeout "
+                                                        f"positive (got --trials 1, --jobs 1, --timeout {float(timeout)})\n")
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.parametrize("storage, message", [
     ("sqlite:///{tmp}/no/such/folder/x.db", "cannot open --storage sqlite:///{tmp}/no/such/folder/x.db ((sqlite3."
      "OperationalError) unable to open database file); check the URL, that the server is reachable and the database "
