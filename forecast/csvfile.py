@@ -152,10 +152,23 @@ def read_frame(path: str | Path, cfg: DataConfig | None = None) -> pd.DataFrame:
         if packed is None:
             raise
         raise DataError(f"{shown} is {packed}-compressed but damaged ({shorten(exc, 80)}); check the file") from None
+    _check_header(text, sep, shown)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataError(f"{shown} has a header but no data rows; add rows below the header")
     return frame
+
+
+def _check_header(text: str, sep: str, shown: str) -> None:
+    """No two columns of the header share a name (pandas would call the second `y.1` and the tool read the first
+    without a word; names equal once trimmed would clash)."""
+    header = next(csv.reader(text.splitlines(), delimiter=sep, skipinitialspace=True), [])
+    seen: dict[str, int] = {}
+    for i, name in enumerate(h.strip() for h in header):
+        if name and name in seen:
+            raise DataError(f"{shown} names two columns `{shorten(name)}` in its header (columns {seen[name] + 1} and "
+                            f"{i + 1}); rename one of them so that each column has its own name")
+        seen.setdefault(name, i)
 
 
 def from_frame(frame) -> pd.DataFrame:

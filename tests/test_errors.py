@@ -213,6 +213,9 @@ TRAIN = [
     ("values too large to square", b"y\n1e200\n-3e200\n", [],
      "column `y` in {p} has values up to 3e+200 in magnitude; squared errors and variances overflow beyond about "
      "1e154, so the tool takes at most 1e+150: divide the column by 1e197 (or change its units)"),
+    ("a header naming a column twice", b"date,y, y\n2024-01-01,1,2\n", [],
+     "{p} names two columns `y` in its header (columns 2 and 3); rename one of them so that each column has its own "
+     "name"),
     ("values too small to square", b"y\n1e-300\n-3e-300\n", [],
      "column `y` in {p} has values of at most 3e-300 in magnitude; squared errors and variances underflow to 0 below "
      "about 1e-154, so the tool needs values beyond 1e-150: multiply the column by 1e300 (or change its units)"),
