@@ -87,6 +87,8 @@ def process() -> Iterator[None]:
             stream.reconfigure(errors="backslashreplace")
     signal.signal(signal.SIGTERM, _on_sigterm)
     answer_interrupts()
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_stop(previous_hook)
     try:
         yield
     except (KeyboardInterrupt, Terminated) as exc:
@@ -95,3 +97,15 @@ def process() -> Iterator[None]:
         if (stop := pending_stop()) is not None:
             stopped(stop)
         raise
+    finally:
+        sys.unraisablehook = previous_hook
+
+
+def _quiet_stop(previous_hook):
+    """An unraisable-exception hook that keeps quiet about the pending stop signal: raised inside a finalizer or a
+    weakref callback (an import's module lock, seen once in CI), Python prints it as `Exception ignored in: ...` with
+    a traceback and goes on; check_stop raises it again at the next commit point, and the user gets the one line."""
+    def hook(info) -> None:
+        if info.exc_value is None or info.exc_value is not pending_stop():
+            previous_hook(info)
+    return hook

@@ -270,6 +270,18 @@ def test_a_signal_stops_any_command_with_one_line_and_no_partial_output(trained,
     assert leftovers(tmp_path) == []  # and no temporary file
 
 
+def test_a_stop_signal_inside_a_weakref_callback_is_still_the_one_line():
+    # Python cannot raise from a weakref callback (an import's module lock, in CI): it printed "Exception ignored
+    # in: ..." with a traceback, then went on until the boundary raised the remembered stop again
+    program = ("import signal, weakref\nfrom forecast import boundary\nclass A: pass\n"
+               "with boundary.process(), boundary.user_errors():\n"
+               "    a = A()\n    ref = weakref.ref(a, lambda r: boundary._on_sigterm(signal.SIGTERM, None))\n"
+               "    del a\n    print('went on')\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=ENV, timeout=60)
+    assert (done.returncode, done.stdout) == (143, "went on\n")
+    assert done.stderr == "Terminated: stopped before finishing; no output was left half-written\n"
+
+
 def test_an_output_folder_that_is_a_link_to_nowhere_or_takes_no_files_is_one_line_before_any_work(trained, tmp_path):
     (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
     for option, args in (("--out", ["predict", str(trained.runs / "sine-rnn"), str(trained.csv), "--out",
