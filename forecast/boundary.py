@@ -106,6 +106,6 @@ def _quiet_stop(previous_hook):
     weakref callback (an import's module lock, seen once in CI), Python prints it as `Exception ignored in: ...` with
     a traceback and goes on; check_stop raises it again at the next commit point, and the user gets the one line."""
     def hook(info) -> None:
-        if info.exc_value is None or info.exc_value is not pending_stop():
+        if (stop := pending_stop()) is None or info.exc_value is not stop:
             previous_hook(info)
     return hook

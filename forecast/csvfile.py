@@ -6,6 +6,7 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
+import io
 import lzma
 import re
 import stat
@@ -162,7 +163,7 @@ def read_frame(path: str | Path, cfg: DataConfig | None = None) -> pd.DataFrame:
 def _check_header(text: str, sep: str, shown: str) -> None:
     """No two columns of the header share a name (pandas would call the second `y.1` and the tool read the first
     without a word; names equal once trimmed would clash)."""
-    header = next(csv.reader(text.splitlines(), delimiter=sep, skipinitialspace=True), [])
+    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True), [])
     seen: dict[str, int] = {}
     for i, name in enumerate(h.strip() for h in header):
         if name and name in seen:

@@ -4,6 +4,7 @@ that keep such a line printable and short whatever the input (undecodable names,
 from __future__ import annotations
 
 import errno
+import logging
 import warnings
 
 
@@ -57,8 +58,11 @@ def os_error_message(exc: OSError) -> str | None:
 
 
 def quiet_warnings() -> None:
-    """Library warnings that would stand before a command's one line and say nothing the tool does not: numpy's
-    overflow in data it then refuses, matplotlib's missing glyphs for characters its font lacks."""
+    """Library warnings and logs that would stand before a command's one line and say nothing the tool does not:
+    numpy's overflow in data it then refuses, matplotlib's missing glyphs for characters its font lacks."""
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
     warnings.filterwarnings("ignore", message="Glyph .* missing from font")
     warnings.filterwarnings("ignore", message="Unable to import Axes3D")  # no 3D here; a stop signal can cause it
+    # matplotlib's log of its own font fallback ("findfont: Font family [...] not found"), on the stderr of an
+    # interrupted `compare` in CI: this tool chooses no fonts
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)

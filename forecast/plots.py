@@ -5,7 +5,6 @@ Uses matplotlib's object API (Figure, not pyplot): no global state, no display n
 
 from __future__ import annotations
 
-import logging
 import math
 from pathlib import Path
 
@@ -18,10 +17,6 @@ from matplotlib.ticker import MaxNLocator, NullFormatter
 from forecast.baselines import LABELS, baseline_label
 from forecast.errors import printable
 from forecast.files import atomic_path
-
-# "findfont: Font family [...] not found. Falling back to DejaVu Sans": matplotlib's log of its own fallback, noise
-# to the user of a tool that chooses no fonts (seen on stderr of an interrupted `compare` in CI)
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
            "tab:cyan", "tab:gray"]
