@@ -116,6 +116,7 @@ def run_tool(case: Case, csv: Path, runs: Path, extra: list[str]) -> dict:
                               "season": metrics["test"]["season"], "season2": metrics["test"].get("season2", 1),
                               "anchor": config.get("anchor", {}).get("used"),
                               "coverage": metrics["test"].get("intervals", {}).get("0.9", {}).get("coverage")}
+        out["kept_start"] = {**out.get("kept_start", {}), cell: metrics.get("start", {}).get("kept")}
         out["recommended"] = metrics["recommended"]["model"]
         out["diebold_mariano"] = metrics["recommended"].get("diebold_mariano")  # best model vs best reference, val
         out["lookback"] = config["options"]["window"]["lookback"]
@@ -163,11 +164,15 @@ def _stats_worker(name: str, tmp: str, season: int, horizon: int, fit_end: int) 
         np.save(Path(tmp) / f"{file}.npy", np.stack([np.asarray(o[key], dtype=float) for o in out]))
 
 
-def evaluate(case: Case, folder: Path) -> dict:
+def evaluate(case: Case, folder: Path, carried: dict | None = None) -> dict:
+    """Every row of one series; with `carried` (this series' result from a saved accuracy.json), only the default
+    configuration is trained and every other row (plain, the classical references) is carried from it."""
     csv = series_csv(case, folder)
     result = {"case": case.name, "horizon": case.horizon, "seasonal": case.seasonal}
     tools = {}
     for label, extra in CONFIGS.items():
+        if carried is not None and label != "default":
+            continue
         print(f"  {case.name}: forecast train --cell all {' '.join(extra)}", flush=True)
         tools[label] = run_tool(case, csv, folder / f"runs-{label}", extra)
     base = tools["default"]
@@ -191,7 +196,9 @@ def evaluate(case: Case, folder: Path) -> dict:
             continue
         forecasts = {cell: c["table"]["forecast"].to_numpy() for cell, c in tool["cells"].items()}
         for cell, f in forecasts.items():
-            models[f"{label} {cell}"] = scores(actual, f, scale)
+            models[f"{label} {cell}"] = {**scores(actual, f, scale), "kept_start": tool["kept_start"][cell]}
+        if "start" in first.columns and label == "default":  # the untrained model every cell began at
+            models[f"{label} start"] = scores(actual, tool["cells"]["lstm"]["table"]["start"].to_numpy(), scale)
         forecasts["ensemble"] = np.mean(list(forecasts.values()), axis=0)
         models[f"{label} ensemble"] = scores(actual, forecasts["ensemble"], scale)
         chosen = tool["recommended"]  # what the tool's table marks: a cell, the ensemble or a reference
@@ -206,6 +213,10 @@ def evaluate(case: Case, folder: Path) -> dict:
     val_end = n - int(np.ceil(n * 0.15))
     test_origins = np.arange(val_end - 1, n - case.horizon)
     assert len(test_origins) == result["test_windows"], (case.name, len(test_origins), result["test_windows"])
+    if carried is not None:
+        models.update({k: v for k, v in carried["models"].items() if not k.startswith("default")})
+        result.update(models=models, kept=f"plain and classical rows from the run of {carried.get('date', 'before')}")
+        return result
     stats = stats_forecasts(case, y, season, test_origins, val_end)
     truth = np.stack([y[t + 1:t + 1 + case.horizon] for t in test_origins]).reshape(-1)
     for name, f in stats.items():
@@ -237,7 +248,7 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
     except ImportError:
         versions["statsforecast"] = "not installed"
     columns = [*REFERENCES, *CLASSICAL,
-               "default rnn", "default lstm", "default gru", "default ensemble", "default recommended",
+               "default start", "default rnn", "default lstm", "default gru", "default ensemble", "default recommended",
                "plain rnn", "plain lstm", "plain gru", "plain ensemble", "plain recommended"]
     lines = ["# Accuracy", "", f"`python benchmarks/accuracy.py{' --quick' if quick else ''}`, "
              f"{time.strftime('%Y-%m-%d')}, {seconds / 60:.0f} minutes, seed 0, CPU. Test MASE (MSE below); "
@@ -325,6 +336,23 @@ def targets(results: list[dict]) -> list[str]:
             refs = [v for k in (*REFERENCES, *CLASSICAL) if (v := mase(r, k)) is not None]
             out.append(f"- {r['case']}: recommended {mase(r, 'default recommended'):.3f}, best reference "
                        f"{min(refs):.3f}")
+    learned = differ = 0  # issue 34: the cells learn beyond their start
+    for r in ok:
+        cells = [mase(r, f"default {c}") for c in ("rnn", "lstm", "gru")]
+        start = mase(r, "default start")
+        learned += start is not None and min(cells) < 0.99 * start
+        differ += len({round(c, 3) for c in cells}) > 1
+    out.append(f"- series where a cell beats the start by more than 1% on test MASE: {learned}/{len(ok)}; where the "
+               f"three cells' MASEs differ at three decimals: {differ}/{len(ok)}")
+    for r in ok:
+        kept = [c for c in ("rnn", "lstm", "gru") if (r["models"].get(f"default {c}") or {}).get("kept_start")]
+        if kept:
+            out.append(f"- {r['case']}: kept the start: {', '.join(kept)}")
+    structured = [r for r in ok if r["seasonal"]]
+    if structured:
+        rel = [mase(r, "default recommended") / mase(r, "seasonal_naive") for r in structured]
+        out.append(f"- the {len(structured)} structured series: geometric mean of the recommended model's MASE / the "
+                   f"seasonal naive's {float(np.exp(np.mean(np.log(rel)))):.3f}")
     for r in ok:
         if not r["seasonal"]:
             gap = mase(r, "default recommended") / mase(r, "naive") - 1
@@ -350,6 +378,9 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated case names")
     parser.add_argument("--out", type=Path, default=OUT, help="markdown file to write")
     parser.add_argument("--from-json", type=Path, help="write the markdown from a saved accuracy.json, training nothing")
+    parser.add_argument("--default-only", action="store_true",
+                        help="train only the default configuration; the plain and classical rows of each series come "
+                             "from the saved accuracy.json (they do not change with the default's training)")
     parser.add_argument("--merge", action="store_true",
                         help="with --only: replace those series in the saved accuracy.json, keep the others, and write "
                              "the markdown of them all (the notes say which were run again)")
@@ -360,14 +391,19 @@ def main() -> None:
         args.out.write_text(report(results, seconds, args.quick))
         return
     cases = [c for c in CASES if (not args.quick or c.quick) and (not args.only or c.name in args.only.split(","))]
-    saved = json.loads(args.out.with_suffix(".json").read_text()) if args.merge else []
+    saved = json.loads(args.out.with_suffix(".json").read_text()) if args.merge or args.default_only else []
+    earlier = {r["case"]: r for r in saved if "error" not in r}
     began = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory(prefix="forecast-accuracy-") as tmp:
         for case in cases:
             print(f"{case.name}", flush=True)
             case_began = time.perf_counter()
-            results.append({**evaluate(case, Path(tmp)), "seconds": round(time.perf_counter() - case_began, 1)})
+            carried = earlier.get(case.name) if args.default_only else None
+            if args.default_only and carried is None:
+                raise SystemExit(f"--default-only: {case.name} has no saved row in {args.out.with_suffix('.json')}")
+            results.append({**evaluate(case, Path(tmp), carried), "seconds": round(time.perf_counter() - case_began, 1),
+                            "date": time.strftime("%Y-%m-%d")})
             progress = args.out.with_suffix(".partial.json" if args.merge else ".json")
             progress.write_text(json.dumps(results, indent=1, default=str))
     seconds = time.perf_counter() - began

@@ -139,7 +139,8 @@ def backtest(data, cell="lstm", *, folds: int = 5, out: str | Path | None = None
 def compare(runs=None, *, runs_dir: str | Path = "runs", data: str | Path | None = None,
             out: str | Path | None = None, verbose: bool = False):
     """The test scores of runs (Run objects or folders; default: every run in `runs_dir`; with `data`, only those
-    trained on that file) beside the references, sorted by test MSE, as a DataFrame; `out` also draws the figure
+    trained on that file) beside the references and each run's untrained start (`start_mse`, ..., `kept_start`),
+    sorted by test MSE, as a DataFrame; `out` also draws the figure
     of `forecast compare`."""
     from forecast import commands
 
@@ -154,6 +155,9 @@ def compare(runs=None, *, runs_dir: str | Path = "runs", data: str | Path | None
         row.update({f"test_{metric}": value for metric, value in r["test"].items()})
         for reference, scores in r["baselines"].items():
             row.update({f"{reference}_{metric}": scores[metric] for metric in ("mse", "mae", "mase")})
+        if r.get("start"):  # the untrained start the run's cell began at, and whether it kept it
+            row.update({f"start_{metric}": r["start"]["test"][metric] for metric in ("mse", "mae", "mase")},
+                       kept_start=r["start"]["kept"])
         rows.append(row)
     return pd.DataFrame(rows)
 

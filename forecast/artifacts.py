@@ -203,7 +203,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 # The only layers `forecast train` builds; anything else in a model.keras did not come from this tool.
-ALLOWED_LAYERS = {"InputLayer", "SimpleRNN", "LSTM", "GRU", "Dropout", "Dense", "Flatten", "Add", "Concatenate", "Reference"}
+ALLOWED_LAYERS = {"InputLayer", "SimpleRNN", "LSTM", "GRU", "Dropout", "Dense", "Flatten", "Add", "Concatenate", "Reference",
+                  "Correction"}
 
 
 def _check_model_file(model_path: Path) -> None:

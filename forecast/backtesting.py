@@ -25,6 +25,7 @@ COUNTS = ("train_rows", "val_rows", "windows")
 # evidence behind a model picked over the best reference (ensemble.recommend): the Diebold-Mariano statistic and
 # how many held-out training windows of a linear start counted beside the validation windows.
 RECOMMENDED = "recommended"
+START = "start"  # the untrained model (reference + linear start) each fold's cells began at
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
             by_model[cell] = (result.val_forecast, result.test_forecast, result.intervals)
             if result.held_out_mae is not None:
                 held[cell] = result.held_out_mae
+        if result.start_forecast is not None:  # the untrained start, the same for every cell: what training added
+            scores[START] = {"model": result.metrics["start"]["test"]}
+            tables.append(forecast_table(series.time, target, test.origins, result.start_forecast["test"], references)
+                          .assign(fold=k, model=START))
         if len(configs) > 1:  # the mean of the cells' forecasts, scored as one more model
             means = [mean_forecast([f[part] for f in by_model.values()]) for part in (0, 1)]
             by_model[ENSEMBLE] = (*means, {})

@@ -206,6 +206,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path | None, data: str | 
     rows = [{"run": n, "path": i.path, "cell": i.config.model.cell.value, "data": i.meta["data"]["path"],
              "target": i.config.data.target, "lookback": i.config.window.lookback,
              "horizon": i.config.window.horizon, "epochs": i.metrics["epochs_run"], "test": i.metrics["test"]["model"],
+             "start": i.metrics.get("start"),
              "baselines": {b: s for b, s in i.metrics["test"]["baselines"].items() if b in ALL_REFERENCES}}
             for n, i in sorted(zip(names, infos, strict=True), key=lambda p: p[1].metrics["test"]["model"]["mse"])]
     return {"command": "compare", "runs": rows, "figure": figure}

@@ -66,7 +66,8 @@ def show_groups(out, names: list[str], infos: list[artifacts.RunInfo], groups: l
     fig, rows = plots.new_grid(len(groups), 2, width=13, height=5)
     for (ax_loss, ax_bar), members in zip(rows, groups, strict=True):
         group_names, group = [names[k] for k in members], [infos[k] for k in members]
-        plots.plot_losses(ax_loss, {n: i.history for n, i in zip(group_names, group, strict=True)}, colors)
+        plots.plot_losses(ax_loss, {n: i.history for n, i in zip(group_names, group, strict=True)}, colors,
+                          {n: i.metrics.get("start", {}).get("val_loss") for n, i in zip(group_names, group, strict=True)})
         shared = [b for b in ALL_REFERENCES if all(b in i.metrics["test"]["baselines"] for i in group)]
         test = group[0].metrics["test"]
         plots.plot_test_mse(ax_bar, group_names, [i.metrics["test"]["model"]["mse"] for i in group],

@@ -45,14 +45,15 @@ def diebold_mariano(diff: np.ndarray, horizon: int) -> float:
     return float(d.mean() / np.sqrt(variance / n)) if variance > 0 else 0.0
 
 
-def beats(errors: np.ndarray, start: np.ndarray, horizon: int, min_gain: float) -> bool:
+def beats(errors: np.ndarray, start: np.ndarray, horizon: int, min_gain: float,
+          significance: float = SIGNIFICANCE) -> bool:
     """Whether a fit's per-window validation errors beat its start's: by `min_gain` of the mean, and by more than
-    one standard error (the Diebold-Mariano statistic below -1, as the recommendation asks of a model against a
-    reference)."""
+    `significance` standard errors (by default the Diebold-Mariano statistic below -1, as the recommendation asks of
+    a model against a reference)."""
     diff = errors - start
     steady = np.ptp(diff) == 0  # no spread to judge by (the statistic is 0 there): the sign says it all
     return bool(errors.mean() <= (1 - min_gain) * start.mean()
-                and (steady or diebold_mariano(diff, horizon) < -SIGNIFICANCE))
+                and (steady or diebold_mariano(diff, horizon) < -significance))
 
 
 def _key(mae: float) -> float:

@@ -41,6 +41,22 @@ class Reference(keras.layers.Layer):
         return {**super().get_config(), "anchor": self.anchor.value, "horizon": self.horizon, "season": self.season}
 
 
+@keras.saving.register_keras_serializable(package="forecast")
+class Correction(keras.layers.Layer):
+    """A layer's output times a fixed scale (a non-trainable weight, saved with the model), 1 until training sets it.
+    The optimizer's steps are about the learning rate whatever the gradient, so the scale sets how far a step moves
+    the output: after the recurrent head, the spread of what the start leaves on the training windows (the
+    correction moves in proportion to what there is to correct, not to the series); after the linear path, a power
+    of two below 1 with the weights divided by it (the same forecasts, exactly, and steps that much smaller)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = self.add_weight(shape=(), initializer="ones", trainable=False, name="scale")
+
+    def call(self, x):
+        return x * keras.ops.cast(self.scale, x.dtype)
+
+
 def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learning_rate: float, *,
                 jit: bool = False, mixed: bool = False, use_cudnn: bool | str = "auto",
                 anchor: Anchor = Anchor.none, season: int = 1, n_future: int = 0) -> keras.Model:
@@ -79,12 +95,15 @@ def build_model(model: ModelConfig, window: WindowConfig, n_features: int, learn
         x = keras.layers.Concatenate(dtype="float32", name="state_and_future")([x, ahead])
     outputs = keras.layers.Dense(window.horizon, dtype="float32", kernel_initializer=zero,
                                  name="forecast")(x)  # (batch, horizon)
+    if anchored or model.linear:
+        outputs = Correction(dtype="float32", name="correction")(outputs)
     parts = [outputs]
     if model.linear:  # the autoregressive highway of LSTNet: a linear map of the whole window
         flat = keras.layers.Flatten(name="window_flat")(inputs)  # (batch, lookback * n_features)
         if future is not None:
             flat = keras.layers.Concatenate(name="window_and_future")([flat, ahead])
-        parts.append(keras.layers.Dense(window.horizon, kernel_initializer="zeros", name="linear")(flat))
+        linear = keras.layers.Dense(window.horizon, kernel_initializer="zeros", name="linear")(flat)
+        parts.append(Correction(dtype="float32", name="linear_scale")(linear))  # its rate (training.hold_start)
     if anchored:
         parts.append(Reference(anchor.value, window.horizon, season, dtype="float32", name="reference")(inputs))
     if len(parts) > 1:

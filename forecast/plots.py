@@ -74,13 +74,21 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
     ax.legend(loc="best", fontsize=8)
 
 
-def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) -> None:
+def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str],
+                starts: dict[str, float] | None = None) -> None:
     """Train (solid) and validation (dashed) MSE per epoch, one colour per run, on a log scale when they span
-    more than a factor of 10."""
+    more than a factor of 10; `starts` (by run) draws the untrained start's validation MSE as a dotted line, the
+    level a trained epoch had to beat."""
     for name, hist in histories.items():  # one legend entry per run: the line style tells train from validation
         ax.plot(hist["epoch"], hist["loss"], color=colors[name], lw=1.5, label=printable(name))
         ax.plot(hist["epoch"], hist["val_loss"], color=colors[name], lw=1.5, ls="--")
-    values = np.concatenate([np.asarray(h[c], dtype=float) for h in histories.values() for c in ("loss", "val_loss")])
+    starts = {name: v for name, v in (starts or {}).items() if v is not None and name in histories}
+    for name, value in starts.items():
+        ax.axhline(value, color=colors[name], lw=1.0, ls=":")
+    if starts:
+        ax.plot([], [], color="gray", lw=1.0, ls=":", label="start (untrained), validation")
+    values = np.concatenate([np.asarray(h[c], dtype=float) for h in histories.values() for c in ("loss", "val_loss")]
+                            + [np.asarray(list(starts.values()), dtype=float)])
     values = values[np.isfinite(values) & (values > 0)]
     if len(values) and values.max() > 10 * values.min():  # a log scale only where the losses span decades
         ax.set_yscale("log")
@@ -88,7 +96,7 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str]) 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE (scaled target)")
-    ax.set_title("Loss per epoch: train solid, validation dashed")
+    ax.set_title("Loss per epoch: train solid, validation dashed" + (", start dotted" if starts else ""))
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, ncol=max(2, math.ceil(len(histories) / 5)), loc="upper left", bbox_to_anchor=(0, -0.12),
               frameon=False)  # below the curves, at most five rows

@@ -146,6 +146,10 @@ def progress(out, epochs: int) -> Iterator:
         yield Tracker()
 
 
+START = "start"
+START_LABEL = "start (untrained)"
+
+
 def train_summary(out, results) -> bool:
     """The test scores of trained cells (and their ensemble) beside every baseline, the validation MASE that the
     recommendation compares, and which model it recommends; returns whether MAPE was undefined."""
@@ -159,7 +163,10 @@ def train_summary(out, results) -> bool:
     t = table(f"Test scores in original units, {what} "
               "(ratio = MSE / naive MSE; MASE < 1 beats the in-sample seasonal naive)",
               ("model", "MSE", "RMSE", "MAE", "MASE", "MAPE %", "ratio", "val MASE"), 1)
-    rows = [(r.cell, r.cell, r.metrics["test"]["model"], r.metrics.get("val", {}).get("model")) for r in results]
+    rows = [(r.cell, r.cell + (" (kept its start)" if r.metrics.get("start", {}).get("kept") else ""),
+             r.metrics["test"]["model"], r.metrics.get("val", {}).get("model")) for r in results]
+    if "start" in first:  # the untrained model every cell began at (the same for each): what training added
+        rows.append((START, START_LABEL, first["start"]["test"], first["start"]["val"]))
     if "ensemble" in first:
         rows.append((ENSEMBLE, ENSEMBLE, first["ensemble"]["test"], first["ensemble"]["val"]))
     rows += [(n, baseline_label(n, test["season"], test.get("season2", 1)), m, val.get(n))
@@ -191,14 +198,27 @@ def compare_table(out, names: list[str], infos) -> None:
     week = any(r in SECOND for r in shared)
     references = tuple(baseline_label(r, test["season"], test["season2"]) if week else LABELS[r] for r in shared)
     t = table(title, ("run", "cell", "choices", "lookback", "epochs", "test MSE", *references, "ratio", "MASE"), 3)
-    for name, info in sorted(zip(names, infos), key=lambda pair: pair[1].metrics["test"]["model"]["mse"]):
+    rows = []
+    for name, info in zip(names, infos):
         m, base = info.metrics["test"]["model"], info.metrics["test"]["baselines"]
         choices = [info.config.data.normalize.value,  # a run records its options as resolved (never auto)
                    f"anchor {info.config.model.anchor.value}" + (" + linear" if info.config.model.linear else "")]
         if info.series_scalers:  # one model of several series: MASE is the mean of theirs, MSE pooled
             choices.insert(0, f"{len(info.series_scalers)} series")
-        t.add_row(name, info.config.model.cell.value, ", ".join(choices), str(info.config.window.lookback),
-                  str(info.metrics["epochs_run"]), fmt(m["mse"]), *(fmt(base[r]["mse"]) for r in shared),
+        start = info.metrics.get("start")
+        epochs = str(info.metrics["epochs_run"]) + (", kept its start" if start and start["kept"] else "")
+        rows.append((m["mse"], name, info.config.model.cell.value, ", ".join(choices), str(info.config.window.lookback),
+                     epochs, m, base))
+    # Each run's untrained start (reference + linear start); cells trained together share one, shown once
+    starts = {}
+    for name, info in zip(names, infos):
+        if (start := info.metrics.get("start")) is not None:
+            starts.setdefault(round(start["test"]["mse"], 9), (name, info, start))
+    for name, info, start in starts.values():
+        rows.append((start["test"]["mse"], START if len(starts) == 1 else f"{START} of {name}", "-", "untrained",
+                     str(info.config.window.lookback), "0", start["test"], info.metrics["test"]["baselines"]))
+    for _, name, cell, choices, lookback, epochs, m, base in sorted(rows, key=lambda row: row[0]):
+        t.add_row(name, cell, choices, lookback, epochs, fmt(m["mse"]), *(fmt(base[r]["mse"]) for r in shared),
                   ratio(m["mse"], base["naive"]["mse"]), opt(m["mase"]))
     out.print(t)
 
@@ -209,7 +229,8 @@ def backtest_table(out, summary, folds: int, season: int, season2: int = 1) -> N
               ("model", "MSE", "± sd", "MAE", "MASE", "± sd", "wins"), 1)
     for row in summary.itertuples():
         label = (baseline_label(row.model, season, season2) if row.model in LABELS else
-                 "recommended (by validation)" if row.model == "recommended" else row.model)
+                 "recommended (by validation)" if row.model == "recommended" else
+                 START_LABEL if row.model == START else row.model)
         t.add_row(label, fmt(row.mse_mean), fmt(row.mse_std), fmt(row.mae_mean), opt(row.mase_mean),
                   opt(row.mase_std), f"{row.wins}/{folds}")
     out.print(t)

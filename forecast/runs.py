@@ -238,14 +238,16 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
                                                "half_widths": result.intervals, "scale": interval_scale(prep)})
 
     target = prep.raw_target()
-    extra = {**part_baselines(prep), **interval_bounds(result.test_forecast, result.intervals,
+    start = result.start_forecast or {}  # a `start` column beside the references: what the cell changed
+    extra = {**part_baselines(prep), **({"start": start["test"]} if start else {}), **interval_bounds(result.test_forecast, result.intervals,
                                                           part_spread(prep, "test"))}
     table = with_series(prep, forecast_table(time, target, prep.windows["test"].origins, result.test_forecast, extra),
                         prep.windows["test"].origins)
     write_csv(folder / "test_predictions.csv", table)
     write_csv(folder / "val_predictions.csv",
               with_series(prep, forecast_table(time, target, prep.windows["val"].origins, result.val_forecast,
-                                               part_baselines(prep, "val")), prep.windows["val"].origins))
+                                               {**part_baselines(prep, "val"), **({"start": start["val"]} if start else {})}),
+                         prep.windows["val"].origins))
     if result.held_out_mae is not None:  # only while the model is its linear start: one row per training window
         origins = prep.windows["train"].origins
         write_csv(folder / HELD_OUT, with_series(prep, pd.DataFrame({"origin": np.asarray(time)[origins],

@@ -147,6 +147,13 @@ def check_metrics(raw: object, horizon: int) -> dict:
         ensemble = obj(raw["ensemble"], "metrics.json ensemble")
         for part in ("val", "test"):
             check_scores(key(ensemble, part, "metrics.json ensemble"), f"metrics.json ensemble.{part}")
+    if "start" in raw:  # an anchored run's untrained start (runs before it had none)
+        start = obj(raw["start"], "metrics.json start")
+        for part in ("val", "test"):
+            check_scores(key(start, part, "metrics.json start"), f"metrics.json start.{part}")
+        number(start.get("val_loss"), "metrics.json start.val_loss", low=0, optional=True)
+        _need(isinstance(key(start, "kept", "metrics.json start"), bool), "metrics.json start.kept",
+              "must be true or false", start["kept"])
     if "recommended" in raw:
         chosen = key(obj(raw["recommended"], "metrics.json recommended"), "model", "metrics.json recommended")
         _need(isinstance(chosen, str), "metrics.json recommended.model", "must be text", chosen)

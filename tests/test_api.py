@@ -75,7 +75,8 @@ def test_the_cli_and_the_api_give_identical_numbers(sine_csv, tmp_path):
 
     table = forecast.compare([run, tmp_path / "cli" / "sine-gru"])
     assert list(table["run"]) == ["dataframe-gru", "sine-gru"] and table["test_mse"].nunique() == 1
-    assert {"lookback", "horizon", "test_mase", "seasonal_diff_mse"} <= set(table.columns)
+    assert {"lookback", "horizon", "test_mase", "seasonal_diff_mse", "start_mase", "kept_start"} <= set(table.columns)
+    assert table["start_mse"].iloc[0] == run.metrics["start"]["test"]["mse"]
 
 
 @pytest.mark.slow

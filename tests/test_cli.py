@@ -55,7 +55,7 @@ def test_train_all_writes_a_complete_run_per_cell(trained):
         assert metrics["n_windows"] == 60
         preds = pd.read_csv(run / "test_predictions.csv")
         assert list(preds.columns) == ["origin", "step", "timestamp", "forecast", "actual", "error", "naive",
-                                       "seasonal_naive", "seasonal_diff", "mean", "drift"]
+                                       "seasonal_naive", "seasonal_diff", "mean", "drift", "start"]
         assert len(preds) == 60 and preds["actual"].notna().all()
         assert preds["timestamp"].iloc[0] == "2024-01-15 04:00:00"  # row 340, the first test row
         assert ((preds["actual"] - preds["forecast"]) ** 2).mean() == pytest.approx(metrics["model"]["mse"])
@@ -79,6 +79,11 @@ def test_compare_plots_and_sorts_by_test_mse(trained, tmp_path):
            for c in ("rnn", "lstm", "gru")}
     order = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ sine-")]
     assert order == [f"sine-{c}" for c in sorted(mse, key=mse.get)]
+    # the three cells' one untrained start, once, in its place by test MSE
+    start = json.loads((trained.runs / "sine-rnn" / "metrics.json").read_text())["start"]["test"]["mse"]
+    rows = [line.split()[1] for line in result.stdout.splitlines() if line.startswith(("│ sine-", "│ start"))]
+    assert rows == [name for name, _ in sorted({**{f"sine-{c}": v for c, v in mse.items()}, "start": start}.items(),
+                                               key=lambda kv: kv[1])]
 
 
 @pytest.mark.slow
@@ -293,6 +298,32 @@ def test_flags_show_no_value_and_normalize_states_its_rule(command):
         assert ("auto (chosen by measurement): window when the training part wanders like a random walk (variance "
                 "ratio above 0.5 at the lookback lag) or over 25% of the validation part lies outside the training "
                 "range, else global.") in " ".join(help_text.replace("│", " ").split())
+
+
+def test_the_start_row_is_the_reference_plus_the_linear_path_that_every_cell_began_at(trained):
+    import keras
+
+    from forecast import artifacts
+    from forecast.inference import predict_windows
+    from forecast.prepare import prepare
+
+    runs = {cell: trained.runs / f"sine-{cell}" for cell in ("rnn", "lstm", "gru")}
+    starts = {cell: json.loads((run / "metrics.json").read_text())["start"] for cell, run in runs.items()}
+    first = starts["rnn"]
+    assert all(s["test"] == first["test"] and s["val"] == first["val"] for s in starts.values())  # one start
+    assert first["val_loss"] > 0 and first["train_loss"] > 0 and not first["kept"]  # --patience 0: the last epoch
+    info = artifacts.read_run(runs["lstm"])
+    prep = prepare(info.config.data, info.config.window)
+    model = keras.saving.load_model(runs["lstm"] / "model.keras", safe_mode=True)
+    model.get_layer("correction").scale.assign(0.0)  # the trained model without its cell's correction
+    for part in ("val", "test"):
+        table = pd.read_csv(runs["lstm"] / f"{part}_predictions.csv")
+        start = table["start"].to_numpy().reshape(-1, info.config.window.horizon)
+        # the linear path never moved while the cell trained: reference + linear start, as the start column says
+        np.testing.assert_allclose(prep.to_target(predict_windows(model, prep.windows[part]), prep.windows[part].origins),
+                                   start, rtol=1e-6, atol=1e-6)
+        assert first[part]["mse"] == pytest.approx(np.mean((table["actual"] - table["start"]) ** 2))
+    assert "start (untrained)" in trained.stdout
 
 
 @pytest.mark.slow

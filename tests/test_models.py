@@ -133,6 +133,48 @@ def test_early_stopping_never_keeps_a_state_worse_than_the_start():
         np.testing.assert_array_equal(model.predict(val.inputs(np.arange(len(val))), verbose=0), start)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("cell, rate", [(Cell.rnn, 0.0), (Cell.lstm, 0.0), (Cell.gru, 0.0), (Cell.gru, 1 / 64)])
+def test_holding_the_start_keeps_the_untrained_model_equal_to_it_and_training_never_moves_the_linear_path(cell, rate):
+    from forecast.config import TrainConfig
+    from forecast.linear import fit_linear_path
+    from forecast.models import build_model
+    from forecast.training import Scheme, fit_model, hold_start, window_errors
+    from forecast.windows import Windows, part_origins
+
+    values = _seasonal_series(400).astype(np.float32)[:, None]
+    values = (values - values[:280].mean()) / values[:280].std()
+    train = Windows(values, 24, 3, part_origins((0, 280), 24, 3))
+    val = Windows(values, 24, 3, part_origins((280, 400), 24, 3))
+    model = build_model(ModelConfig(cell, units=4, anchor=Anchor.seasonal, linear=True), WindowConfig(24, 3), 1,
+                        1e-2, anchor=Anchor.seasonal, season=12)
+    fit_linear_path(model, train, val, level_free=True, season=12)
+    x = val.inputs(np.arange(len(val)))
+    start, linear = model.predict(x, verbose=0), model.get_layer("linear").get_weights()
+    loss = hold_start(model, train, Scheme(linear_rate=rate))
+    # the correction's scale: the start's root mean squared training error; the forecasts are still the start's
+    scale = float(model.get_layer("correction").scale.numpy())
+    assert loss == pytest.approx(float(np.mean(window_errors(model, train))), rel=1e-6)
+    assert scale == pytest.approx(np.sqrt(loss), rel=1e-6) and scale > 0
+    assert model.get_layer("linear").trainable == (rate > 0)
+    assert float(model.get_layer("linear_scale").scale.numpy()) == (rate or 1.0)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), start)  # a power of two: exactly the start
+    fit = fit_model(model, train, val, TrainConfig(epochs=3, batch_size=16, patience=0))
+    assert len(fit.history) == 3
+    moved = [after * (rate or 1.0) - before for after, before in zip(model.get_layer("linear").get_weights(), linear,
+                                                                     strict=True)]
+    if rate == 0:  # frozen: exactly the least-squares start
+        assert all(not m.any() for m in moved)
+    else:  # steps 64 times smaller than the cell's: at most 3 epochs x 15 steps x the rate x 1e-2, and some move
+        assert 0 < max(np.abs(m).max() for m in moved) <= 45 * rate * 1e-2 * 1.01
+    assert not np.array_equal(model.predict(x, verbose=0), start)  # the cell did move
+    if rate == 0:
+        model.get_layer("correction").scale.assign(0.0)  # without the cell's correction: the start again, exactly
+        np.testing.assert_array_equal(model.predict(x, verbose=0), start)
+        model.get_layer("linear").trainable = True  # unfrozen: the same weights, the same forecasts
+        np.testing.assert_array_equal(model.predict(x, verbose=0), start)
+
+
 def test_a_trained_state_replaces_its_start_only_when_better_by_one_percent_and_one_standard_error():
     from forecast.ensemble import beats
 
