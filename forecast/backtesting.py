@@ -11,7 +11,7 @@ import pandas as pd
 from forecast.backend import Device
 from forecast.config import RunConfig
 from forecast.baselines import references as reference_names
-from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
+from forecast.ensemble import ENSEMBLE, START, mean_forecast, recommend
 from forecast.evaluate import (actual_targets, forecast_table, held_out_evidence, interval_bounds, level_pct,
                                part_baselines, part_spread)
 from forecast.metrics import score
@@ -25,7 +25,6 @@ COUNTS = ("train_rows", "val_rows", "windows")
 # evidence behind a model picked over the best reference (ensemble.recommend): the Diebold-Mariano statistic and
 # how many held-out training windows of a linear start counted beside the validation windows.
 RECOMMENDED = "recommended"
-START = "start"  # the untrained model (reference + linear start) each fold's cells began at
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import numpy as np
 from forecast.baselines import ALL_REFERENCES
 
 ENSEMBLE = "ensemble"
+START = "start"  # the untrained model (reference + linear start) the cells of a command began at: a row, not a candidate
 CRITERION = ("validation MAE; a model replaces the best reference only when it is better by more than one "
              "standard error (Diebold-Mariano)")
 # The one-standard-error rule: the simplest model unless another beats it by more than one standard error of the

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from forecast.baselines import ALL_REFERENCES, LABELS, SECOND, baseline_label
-from forecast.ensemble import ENSEMBLE, recommendation_note
+from forecast.ensemble import ENSEMBLE, START, recommendation_note
 
 
 _TO_STDERR = False  # under --json everything meant for people goes to stderr (json_mode)
@@ -146,7 +146,6 @@ def progress(out, epochs: int) -> Iterator:
         yield Tracker()
 
 
-START = "start"
 START_LABEL = "start (untrained)"
 
 
