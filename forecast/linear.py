@@ -151,6 +151,7 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, level_free
         for start, w in fitted.items():
             errors[start][idx] = np.mean((r - x @ w) ** 2, axis=1)
     chosen = next((start for start in starts if beats(errors[start], zero, val.horizon, MIN_GAIN)), None)
+    held["val_mse_tried"] = {label(start): float(errors[start].mean()) for start in starts}  # why one was turned down
     rejected = [named(start, season) for start in starts[:starts.index(chosen) if chosen is not None else len(starts)]]
     if chosen is None:  # no better than the reference alone: the zero start
         kinds = "strength" if drift is None else "strength nor the seasonal drift"

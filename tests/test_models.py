@@ -301,6 +301,8 @@ def test_the_linear_path_keeps_its_zero_start_when_validation_prefers_it():
     assert chosen["ridge"] is None and chosen["val_mse"] == chosen["val_mse_zero"]
     assert chosen["reason"] == ("the fit (ridge 0.0001) does not beat zero weights on validation by 1% and one "
                                 "standard error")
+    tried = chosen["val_mse_tried"]  # the fit's own validation error, worse than the zero start's, is recorded
+    assert list(tried) == ["0.0001"] and tried["0.0001"] > chosen["val_mse_zero"]
     assert all(not w.any() for w in model.get_layer("linear").get_weights())
 
 
