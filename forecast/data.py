@@ -213,7 +213,8 @@ def _time_and_target(frame: pd.DataFrame, cfg: DataConfig, parsed: dict | None =
     target (given, or the one numeric column left)."""
     path = cfg.path
     names = list(frame.columns)
-    time_col = cfg.time_col if cfg.time_col is not None else find_time_column(frame, parsed)
+    time_col = (cfg.time_col if cfg.time_col is not None else
+                find_time_column(frame, parsed, skip=(cfg.target, *_inputs(cfg))))
     target = cfg.target
     if target is None:
         candidates = [c for c in names if c != time_col and c not in _inputs(cfg)]
@@ -226,7 +227,8 @@ def _time_and_target(frame: pd.DataFrame, cfg: DataConfig, parsed: dict | None =
         if len(numeric) != 1:
             found = listing(numeric) if numeric else "none"
             raise DataError(f"{path} has {len(numeric)} numeric columns ({found}); choose one with --target"
-                            + (f"; available: {listing(names)}" if not numeric else ""))
+                            + (f"; available: {listing(names)}" if not numeric else
+                               " (and the time column with --time-col, if one of them holds the time)"))
         target = numeric[0]
     if target == time_col:
         raise DataError(f"column `{shorten(target)}` is the time column of {path}; choose a numeric --target")

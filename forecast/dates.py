@@ -15,6 +15,8 @@ TIME_NAMES = ("timestamp", "datetime", "date", "time", "ds")
 # A date has a letter, a - / : separator, or two dots (31.12.2024); "1,5" or "7" alone is no date.
 DATE_LIKE = re.compile(r"[-/:A-Za-z]|\d\.\d+\.\d")
 # Steps per natural cycle for common frequencies: a day for sub-daily data, a week for daily, a year beyond.
+# Whole numbers in this range, one apart, are read as years when no column holds dates.
+YEARS = (1000, 2999)
 SEASONS = {"B": 5, "C": 5, "D": 7, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
 
 
@@ -40,13 +42,29 @@ def parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str | 
     return pd.DatetimeIndex(parsed), bad, note
 
 
-def find_time_column(frame: pd.DataFrame, parsed: dict | None = None) -> str | None:
-    """The first non-numeric column that parses as dates (mostly), preferring the usual names. With `parsed`, the
-    chosen column's parse_dates result is kept there under its name, for the time index to reuse: parsing millions
-    of dates twice cost seconds and half a GB."""
+def is_year_column(column: pd.Series) -> bool:
+    """Whole numbers from YEARS, one apart and strictly increasing, none missing: a column of years (1871, 1872,
+    ...), which a time column of annual data often is."""
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column) or len(column) < 3:
+        return False
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    return bool(np.isfinite(values).all() and (values == np.round(values)).all()
+                and YEARS[0] <= values.min() and values.max() <= YEARS[1] and (np.diff(values) == 1).all())
+
+
+def find_time_column(frame: pd.DataFrame, parsed: dict | None = None, skip: tuple = ()) -> str | None:
+    """The first non-numeric column that parses as dates (mostly), preferring the usual names; else a column of
+    years (is_year_column) beside another numeric column, the target it dates, unless `skip` names it (the target
+    and the features given). With `parsed`, the chosen column's parse_dates result is kept there under
+    its name, for the time index to reuse: parsing millions of dates twice cost seconds and half a GB."""
     candidates = sorted(frame.columns, key=lambda c: str(c).lower() not in TIME_NAMES)
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     for col in candidates:
         if pd.api.types.is_numeric_dtype(frame[col]):
+            if col not in skip and len(numeric) > 1 and is_year_column(frame[col]):
+                if parsed is not None:
+                    parsed[str(col)] = parse_dates(frame[col])
+                return str(col)
             continue
         if not all(DATE_LIKE.search(str(v)) for v in frame[col].dropna()):
             continue

@@ -39,6 +39,37 @@ def test_a_usually_named_column_mostly_of_non_dates_is_not_the_time_column(tmp_p
     assert parsed == ["time", "stamp"]  # each tried once: the time index reuses the detected column's dates
 
 
+def test_a_column_of_years_is_the_time_column(tmp_path):
+    path = tmp_path / "flow.csv"
+    path.write_text("year,volume\n" + "".join(f"{1871 + i},{1000 + 7 * i % 13}\n" for i in range(100)))
+    s = load_csv(DataConfig(str(path)))
+    assert (s.time_col, s.target, s.freq) == ("year", "volume", "YS-JAN")
+    assert s.time[0] == pd.Timestamp("1871-01-01") and s.time[-1] == pd.Timestamp("1970-01-01")
+    assert s.values[:3, 0].tolist() == [1000, 1007, 1001]
+
+
+@pytest.mark.parametrize("header, years, target", [
+    ("year,volume", [1871 + 2 * i for i in range(10)], "volume"),  # not one apart
+    ("year,volume", [1871, 1872, 1874, 1875], "volume"),  # a year missing
+    ("year,volume", list(range(1871, 1881)), "year"),  # a --target is never the time
+    ("n,y", list(range(10)), "y"),  # row numbers are no years
+])
+def test_only_consecutive_years_are_taken_as_time(tmp_path, header, years, target):
+    path = tmp_path / "d.csv"
+    path.write_text(header + "\n" + "".join(f"{year},{i * 0.5}\n" for i, year in enumerate(years)))
+    s = load_csv(DataConfig(str(path), target=target))
+    assert (s.time_col, s.target) == (None, target)
+
+
+def test_years_alone_are_the_target_and_two_numbers_name_both_flags(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("volume\n" + "".join(f"{1871 + i}\n" for i in range(10)))
+    assert (load_csv(DataConfig(str(path))).time_col, load_csv(DataConfig(str(path))).target) == (None, "volume")
+    path.write_text("year,volume\n" + "".join(f"{1871 + 2 * i},{i}\n" for i in range(10)))
+    with pytest.raises(DataError, match=r"choose one with --target \(and the time column with --time-col, if one"):
+        load_csv(DataConfig(str(path)))
+
+
 def test_load_without_time_column_uses_row_numbers(multi_csv):
     s = load_csv(DataConfig(str(multi_csv), target="sales", features=("price",)))
     assert s.time_col is None and s.columns == ("sales", "price")
@@ -51,7 +82,8 @@ def test_load_without_time_column_uses_row_numbers(multi_csv):
     ("a,b\n", {}, "has a header but no data rows"),
     ("t,y\n2024-01-01,1\n", {"target": "value"}, "column `value` not found in {p}; available: t, y"),
     ("t,sales\n2024-01-01,1\n", {"target": "sale"}, "column `sale` not found in {p}; did you mean `sales`? available: t, sales"),
-    ("a,b\n1,2\n", {}, "has 2 numeric columns (a, b); choose one with --target"),
+    ("a,b\n1,2\n", {}, "has 2 numeric columns (a, b); choose one with --target (and the time column with "
+                       "--time-col, if one of them holds the time)"),
     ("t,y\n2024-01-01,1\n2024-01-02,N/A\n", {}, "column `y` in {p} has a non-numeric value 'N/A' at row 3"),
     ("t,y\n2024-01-01,1\n2024-01-02,\n", {"fill": Fill.error},
      "{p} has missing values (1 in `y`), the first at data row 2 in time order"),

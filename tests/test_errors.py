@@ -62,7 +62,8 @@ TRAIN = [
     ("unknown feature", b"t,y,price\n2024-01-01,1,2\n", ["--features", "prices"],
      "column `prices` not found in {p}; did you mean `price`? available: t, y, price"),
     ("unknown time column", ROWS.encode(), ["--time-col", "when"], "column `when` not found in {p}; available: t, y"),
-    ("several numeric columns", b"a,b\n1,2\n", [], "{p} has 2 numeric columns (a, b); choose one with --target"),
+    ("several numeric columns", b"a,b\n1,2\n", [], "{p} has 2 numeric columns (a, b); choose one with --target (and the time column with --time-col, if one "
+     "of them holds the time)"),
     ("target is the time column", ROWS.encode(), ["--target", "t"],
      "column `t` is the time column of {p}; choose a numeric --target"),
     ("target also a feature", b"y,x\n1,2\n", ["--target", "y", "--features", "y"],
