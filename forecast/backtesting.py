@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecast.backend import Device
 from forecast.config import RunConfig
-from forecast.baselines import references as reference_names
+from forecast.baselines import simple
 from forecast.ensemble import ENSEMBLE, START, mean_forecast, recommend
 from forecast.evaluate import (actual_targets, forecast_table, held_out_evidence, interval_bounds, level_pct,
                                part_baselines, part_spread)
@@ -81,7 +81,7 @@ def run_backtest(configs: list[RunConfig], planned: Folds, tracker, device: Devi
             scores[name] = {"model": s}
         val_references = part_baselines(prep, "val")
         candidates = {**{name: f[0] for name, f in by_model.items()},
-                      **{r: val_references[r] for r in reference_names(prep.season2)}}
+                      **{r: val_references[r] for r in simple(prep.season2)}}
         choice = recommend(actual_targets(prep, "val"), candidates,
                            held_out=held_out_evidence(prep, held, [cfg.model.cell.value for cfg in configs]))
         picked = choice["model"]

@@ -75,6 +75,17 @@ ALL_REFERENCES = REFERENCES + tuple(SECOND)
 SECOND_GAIN = 0.9
 
 
+# Drift and the window mean: simple models too, scored on validation and candidates for the recommendation (on a
+# short series without a season one of them is often the best forecast), though not references a score must beat.
+OTHERS = ("drift", "mean")
+SIMPLE = ALL_REFERENCES + OTHERS
+
+
+def simple(season2: int = 1) -> tuple[str, ...]:
+    """The simple models a recommendation chooses from besides the networks: the references and drift and mean."""
+    return references(season2) + OTHERS
+
+
 def references(season2: int = 1) -> tuple[str, ...]:
     """The simple references of a series: naive, seasonal naive and seasonal difference, and the two seasonal ones
     again at the second season where it has one."""

@@ -93,7 +93,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     out.print(f"device: {device.label}" + (f"; {len(configs)} cells in parallel processes" if in_processes else ""))
     with report.progress(out, configs[0].train.epochs) as tracker:
         results = runs.train_and_save(prep, configs, runs_dir, name, device, tracker, resume, in_processes)
-    results = runs.record_group(prep, results)
+    results = runs.record_group(prep, results, configs[0].train.epochs)
     if report.train_summary(out, results):
         warn(("MAPE is undefined because the test part has actual values of zero; it is reported as missing",))
     out.print("runs: " + ", ".join(str(r.path) for r in results))
@@ -105,7 +105,8 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     return {"command": "train", "data": configs[0].data.path, "lookback": prep.window.lookback,
             "horizon": prep.window.horizon, "season": prep.season, "season2": prep.season2,
             "runs": [{"cell": r.cell, "path": r.path, "metrics": r.metrics} for r in results],
-            "ensemble": first.get("ensemble"), "recommended": first.get("recommended")}
+            "ensemble": first.get("ensemble"), "recommended": first.get("recommended"),
+            "advice": first.get("advice", [])}
 
 
 def check_outputs(data, outputs: list[tuple[Path | None, str, str]]) -> None:
@@ -256,7 +257,7 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
     start_backend(device)
     from forecast import prediction as forecasting
     from forecast import report
-    from forecast.baselines import ALL_REFERENCES, baseline_label
+    from forecast.baselines import SIMPLE, baseline_label
     from forecast.files import write_csv
 
     predictions = ([forecasting.predict_panel(infos[0], loaded, steps, last)] if panel else
@@ -281,7 +282,7 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
         parts = [f"{label} MSE {report.fmt(m['mse'])}, MAE {report.fmt(m['mae'])}"
                  for label, m in (("model", result.scores["model"]),
                                   *((baseline_label(r, test["season"], test.get("season2", 1)), result.scores[r])
-                                    for r in ALL_REFERENCES if r in result.scores)) if m is not None]
+                                    for r in SIMPLE if r in result.scores)) if m is not None]
         out.print(f"where {data.name} has actuals ({result.scores['n']} values): " + "; ".join(parts))
         # a DataFrame, or another series of a long table, is never the data a run saw
         for info in infos:
@@ -294,7 +295,7 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
                       f"trained horizon (split-conformal, from the run's validation part)")
     for info in infos:
         chosen = info.metrics.get("recommended", {}).get("model")
-        if chosen in ALL_REFERENCES:
+        if chosen in SIMPLE:
             label = baseline_label(chosen, info.metrics["test"]["season"], info.metrics["test"].get("season2", 1))
             out.print(f"note: validation recommends the {label} reference over {info.name} (`recommended` "
                       f"in its metrics.json); its forecasts are the {chosen} column")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.baselines import (ALL_REFERENCES, ANCHORS, BASELINES, SECOND, anchor_season, baseline_forecasts, history,
-                                references, window_rows)
+                                references, simple, window_rows)
 from forecast.config import Anchor
 from forecast.ensemble import ENSEMBLE, window_mae
 from forecast.errors import ForecastError
@@ -31,20 +31,20 @@ def part_baselines(prep: Prepared, part: str = "test") -> dict[str, np.ndarray]:
 
 
 def score_val(prep: Prepared, forecast: np.ndarray) -> dict:
-    """The model's and each reference's scores on the validation windows, in original units: what a
-    recommendation may look at (the test part never decides)."""
+    """The model's and each simple model's (the references, drift and mean) scores on the validation windows, in
+    original units: what a recommendation may look at (the test part never decides)."""
     actual = actual_targets(prep, "val")
     base = part_baselines(prep, "val")
     scale = prep.scale_of("val")
     return {"model": score(actual, forecast, scale),
-            "baselines": {name: score(actual, base[name], scale) for name in references(prep.season2)},
+            "baselines": {name: score(actual, base[name], scale) for name in simple(prep.season2)},
             "n_windows": len(actual)}
 
 
 def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[str]) -> dict[str, np.ndarray] | None:
     """ensemble.recommend's `held_out`: each training window's MAE, divided by its MASE scale with several series,
     of the cells that have held-out forecasts (`held`: training.CellResult.held_out_mae, in original units), of
-    every reference, and of the ensemble when every one of several cells has them: the mean of its members' MAEs,
+    every simple model (baselines.simple), and of the ensemble when every one of several cells has them: the mean of its members' MAEs,
     a bound its own MAE never exceeds (the error of a mean is at most the mean of the errors; equal when the cells
     kept the same start). None when no cell has them."""
     if not held:
@@ -54,7 +54,7 @@ def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[s
     if len(cells) > 1 and set(cells) <= held.keys():
         out[ENSEMBLE] = np.mean([out[c] for c in cells], axis=0)
     actual, base = actual_targets(prep, "train"), part_baselines(prep, "train")
-    out.update({name: window_mae(actual, base[name]) / per for name in references(prep.season2)})
+    out.update({name: window_mae(actual, base[name]) / per for name in simple(prep.season2)})
     return out
 
 
@@ -144,6 +144,23 @@ def interval_half_widths(prep: Prepared, val_forecast: np.ndarray, levels: tuple
     residuals = actual_targets(prep, "val") - val_forecast
     residuals = residuals / part_spread(prep, "val")[:, None]
     return {f"{level:g}": conformal_quantiles(residuals, level) for level in levels}
+
+
+def interval_check(prep: Prepared, val_forecast: np.ndarray, levels: tuple[float, ...]) -> dict[str, dict]:
+    """A held-out check of the intervals' calibration: half-widths fit on the earlier half of the validation windows,
+    as interval_half_widths fits them on all, and the share of the later half's values they cover, by level ("0.9":
+    {"coverage", "n", "n_fit"}: the later and the earlier half's windows); a level the earlier half is too small for is left out. Split
+    conformal covers its own calibration windows by construction; this says whether it holds on windows it did not
+    see, as the test part's must."""
+    residuals = (actual_targets(prep, "val") - val_forecast) / part_spread(prep, "val")[:, None]
+    half = len(residuals) // 2
+    out = {}
+    for level in levels:
+        widths = np.asarray(conformal_quantiles(residuals[:half], level))
+        if half and np.isfinite(widths).all():
+            out[f"{level:g}"] = {"coverage": coverage(np.zeros_like(residuals[half:]), residuals[half:], widths),
+                                 "n": len(residuals) - half, "n_fit": half}
+    return out
 
 
 def part_spread(prep: Prepared, part: str) -> np.ndarray:

@@ -138,6 +138,20 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, level_free
     cv = {(strength, centred): held_out((strength, centred)) for strength in (RIDGE if ridge else ())
           for centred in (False, True)[:1 + level_free]}
     starts = [min(cv, key=cv.get)] if cv else []  # the ridge cross-validation chose
+    # The inputs (features, calendar, known future) judged cheaply: the same ridge on the target's lags alone
+    own = np.concatenate([lags, [d]]) if ridge and size > len(lags) + 1 else None
+    if own is not None:
+        choice = starts[0]
+        with_inputs = solve(xtx.sum(0), xtr.sum(0), *choice)
+        a, b = xtx.sum(0)[np.ix_(own, own)], xtr.sum(0)[own]
+        if choice[1]:  # level-free: the lags' weights add up to zero
+            c = np.eye(len(own))
+            c[:-1, :-1] -= 1.0 / len(lags)
+            a, b = c @ a @ c, c @ b
+        penalty = np.eye(len(own)) * choice[0] * spread
+        penalty[-1, -1] = 0.0
+        without = np.linalg.lstsq(a + penalty, b, rcond=None)[0]
+        inputs = {"with": np.zeros(len(val)), "without": np.zeros(len(val))}
     if drift is not None:
         cv[DRIFT] = drift_sse
         starts.append(DRIFT)
@@ -150,6 +164,13 @@ def fit_linear_path(model: keras.Model, train: Windows, val: Windows, level_free
         zero[idx] = np.mean(r * r, axis=1)
         for start, w in fitted.items():
             errors[start][idx] = np.mean((r - x @ w) ** 2, axis=1)
+        if own is not None:
+            inputs["with"][idx] = np.mean((r - x @ with_inputs) ** 2, axis=1)
+            inputs["without"][idx] = np.mean((r - x[:, own] @ without) ** 2, axis=1)
+    if own is not None:  # whether the target's own lags do better on validation than the fit with the inputs
+        held["inputs"] = {"val_mse_with": float(inputs["with"].mean()),
+                          "val_mse_without": float(inputs["without"].mean()),
+                          "worse": beats(inputs["without"], inputs["with"], val.horizon, MIN_GAIN)}
     chosen = next((start for start in starts if beats(errors[start], zero, val.horizon, MIN_GAIN)), None)
     held["val_mse_tried"] = {label(start): float(errors[start].mean()) for start in starts}  # why one was turned down
     rejected = [named(start, season) for start in starts[:starts.index(chosen) if chosen is not None else len(starts)]]

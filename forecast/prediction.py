@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import artifacts, plots
-from forecast.baselines import ALL_REFERENCES, baseline_forecasts, references
+from forecast.baselines import OTHERS, SIMPLE, baseline_forecasts, references
 from forecast.config import Strategy
 from forecast.csvfile import read_frame
 from forecast.data import WIDE_ID, WIDE_VALUE, Series, melt_wide, select_series
@@ -23,13 +23,14 @@ from forecast.windows import Windows, forecast_origins, part_origins
 
 
 def run_references(info: artifacts.RunInfo) -> tuple[str, ...]:
-    """The baselines beside a run's predictions: the three simple references, and the seasonal ones at its second
-    season where its data showed one."""
-    return references(info.metrics["test"].get("season2", 1))
+    """The baselines beside a run's predictions: the three simple references, the seasonal ones at its second
+    season where its data showed one, and drift or mean where validation recommends it over the run."""
+    chosen = info.metrics.get("recommended", {}).get("model")
+    return references(info.metrics["test"].get("season2", 1)) + ((chosen,) if chosen in OTHERS else ())
 
 
 def table_references(table: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(name for name in ALL_REFERENCES if name in table.columns)
+    return tuple(name for name in SIMPLE if name in table.columns)
 
 
 @dataclass(frozen=True)

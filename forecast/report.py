@@ -183,6 +183,8 @@ def train_summary(out, results) -> bool:
         for level, iv in r.metrics["test"].get("intervals", {}).items():
             out.print(f"{r.cell}: {float(level):.0%} interval covers {iv['coverage']:.1%} of the test values "
                       f"(mean width {fmt(iv['mean_width'])})")
+    for line in first.get("advice", []):
+        out.print(f"note: {line}")
     return any(m["mape"] is None for _, _, m, _ in rows)
 
 

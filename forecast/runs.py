@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from forecast import __version__, artifacts
+from forecast.advice import group_advice
 from forecast.backend import Device, versions
-from forecast.baselines import references as refs
+from forecast.baselines import simple
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.errors import ForecastError, shorten
@@ -271,10 +272,12 @@ def _toml_note(cfg: RunConfig, meta: dict) -> str:
             f"Written by forecast {meta['forecast_version']} on {meta['created']}; command: {meta['command']}")
 
 
-def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
+def record_group(prep: Prepared, saved: list[SavedRun], epochs: int = 0) -> list[SavedRun]:
     """The ensemble of several cells (the mean of their forecasts) and the model validation recommends among the
-    cells, the ensemble and the references, added to each run's metrics.json once every cell is published.
-    Runs from an older version, without validation forecasts, are left as they are."""
+    cells, the ensemble and the simple models (references, drift, mean), added to each run's metrics.json once every cell is published.
+    With them, `advice`: a line for each thing training measured that the user should act on (advice.group_advice;
+    `epochs` the most each cell was given). Runs from an older version, without validation forecasts, are left as
+    they are."""
     if not saved or any("val" not in r.metrics for r in saved):
         return saved
     val = {r.cell: read_forecasts(r.path / "val_predictions.csv") for r in saved}
@@ -288,9 +291,10 @@ def record_group(prep: Prepared, saved: list[SavedRun]) -> list[SavedRun]:
         group["ensemble"] = {"members": [r.cell for r in saved], "val": score(actual, val[ENSEMBLE], prep.scale_of("val")),
                              "test": score(actual_targets(prep, "test"), test, prep.scale_of("test"))}
     references = part_baselines(prep, "val")
-    group["recommended"] = recommend(actual, {**val, **{name: references[name] for name in refs(prep.season2)}},
+    group["recommended"] = recommend(actual, {**val, **{name: references[name] for name in simple(prep.season2)}},
                                      prep.scale_of("val") if prep.blocks else None,
                                      held_out_evidence(prep, held, [r.cell for r in saved]))
+    group["advice"] = group_advice([(r.cell, r.metrics) for r in saved], tuple(prep.series.columns[1:]), epochs)
     out = []
     for r in saved:
         metrics = {**r.metrics, **group}

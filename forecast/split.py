@@ -46,6 +46,10 @@ def _split_ok(split: Split, window: WindowConfig) -> bool:
 
 
 NO_SEASON_LOOKBACK = 48  # the fixed default before, kept for series without a season
+# The default lookback is at most 1/LOOKBACK_SHARE of the training rows (a 100-year annual series: 17 of its 70, not
+# 35), and at least MIN_LOOKBACK without a season (a seasonal one: the rows its seasonal difference reads).
+LOOKBACK_SHARE = 4
+MIN_LOOKBACK = 8
 MAX_DEFAULT_LOOKBACK = 336  # a week of half-hours: the longest window the default reads without a second season
 MAX_SECOND_LOOKBACK = 768  # with one: a week and a day of quarter-hours at most (none of minute data: 11,520)
 
@@ -54,7 +58,8 @@ def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig, seasons:
                     season2: int = 1) -> tuple[int, str]:
     """The default lookback, and why: two seasons (`seasons` of them: four for one model of several series), or
     the m*ceil(h/m) + 1 rows the seasonal difference reads when the horizon is longer; 48 without a season; at most
-    half the training rows, so most of them give windows, and at most MAX_DEFAULT_LOOKBACK. With a second season
+    a quarter of the training rows (but not below those m*ceil(h/m) + 1 rows, or MIN_LOOKBACK without a season), so
+    most of them give windows, never over half, and at most MAX_DEFAULT_LOOKBACK. With a second season
     (the week of sub-daily data, the year of daily data), a week and a day (a year and a week), so that the
     references of the second season fit the window and a model can start from them, where that is at most
     MAX_SECOND_LOOKBACK and half the training rows."""
@@ -73,9 +78,18 @@ def choose_lookback(n: int, season: int, horizon: int, cfg: DataConfig, seasons:
                f"the {want} rows the seasonal difference reads at horizon {horizon}")
     else:
         want, why = NO_SEASON_LOOKBACK, "no season"
+    # at most a quarter of the training rows, so that three quarters of them give windows, but never below the
+    # rows the seasonal difference reads (MIN_LOOKBACK without a season); never over half, where windows run out
+    floor = season * -(-horizon // season) + 1 if season > 1 else MIN_LOOKBACK
     cap = max(1, train // 2)
-    if want > cap:
+    if want > cap and floor >= cap:
         return cap, f"{why} would be {want}, cut to half the {train} training rows"
+    if want > max(train // LOOKBACK_SHARE, floor):
+        if floor > train // LOOKBACK_SHARE:
+            return floor, (f"{why} would be {want}, cut to the {floor} rows the seasonal difference reads ({train} "
+                           "training rows)" if season > 1 else f"{why} would be {want}, cut to {floor} ({train} "
+                                                                 "training rows)")
+        return train // LOOKBACK_SHARE, f"{why} would be {want}, cut to a quarter of the {train} training rows"
     if want > MAX_DEFAULT_LOOKBACK:  # minute data: two days are 2,880 steps of a recurrent cell per window
         return MAX_DEFAULT_LOOKBACK, f"{why} would be {want}, cut to {MAX_DEFAULT_LOOKBACK}"
     return want, why

@@ -20,7 +20,8 @@ from forecast.batches import WindowBatches
 from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.devices import data_parallel, share_clipping
 from forecast.errors import ForecastError
-from forecast.evaluate import actual_targets, choose_anchor, interval_half_widths, score_test, score_val
+from forecast.evaluate import (actual_targets, choose_anchor, interval_check, interval_half_widths, score_test,
+                               score_val)
 from forecast.ensemble import SIGNIFICANCE, beats, window_mae
 from forecast.inference import forecast_windows, predict_windows
 from forecast.interrupts import deferred_interrupt
@@ -287,7 +288,9 @@ def _train_cell(prep: Prepared, cfg: RunConfig, device: Device, on_epoch, state_
     intervals = interval_half_widths(prep, val_forecast, cfg.train.intervals) if cfg.train.intervals else {}
     metrics = {
         "test": score_test(prep, test_forecast, intervals),
-        "val": score_val(prep, val_forecast),
+        "val": {**score_val(prep, val_forecast),
+                **({"interval_check": interval_check(prep, val_forecast, cfg.train.intervals)}
+                   if cfg.train.intervals else {})},
         "best_epoch": fit.best_epoch,
         "model_epoch": fit.model_epoch,
         "epochs_run": len(fit.history),

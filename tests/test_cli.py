@@ -328,7 +328,7 @@ def test_the_start_row_is_the_reference_plus_the_linear_path_that_every_cell_beg
 
 @pytest.mark.slow
 def test_train_all_scores_the_ensemble_and_marks_the_model_validation_recommends(trained):
-    from forecast.baselines import REFERENCES
+    from forecast.baselines import REFERENCES, SIMPLE
 
     runs = {cell: json.loads((trained.runs / f"sine-{cell}" / "metrics.json").read_text())
             for cell in ("rnn", "lstm", "gru")}
@@ -344,17 +344,21 @@ def test_train_all_scores_the_ensemble_and_marks_the_model_validation_recommends
             assert runs[cell][part]["model"]["mse"] == pytest.approx(np.mean(table["error"] ** 2))
     chosen = metrics["recommended"]
     val_mae = chosen["val_mae"]
-    assert set(val_mae) == {"rnn", "lstm", "gru", "ensemble", *REFERENCES}
-    assert val_mae["naive"] == pytest.approx(metrics["val"]["baselines"]["naive"]["mae"])
+    assert set(val_mae) == {"rnn", "lstm", "gru", "ensemble", *REFERENCES, "drift", "mean"}  # drift, mean: candidates
+    for name in ("naive", "drift", "mean"):
+        assert val_mae[name] == pytest.approx(metrics["val"]["baselines"][name]["mae"])
     assert val_mae["lstm"] == pytest.approx(runs["lstm"]["val"]["model"]["mae"])
     best = min(val_mae, key=val_mae.get)
     # a clean sine: the cells beat every reference by far, and the test says so
     assert best not in REFERENCES and chosen["model"] == best == chosen["best_model"]
-    assert chosen["diebold_mariano"] < -1 and chosen["best_reference"] == min(REFERENCES, key=val_mae.get)
-    ref = {"naive": "naive", "seasonal_naive": "seasonal m=24", "seasonal_diff": "seasonal diff m=24"}[
-        chosen["best_reference"]]
+    # three cells and their ensemble compete: the bar is one standard error shared among four (1.75)
+    assert chosen["networks"] == 4 and chosen["diebold_mariano"] < -chosen["bar"] < -1.7
+    assert chosen["best_reference"] == min(SIMPLE, key=lambda n: val_mae.get(n, 9e9))
+    ref = {"naive": "naive", "seasonal_naive": "seasonal m=24", "seasonal_diff": "seasonal diff m=24", "drift": "drift",
+           "mean": "mean"}[chosen["best_reference"]]
     assert (f"* recommended: {best}, the lowest validation MAE, better than the best reference ({ref}) by more than "
-            f"one standard error (Diebold-Mariano statistic {chosen['diebold_mariano']:.2f})") in trained.stdout
+            f"1.75 standard errors, the bar for 4 networks compared (Diebold-Mariano statistic "
+            f"{chosen['diebold_mariano']:.2f})") in trained.stdout
     assert f"{best} *" in trained.stdout
 
 
@@ -371,7 +375,18 @@ def test_predict_says_when_validation_preferred_a_reference(trained, tmp_path):
             "metrics.json); its forecasts are the seasonal_diff column") in result.stdout
     plain = run_ok("predict", trained.runs / "sine-lstm", trained.csv, "--out", tmp_path / "q.csv")
     chosen = json.loads((trained.runs / "sine-lstm" / "metrics.json").read_text())["recommended"]["model"]
-    assert ("note:" in plain.stdout) == (chosen in ("naive", "seasonal_naive", "seasonal_diff"))
+    assert ("note:" in plain.stdout) == (chosen in ("naive", "seasonal_naive", "seasonal_diff", "drift", "mean"))
+    metrics["recommended"]["model"] = "drift"  # drift and mean are candidates too: predict then writes their column
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    result = run_ok("predict", run, trained.csv, "--out", tmp_path / "d.csv")
+    assert "its forecasts are the drift column" in result.stdout and "drift MSE" in result.stdout
+    table = pd.read_csv(tmp_path / "d.csv")
+    assert "drift" in table.columns and "mean" not in table.columns
+    data, row = pd.read_csv(trained.csv), table.dropna(subset=["drift"]).iloc[-1]
+    lookback = json.loads((run / "config.json").read_text())["options"]["window"]["lookback"]
+    y, t = data["value"].to_numpy(), int(np.flatnonzero(pd.to_datetime(data["timestamp"]) == row["origin"])[0])
+    # the drift over the window: y[t] + h (y[t] - y[t-L+1]) / (L-1), from the file's values
+    assert row["drift"] == pytest.approx(y[t] + row["step"] * (y[t] - y[t - lookback + 1]) / (lookback - 1))
 
 
 def test_predict_on_the_training_file_scores_the_runs_own_test_windows(sine_csv, tmp_path):

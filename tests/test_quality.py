@@ -326,6 +326,13 @@ def test_an_anchored_run_records_its_reference_and_predicts_from_its_saved_model
     (240, 12, 18, 25, "the 25 rows the seasonal difference reads at horizon 18"),
     (2000, 1, 1, 48, "no season"),
     (60, 24, 1, 21, "two seasons of 24 would be 48, cut to half the 42 training rows"),
+    # at most a quarter of the training rows (a 100-year annual series: 17 of 70), but not below the rows the
+    # seasonal difference reads (its floor), or 8 without a season; never over half
+    (100, 1, 1, 17, "no season would be 48, cut to a quarter of the 70 training rows"),
+    (120, 12, 12, 21, "two seasons of 12 would be 24, cut to a quarter of the 84 training rows"),
+    (72, 12, 6, 13, "two seasons of 12 would be 24, cut to the 13 rows the seasonal difference reads (50 training rows)"),
+    (40, 1, 1, 8, "no season would be 48, cut to 8 (28 training rows)"),
+    (20, 1, 1, 7, "no season would be 48, cut to half the 14 training rows"),
     (8000, 48, 48, 96, "two seasons of 48"),
     (100_000, 1440, 1, 336, "two seasons of 1440 would be 2880, cut to 336"),
 ])
