@@ -25,12 +25,23 @@ SAME = 1e-4
 
 def bar(networks: int) -> float:
     """How far below zero the Diebold-Mariano statistic of the best network must fall for it to replace the best
-    simple model when `networks` (cells and their ensemble) competed: one standard error (SIGNIFICANCE) for one,
+    simple model when `networks` different forecasts (cells and their ensemble, distinct) competed: one standard
+    error (SIGNIFICANCE) for one,
     and for several the same one-sided level shared among them (Bonferroni: the best of several looks better than
     it is by chance), 1.75 for three cells and their ensemble."""
     if networks <= 1:
         return SIGNIFICANCE
     return -NormalDist().inv_cdf(NormalDist().cdf(-SIGNIFICANCE) / networks)
+
+
+def distinct(errors: list[np.ndarray]) -> int:
+    """How many different forecasts these per-window errors come from: two whose errors differ by at most SAME of
+    them on average are one (cells that kept the same start, and their ensemble, are one candidate, not four)."""
+    kinds: list[np.ndarray] = []
+    for e in errors:
+        if not any(np.mean(np.abs(e - k)) <= SAME * np.mean(np.abs(k)) for k in kinds):
+            kinds.append(e)
+    return len(kinds)
 
 
 def mean_forecast(forecasts: list[np.ndarray]) -> np.ndarray:
@@ -88,7 +99,8 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
 
     The model with the lowest validation MAE is recommended when it is a simple model (a reference, drift or
     mean), or when it beats the best simple model by more than bar(networks) standard errors (the Diebold-Mariano
-    statistic below -1 for one network, -1.75 for three cells and their ensemble, on the per-origin absolute errors,
+    statistic below -1 for one network, -1.75 for three different cells and their ensemble (networks counted by
+    `distinct`), on the per-origin absolute errors,
     with the long-run variance that overlapping multi-step forecasts need); otherwise the best simple model is: a
     few validation windows cannot tell a small gain from luck, and the best of several networks is the luckiest.
     A tie goes to the simpler model (a simple one before the ensemble, the ensemble before a single cell). With several series, each window's
@@ -117,7 +129,7 @@ def recommend(actual: np.ndarray, forecasts: dict[str, np.ndarray], scale: np.nd
         earlier = held_out[best] - held_out[reference]
         earlier = earlier[np.isfinite(earlier)]  # a reference needs more history than the first windows hold
     stat = diebold_mariano(np.concatenate([earlier, diff]), horizon)
-    networks = sum(name not in SIMPLE for name in val_mae)
+    networks = distinct([errors[name] for name in val_mae if name not in SIMPLE])
     need = bar(networks)
     return {**out, "model": best if stat < -need and not same else reference, "best_model": best,
             "best_reference": reference, "diebold_mariano": stat, "bar": need, "networks": networks,

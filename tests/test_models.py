@@ -371,6 +371,9 @@ def test_the_bar_for_a_network_rises_with_the_number_of_networks_compared():
     noisy = {name: actual + 2 * rng.standard_normal((300, 1)) for name in ("rnn", "lstm")}
     several = recommend(actual, {"gru": good, **noisy, "ensemble": good + 1, "naive": naive})
     assert several["networks"] == 4 and several["bar"] == bar(4) and several["model"] == "naive"
+    # networks that forecast the same (cells that kept one start, and their mean) are one candidate, not three
+    same = recommend(actual, {"gru": good, "lstm": good + 1e-9, "ensemble": good, "naive": naive})
+    assert same["networks"] == 1 and same["model"] in ("gru", "lstm")  # a network, on the bar of one
     assert recommendation_note(several, str) == (
         f"naive, the best reference on validation: gru's lower validation MAE is within noise (Diebold-Mariano "
         f"statistic {several['diebold_mariano']:.2f}, not below -1.75, the bar for 4 networks)")
