@@ -351,13 +351,11 @@ def test_train_all_scores_the_ensemble_and_marks_the_model_validation_recommends
     best = min(val_mae, key=val_mae.get)
     # a clean sine: the cells beat every reference by far, and the test says so
     assert best not in REFERENCES and chosen["model"] == best == chosen["best_model"]
-    # three cells and their ensemble compete: the bar is one standard error shared among four (1.75)
-    assert chosen["networks"] == 4 and chosen["diebold_mariano"] < -chosen["bar"] < -1.7
-    assert chosen["best_reference"] == min(SIMPLE, key=lambda n: val_mae.get(n, 9e9))
+    assert chosen["diebold_mariano"] < -1 and chosen["best_reference"] == min(SIMPLE, key=lambda n: val_mae.get(n, 9e9))
     ref = {"naive": "naive", "seasonal_naive": "seasonal m=24", "seasonal_diff": "seasonal diff m=24", "drift": "drift",
            "mean": "mean"}[chosen["best_reference"]]
     assert (f"* recommended: {best}, the lowest validation MAE, better than the best reference ({ref}) by more than "
-            f"1.75 standard errors, the bar for 4 networks compared (Diebold-Mariano statistic "
+            f"one standard error (Diebold-Mariano statistic "
             f"{chosen['diebold_mariano']:.2f})") in trained.stdout
     assert f"{best} *" in trained.stdout
 

@@ -355,30 +355,6 @@ def test_a_model_replaces_the_best_reference_only_when_better_by_more_than_a_sta
     assert diebold_mariano(np.zeros(1), 1) == 0.0
 
 
-def test_the_bar_for_a_network_rises_with_the_number_of_networks_compared():
-    from statistics import NormalDist
-
-    from forecast.ensemble import bar, recommend, recommendation_note
-
-    assert bar(1) == 1.0 and bar(4) == pytest.approx(1.7546, abs=1e-4)  # the one-sided 15.9% shared by four
-    assert NormalDist().cdf(-bar(4)) * 4 == pytest.approx(NormalDist().cdf(-1.0))
-    rng = np.random.default_rng(0)
-    actual = rng.standard_normal((300, 1))
-    naive = actual + rng.standard_normal((300, 1))
-    good = actual + 0.925 * (naive - actual) + 0.25 * rng.standard_normal((300, 1))  # a little better than naive
-    alone = recommend(actual, {"gru": good, "naive": naive})
-    assert -bar(4) < alone["diebold_mariano"] < -bar(1) and alone["model"] == "gru"  # one network: it passes
-    noisy = {name: actual + 2 * rng.standard_normal((300, 1)) for name in ("rnn", "lstm")}
-    several = recommend(actual, {"gru": good, **noisy, "ensemble": good + 1, "naive": naive})
-    assert several["networks"] == 4 and several["bar"] == bar(4) and several["model"] == "naive"
-    # networks that forecast the same (cells that kept one start, and their mean) are one candidate, not three
-    same = recommend(actual, {"gru": good, "lstm": good + 1e-9, "ensemble": good, "naive": naive})
-    assert same["networks"] == 1 and same["model"] in ("gru", "lstm")  # a network, on the bar of one
-    assert recommendation_note(several, str) == (
-        f"naive, the best reference on validation: gru's lower validation MAE is within noise (Diebold-Mariano "
-        f"statistic {several['diebold_mariano']:.2f}, not below -1.75, the bar for 4 networks)")
-
-
 def test_held_out_training_forecasts_of_a_linear_start_count_as_evidence_for_the_recommendation():
     from forecast.ensemble import SIGNIFICANCE, diebold_mariano, recommend, recommendation_note
 
