@@ -43,7 +43,7 @@ def describe_data(cfg: RunConfig, per_fold: bool = False, panel: bool = True):
     lookback = f"{prep.window.lookback}" + (f" (auto: {prep.lookback_reason})" if prep.lookback_reason else "")
     out.print("split (rows / windows): " + ", ".join(f"{p} {sizes[p]} / {len(prep.windows[p])}" for p in sizes)
               + f"; lookback {lookback}, horizon {cfg.window.horizon}")
-    how = "--season" if cfg.data.season else (f"inferred from {series.freq}" if series.freq else "no frequency")
+    how = prep.season_reason or ("--season" if cfg.data.season else "no frequency")
     norm = prep.normalize.value + (f" (auto: {prep.normalize_reason})" if prep.normalize_reason else "")
     if per_fold:
         norm = f"{cfg.data.normalize.value} (each fold decides on its own rows)" if prep.normalize_reason else norm

@@ -46,9 +46,8 @@ def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[s
     of the cells that have held-out forecasts (`held`: training.CellResult.held_out_mae, in original units), of
     every simple model (baselines.simple), and of the ensemble when every one of several cells has them: the mean of its members' MAEs,
     a bound its own MAE never exceeds (the error of a mean is at most the mean of the errors; equal when the cells
-    kept the same start). None when no cell has them."""
-    if not held:
-        return None
+    kept the same start). The simple models always have them: ensemble.best_simple ranks them over these windows
+    and the validation windows."""
     per = prep.scale_of("train") if prep.blocks else 1.0
     out = {cell: mae / per for cell, mae in held.items()}
     if len(cells) > 1 and set(cells) <= held.keys():

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast import transforms
-from forecast.baselines import check_season, second_season
+from forecast.baselines import check_season, season_of, second_season
 from forecast.config import DataConfig, Normalize, Transform, WindowConfig, encoded, vocabulary_columns
 from forecast.csvfile import read_frame
 from forecast.data import Series, load_csv, load_panel
@@ -55,6 +55,7 @@ class Prepared:
     window: WindowConfig  # as used: the lookback never None
     lookback_reason: str = ""  # why the default chose it ("" when given)
     season2: int = 1  # a second season the seasonal references also use (baselines.second_season), 1 for none
+    season_reason: str = ""  # how the season was chosen: "--season", or the calendar's and the evidence for it
     # Several series: each one's rows, split and scaler. Then `series` and `scaled` hold them one after another,
     # `split` only the parts' total sizes, `scaler` the first series' and `scale` is NaN (see scale_of).
     blocks: tuple[Block, ...] = ()
@@ -140,8 +141,8 @@ def prepare(data: DataConfig, window: WindowConfig, panel: bool = True) -> Prepa
     series, model_values = transform_series(loaded[0][1], data.transform)
     why, season2 = "", None
     if window.lookback is None:
-        season = data.season or infer_season(series.freq)
         train = series.values[:training_rows(len(series), data), 0]
+        season, _ = season_of([train], infer_season(series.freq), series.freq, data.season)
         season2 = second_season(train, season, longer_cycles(series.freq), window.horizon)
         lookback, why = choose_lookback(len(series), season, window.horizon, data, season2=season2)
         window = dataclasses.replace(window, lookback=lookback)
@@ -154,7 +155,8 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
     """Scaler, windows and season for a given split (a fold of a backtest, or the usual three parts); `season2`
     when the caller has already found it on the same training part."""
     data = dataclasses.replace(data, categories=series.categories)  # the one-hot columns of text inputs
-    season = data.season or infer_season(series.freq)
+    season, season_why = season_of([series.values[:split.train_end, 0]], infer_season(series.freq), series.freq,
+                                   data.season)
     check_season(season, split.train_end, data.path, window.horizon)
     train_values = model_values[:split.train_end]
     normalize, why = data.normalize, ""
@@ -182,7 +184,8 @@ def prepare_series(series: Series, model_values: np.ndarray, data: DataConfig, w
     return Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=why,
                     split=split, scaler=scaler, scaled=scaled,
                     windows=windows, season=season, scale=naive_scale(train_target, season), window=window,
-                    season2=season2 or second_season(train_target, season, longer_cycles(series.freq), window.horizon))
+                    season2=season2 or second_season(train_target, season, longer_cycles(series.freq), window.horizon),
+                    season_reason=season_why)
 
 
 def series_notes(noted: list[tuple[str, tuple[str, ...]]]) -> list[str]:
@@ -201,7 +204,8 @@ def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str
         raise DataError(f"no series of {data.path} has a target value; choose another --target")
     prepared = [(name, *transform_series(series, data.transform)) for name, series in loaded if series is not None]
     data = dataclasses.replace(data, categories=prepared[0][1].categories)  # the one-hot columns of text inputs
-    season = data.season or infer_season(prepared[0][1].freq)
+    season, season_why = season_of([s.values[:training_rows(len(s), data), 0] for _, s, _ in prepared],
+                                   infer_season(prepared[0][1].freq), prepared[0][1].freq, data.season)
     why = ""
     if window.lookback is None:  # from the median length: the few shortest series may be left out
         lengths = sorted(len(series) for _, series, _ in prepared)
@@ -253,7 +257,8 @@ def prepare_panel(data: DataConfig, window: WindowConfig, loaded: list[tuple[str
     prep = Prepared(series=series, transform=data.transform, normalize=normalize, normalize_reason=reason,
                     split=Split(n=start, train_end=train_rows, val_end=train_rows + val_rows),
                     scaler=blocks[0].scaler, scaled=np.concatenate(scaled), windows={}, season=season,
-                    scale=float("nan"), window=window, lookback_reason=why, blocks=tuple(blocks))
+                    scale=float("nan"), window=window, lookback_reason=why, blocks=tuple(blocks),
+                    season_reason=season_why)
     windows = {part: Windows(prep.scaled, window.lookback, window.horizon,
                              prep.origins(part, window.lookback, window.horizon), normalize, future_columns(data))
                for part in PARTS}

@@ -208,6 +208,7 @@ def _write_run(folder: Path, job: TrainJob, result: CellResult, state_dir: Path 
                       "reason": prep.normalize_reason},
         "anchor": {"asked": cfg.model.anchor.value, "used": result.anchor.value, "reason": result.anchor_reason},
         "lookback": {"used": cfg.window.lookback, "reason": prep.lookback_reason},
+        "season": {"asked": cfg.data.season, "used": prep.season, "reason": prep.season_reason},
         "versions": versions(),
         "device": job.device.label,
         "compute": result.compute.record(),

@@ -322,7 +322,8 @@ def test_validation_recommends_the_lowest_error_and_the_simpler_model_in_a_tie()
     same = np.ones((4, 2))
     tie = recommend(actual, {"lstm": same, "ensemble": same + 1e-16, "seasonal_naive": same})
     assert tie == {"model": "seasonal_naive", "by": tie["by"], "val_mae": {"lstm": 1.0, "ensemble": 1.0,
-                                                                          "seasonal_naive": 1.0}}
+                                                                          "seasonal_naive": 1.0},
+                   "best_model": "ensemble"}  # the ensemble before a single cell, a simple model before both
     assert recommend(actual, {"gru": same, "ensemble": same})["model"] == "ensemble"  # no reference to test against
     # drift and mean are simple models too: they win a tie, and a model must beat them as it must a reference
     assert recommend(actual, {"lstm": same, "drift": same, "naive": same + 1})["model"] == "drift"
@@ -372,20 +373,45 @@ def test_held_out_training_forecasts_of_a_linear_start_count_as_evidence_for_the
     h_model[:3] = h_actual[:3]
     held = {"gru": np.abs(h_actual - h_model).mean(1), "seasonal_naive": np.abs(h_actual - h_reference).mean(1)}
     pooled = recommend(actual, {"gru": model, "seasonal_naive": reference}, held_out=held)
-    assert pooled["model"] == "gru" and pooled["held_out_windows"] == 57
+    assert pooled["model"] == "gru" and pooled["held_out_windows"] == 57 and pooled["simple_windows"] == 57 + 12
     by_hand = np.concatenate([np.abs(h_actual - h_model).mean(1) - np.abs(h_actual - h_reference).mean(1),
                               np.abs(actual - model).mean(1) - np.abs(actual - reference).mean(1)])
     assert pooled["diebold_mariano"] == pytest.approx(diebold_mariano(by_hand[3:], 2))
     assert pooled["diebold_mariano"] < -SIGNIFICANCE
     assert pooled["val_mae"] == alone["val_mae"]  # validation alone still ranks the models
     assert recommendation_note(pooled, str) == (
-        f"gru, the lowest validation MAE, better than the best reference (seasonal_naive) by more than one standard "
-        f"error (Diebold-Mariano statistic {pooled['diebold_mariano']:.2f} over the validation windows and 57 "
-        "held-out training windows of the linear start)")
+        f"gru, the lowest validation MAE, better than seasonal_naive, the simple model with the lowest MAE over 69 "
+        f"training and validation windows, by more than one standard error (Diebold-Mariano statistic "
+        f"{pooled['diebold_mariano']:.2f} over the validation windows and 57 held-out training windows of the linear "
+        "start)")
     # a model without held-out forecasts (it trained past its start) is judged on validation alone
     other = recommend(actual, {"gru": model, "seasonal_naive": reference},
                       held_out={"lstm": held["gru"], "seasonal_naive": held["seasonal_naive"]})
-    assert other == alone
+    assert {k: other[k] for k in alone} == alone
+
+
+def test_the_simple_models_are_ranked_over_the_training_and_validation_windows_together():
+    from forecast.ensemble import recommend, recommendation_note
+
+    actual = np.random.default_rng(5).standard_normal((10, 3))
+    # on ten validation windows the naive is closer; over 200 training windows the seasonal naive is clearly
+    # better, and it is the one a network must beat
+    naive, seasonal = actual + 0.5, actual - 0.6
+    held = {"naive": np.full(200, 1.2), "seasonal_naive": np.full(200, 0.6), "mean": np.full(200, 2.0)}
+    held["naive"][:5] = np.nan  # a window without a forecast from one of them is left out for all of them
+    forecasts = {"naive": naive, "seasonal_naive": seasonal, "mean": actual + 3}
+    alone, pooled = recommend(actual, forecasts), recommend(actual, forecasts, held_out=held)
+    assert alone["model"] == "naive" and "simple_windows" not in alone
+    assert pooled["model"] == "seasonal_naive" and pooled["simple_windows"] == 195 + 10
+    assert pooled["simple_mae"]["seasonal_naive"] == pytest.approx(
+        (195 * 0.6 + 10 * 0.6) / 205)
+    assert pooled["val_mae"] == alone["val_mae"]
+    assert recommendation_note(pooled, str) == ("seasonal_naive, the simple model with the lowest MAE over 205 "
+                                                "training and validation windows")
+    # a network no better than the seasonal naive on validation is not judged against it
+    worse = recommend(actual, {**forecasts, "gru": actual + 0.7}, held_out=held)
+    assert worse["model"] == "seasonal_naive" and worse["best_model"] == "gru" and "diebold_mariano" not in worse
+    assert recommendation_note(worse, str).endswith("; gru, the best network, is not lower on validation")
 
 
 def test_a_linear_fit_that_gains_less_than_one_percent_on_validation_keeps_the_zero_start(monkeypatch):

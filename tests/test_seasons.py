@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.baselines import baseline_forecasts, baseline_label, references, second_season
-from forecast.config import DataConfig
+from forecast.baselines import (baseline_forecasts, baseline_label, references, season_evidence, season_of,
+                                second_season)
+from forecast.config import DataConfig, WindowConfig
+from forecast.prepare import prepare
 from tests.conftest import cli_ok as ok
 from tests.conftest import write_csv
 
@@ -102,8 +104,8 @@ def test_validation_recommends_the_reference_over_a_model_that_forecasts_the_sam
     chosen = recommend(actual, {"lstm": kept, "seasonal_diff2": reference, "naive": reference + 1})
     assert chosen["diebold_mariano"] < -SIGNIFICANCE  # consistently closer, by nothing that matters
     assert chosen["model"] == "seasonal_diff2" and chosen["best_model"] == "lstm" and chosen["same_forecasts"]
-    assert recommendation_note(chosen, str) == ("seasonal_diff2, the best reference on validation: lstm forecasts the "
-                                                "same to within 1e-04 of its errors (it kept the reference it started "
+    assert recommendation_note(chosen, str) == ("seasonal_diff2, the simple model with the lowest validation MAE: lstm "
+                                                "forecasts the same to within 1e-04 of its errors (it kept the reference it started "
                                                 "from)")
     better = recommend(actual, {"lstm": actual + 0.5 * (reference - actual), "seasonal_diff2": reference})
     assert better["model"] == "lstm" and "same_forecasts" not in better
@@ -123,7 +125,7 @@ def hourly_week(tmp_path_factory):
 
 def test_train_scores_the_references_of_the_week_and_starts_from_one(hourly_week, tmp_path):
     csv, run, stdout = hourly_week
-    assert "season 24 (inferred from h) and 168 (the week, which its training part shows);" in stdout
+    assert "season 24 (inferred from h; the training part's lag-24 autocorrelation of differences 0.15 > 0.07) and 168 (the week, which its training part shows);" in stdout
     assert "lookback 192 (auto: a week and a day (168 + 24), for the references of the week)" in stdout
     assert "seasonal m=168" in stdout and "seasonal diff m=168" in stdout and "seasonal m=24" in stdout
     metrics = json.loads((run / "metrics.json").read_text())
@@ -169,7 +171,7 @@ def test_train_on_daily_data_scores_the_references_of_the_year_where_the_horizon
     csv = write_csv(tmp_path / "daily.csv", pd.DataFrame({"date": time, "value": yearly(n, noise=3.0)}))
     result = ok("train", csv, "--cell", "gru", "--horizon", "60", "--units", "4", "--epochs", "1", "--runs-dir",
                 tmp_path / "runs")
-    assert "season 7 (inferred from D) and 364 (the year, which its training part shows);" in result.stdout
+    assert "season 7 (inferred from D; the training part's lag-7 autocorrelation of differences 0.16 > 0.05) and 364 (the year, which its training part shows);" in result.stdout
     assert "lookback 371 (auto: a year and a week (364 + 7), for the references of the year)" in result.stdout
     assert "seasonal m=364" in result.stdout and "seasonal diff m=364" in result.stdout
     metrics = json.loads((tmp_path / "runs" / "daily-gru" / "metrics.json").read_text())
@@ -181,3 +183,36 @@ def test_train_on_daily_data_scores_the_references_of_the_year_where_the_horizon
     short = ok("train", csv, "--cell", "gru", "--horizon", "1", "--units", "4", "--epochs", "1", "--lookback", "14",
                "--runs-dir", tmp_path / "runs", "--name", "next-day")
     assert "(the year" not in short.stdout and "m=364" not in short.stdout  # the next day: the week back is as close
+
+
+def test_the_calendar_season_is_kept_only_where_the_training_part_shows_it():
+    rng = np.random.default_rng(0)
+    cycle = np.sin(2 * np.pi * np.arange(400) / 12) + 0.3 * rng.standard_normal(400)
+    walk = np.cumsum(rng.standard_normal(400))
+    assert season_of([cycle], 12, "MS") == (12, "inferred from MS; the training part's lag-12 autocorrelation of "
+                                                "differences 0.45 > 0.10")
+    assert season_of([walk], 12, "MS") == (1, "MS suggests 12, but the training part's lag-12 autocorrelation of "
+                                              "differences -0.01 <= 0.10: no season; --season 12 keeps it")
+    # too short to judge (under two seasons of differences): the calendar's season stays
+    assert season_of([walk[:20]], 12, "MS") == (12, "inferred from MS; too few training rows to test it")
+    assert season_evidence(walk[:24], 12) is None and season_evidence(walk[:25], 12) is not None
+    assert season_evidence(np.arange(50.0), 12) is None  # constant differences: nothing to correlate
+    assert season_of([walk], 1, "YS-JAN") == (1, "no season for YS-JAN")
+    assert season_of([walk], 1, None) == (1, "no frequency")
+    # several series pool their evidence, weighted by their rows, against the bar of all their rows
+    walks = [np.cumsum(np.random.default_rng(seed).standard_normal(400)) for seed in range(1, 6)]
+    assert season_of(walks, 12, "MS")[0] == 1
+    assert season_of([cycle, *walks[:2]], 12, "MS") == (12, "inferred from MS; 3 training parts' lag-12 "
+                                                            "autocorrelation of differences 0.13 > 0.06")
+
+
+def test_a_calendar_season_the_data_does_not_show_is_dropped_from_the_defaults(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 300
+    time = pd.date_range("2020-01-06", periods=n, freq="B").strftime("%Y-%m-%d")
+    walk = write_csv(tmp_path / "walk.csv", pd.DataFrame({"date": time, "close": 100 + np.cumsum(rng.standard_normal(n))}))
+    prep = prepare(DataConfig(path=str(walk)), WindowConfig(horizon=1))
+    assert prep.season == 1 and prep.season_reason.startswith("B suggests 5, but the training part's lag-5 ")
+    assert (prep.window.lookback, prep.lookback_reason) == (48, "no season")  # not two seasons of 5
+    kept = prepare(DataConfig(path=str(walk), season=5), WindowConfig(horizon=1))
+    assert (kept.season, kept.season_reason, kept.window.lookback) == (5, "--season", 10)
