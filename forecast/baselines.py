@@ -166,7 +166,7 @@ def season_of(trains: list[np.ndarray], calendar: int, freq: str | None, given: 
     if not evidence:
         return calendar, f"inferred from {freq}; too few training rows to test it"
     shows, r, bar = season_shows(evidence)
-    parts = "the training part's" if len(trains) == 1 else f"{len(evidence)} training parts'"
+    parts = "the training part's" if len(evidence) == 1 else f"{len(evidence)} training parts'"
     what = f"{parts} lag-{calendar} autocorrelation of differences {r:.2f}"
     if shows:
         return calendar, f"inferred from {freq}; {what} > {bar:.2f}"

@@ -135,8 +135,10 @@ def read_frame(path: str | Path, cfg: DataConfig | None = None) -> pd.DataFrame:
         with warnings.catch_warnings():
             # More fields in a row than in the header: pandas would drop them (or make them an index) quietly.
             warnings.simplefilter("error", pd.errors.ParserWarning)
+            # series ids are text exactly as written (`007` is not series 7); a missing column is named later
+            ids = {cfg.id_col: "string"} if cfg.id_col else None
             frame = pd.read_csv(p, sep=sep, decimal=decimal, encoding=encoding, keep_default_na=False,
-                                na_values=[""], skipinitialspace=True, index_col=False, compression=packed)
+                                na_values=[""], skipinitialspace=True, index_col=False, compression=packed, dtype=ids)
     except pd.errors.ParserWarning:
         raise DataError(f"{shown} has rows with more fields than its header when split by {sep!r}; check the "
                         "delimiter (--delimiter) and quoting, or name every column in the header") from None
@@ -173,19 +175,49 @@ def _check_header(text: str, sep: str, shown: str) -> None:
 
 
 def from_frame(frame) -> pd.DataFrame:
-    """A DataFrame given to the Python API as if read from a CSV: a time index becomes a column, names text."""
+    """A DataFrame given to the Python API as if read from a CSV. Its index is used or refused, never dropped
+    unread: a DatetimeIndex (or PeriodIndex) becomes the time column, each named level of a MultiIndex a column
+    (time and id, as a long CSV has them), a named index of any other kind a column; an unnamed RangeIndex or
+    integer index is row labels. A TimedeltaIndex, unnamed levels and an unnamed index of other labels are refused."""
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"data must be a CSV path or a pandas DataFrame (got {type(frame).__name__})")
-    if isinstance(frame.index, pd.PeriodIndex):
-        frame = frame.set_axis(frame.index.to_timestamp(), axis=0)
-    if isinstance(frame.index, pd.DatetimeIndex):
-        name = frame.index.name or "time"
-        if name in frame.columns:
-            raise DataError(f"the DataFrame's time index is named `{name}` like one of its columns; rename the index "
-                            "(df.rename_axis(\"time\")) or the column")
+    index = frame.index
+    if isinstance(index, pd.MultiIndex):
+        if any(name is None for name in index.names):
+            raise DataError(f"the DataFrame's MultiIndex has unnamed levels ({', '.join(str(n) for n in index.names)}"
+                            "); name them (df.rename_axis([\"time\", \"id\"])) so that time_col= and id_col= can "
+                            "choose them, or make them columns (df.reset_index())")
+        _check_index_names(frame, [str(n) for n in index.names])
+        frame = frame.reset_index()
+        for name in index.names:  # a level of periods: their start times, as a PeriodIndex gives
+            if isinstance(frame[name].dtype, pd.PeriodDtype):
+                frame[name] = frame[name].dt.to_timestamp()
+    elif isinstance(index, pd.TimedeltaIndex):
+        raise DataError("the DataFrame's index holds durations (a TimedeltaIndex), not dates; give them a start "
+                        "(df.index = pd.Timestamp(\"2024-01-01\") + df.index) or count rows instead "
+                        "(df.reset_index(drop=True))")
+    elif isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        if isinstance(index, pd.PeriodIndex):
+            frame = frame.set_axis(index.to_timestamp(), axis=0)
+        name = index.name or "time"
+        _check_index_names(frame, [name], "time ")
         frame = frame.reset_index(names=name)
+    elif index.name is not None:
+        _check_index_names(frame, [str(index.name)])
+        frame = frame.reset_index()
+    elif not pd.api.types.is_integer_dtype(index.dtype):
+        raise DataError(f"the DataFrame's index holds {index.dtype} labels such as {shorten(repr(index[0]))} and has no "
+                        "name; name it (df.rename_axis(\"time\")) to use it as a column, or drop it "
+                        "(df.reset_index(drop=True))")
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataError("the DataFrame has no rows; pass at least one row")
     return frame
+
+
+def _check_index_names(frame: pd.DataFrame, names: list[str], what: str = "") -> None:
+    for name in names:
+        if name in frame.columns:
+            raise DataError(f"the DataFrame's {what}index is named `{shorten(name)}` like one of its columns; rename "
+                            "the index (df.rename_axis(...)) or the column")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,14 +17,10 @@ import pandas as pd
 from forecast.categories import one_hot, with_categories
 from forecast.cleaning import calendar_of, check_one_series, dedupe, fill
 from forecast.config import DataConfig, Dedupe, encoded, vocabulary_columns
-from forecast.csvfile import DECIMAL_COMMA, read_frame
-from forecast.dates import calendar_columns, find_time_column, infer_freq, irregular_note, parse_dates
+from forecast.columns import numeric_column
+from forecast.csvfile import read_frame
+from forecast.dates import MIN_FREQ_ROWS, calendar_columns, find_time_column, infer_freq, irregular_note, parse_dates
 from forecast.errors import DataError, listing, shorten
-
-MAX_MAGNITUDE = 1e150  # beyond, squares (errors, variances) overflow float64 and a run could not be read back
-MIN_MAGNITUDE = 1e-150  # below, squares underflow to 0 in float64: every MSE would read 0
-THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-
 
 @dataclass(frozen=True)
 class Series:
@@ -53,47 +48,6 @@ class Series:
 def _closest(name: str, options: list[str]) -> str:
     close = difflib.get_close_matches(name, options, n=1)
     return f"did you mean `{shorten(close[0])}`? " if close else ""
-
-
-def _numeric_column(frame: pd.DataFrame, col: str, path: str, notes: list[str], decimal: str | None) -> np.ndarray:
-    """Numbers of one column, NaN where empty; thousands separators (or, with --decimal ,, decimal commas)
-    are converted and noted."""
-    raw = frame[col]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = (values.isna() & raw.notna()).to_numpy()
-    if bad.any():
-        text = raw.astype(str).str.strip()
-        if decimal == ",":
-            pattern, fixed, what = DECIMAL_COMMA, text.str.replace(",", ".", regex=False), "decimal commas"
-        else:
-            pattern, fixed, what = THOUSANDS, text.str.replace(",", "", regex=False), "thousands separators"
-        convertible = text.map(lambda v: bool(pattern.match(v))).to_numpy()
-        if (bad & ~convertible).any():
-            i = int(np.argmax(bad & ~convertible))
-            hint = ("it uses a decimal comma: pass --decimal ," if DECIMAL_COMMA.match(text.iloc[i]) and decimal != ","
-                    else "clean or remove that row")
-            raise DataError(f"column `{shorten(col)}` in {path} has a non-numeric value {shorten(repr(raw.iloc[i]))} at row {i + 2} "
-                            f"(counting the header as row 1); {hint}")
-        values[bad] = pd.to_numeric(fixed[bad])
-        notes.append(f"column `{shorten(col)}`: converted {int(bad.sum())} values written with {what}")
-    out = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isinf(out).any():
-        i = int(np.argmax(np.isinf(out)))
-        raise DataError(f"column `{shorten(col)}` in {path} has an infinite value at row {i + 2}; remove or replace it")
-    big = float(np.nanmax(np.abs(out))) if not np.isnan(out).all() else 0.0
-    if big > MAX_MAGNITUDE:
-        raise DataError(f"column `{shorten(col)}` in {path} has values up to {big:.3g} in magnitude; squared errors "
-                        f"and variances overflow beyond about 1e154, so the tool takes at most {MAX_MAGNITUDE:.0e}: "
-                        f"divide the column by 1e{int(np.log10(big)) - 3} (or change its units)")
-    if 0 < big < MIN_MAGNITUDE:
-        raise DataError(f"column `{shorten(col)}` in {path} has values of at most {big:.3g} in magnitude; squared "
-                        f"errors and variances underflow to 0 below about 1e-154, so the tool needs values beyond "
-                        f"{MIN_MAGNITUDE:.0e}: multiply the column by 1e{-int(np.floor(np.log10(big)))} (or change its "
-                        "units)")
-    if np.isnan(out).all():
-        raise DataError(f"column `{shorten(col)}` in {path} has no values (all {len(out)} rows are empty); "
-                        "choose another --target or fill the column")
-    return out
 
 
 def _time_index(frame: pd.DataFrame, col: str, path: str, notes: list[str], parsed=None) -> pd.DatetimeIndex:
@@ -143,25 +97,27 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     if cfg.id_col is None:
         return [("", _load_one(frame, with_categories(frame, cfg), []))]
     parts = select_series(frame, cfg)
+    similar = confusable_ids([name for name in dict.fromkeys(frame[cfg.id_col].astype("string").dropna())])
     cfg = with_categories(frame, cfg)  # one vocabulary for every series of the table
     if len(parts) == 1:
         name, part = parts[0]
         available = frame[cfg.id_col].nunique(dropna=False)
         notes = [f"kept series `{shorten(name)}` ({len(part)} rows), one of the {available} in "
                  f"{_id_name(cfg.id_col)}"] if available > 1 else []
-        return [(name, _load_one(part, cfg, notes))]
+        return [(name, _load_one(part, cfg, notes + [n for n in [similar.get(name)] if n]))]
     # Values are validated on the whole table first, so that an error names the row of the file.
     for col in (cfg.target, *_inputs(cfg)):
         if col is not None and not vocabulary_columns(cfg, col):
-            _numeric_column(frame, col, path, [], cfg.decimal)
+            numeric_column(frame, col, path, [], cfg.decimal)
     # a series without a single target value is left out (None here; prepare_panel says so)
     target = cfg.target or _time_and_target(frame.drop(columns=[cfg.id_col]), cfg)[1]
     loaded = [(name, None if target is not None and part[target].isna().all() else
-               _load_one(part, dataclasses.replace(cfg, path=f"series `{shorten(name)}` of {path}"), []))
+               _load_one(part, dataclasses.replace(cfg, path=f"series `{shorten(name)}` of {path}"),
+                         [n for n in [similar.get(name)] if n]))
               for name, part in parts]
     freqs = {}
-    for name, series in loaded:
-        if series is not None:
+    for name, series in loaded:  # under three rows there is no frequency to read: too short, left out later
+        if series is not None and len(series) >= MIN_FREQ_ROWS:
             freqs.setdefault(series.freq, name)
     if len(freqs) > 1:
         (f1, a), (f2, b) = list(freqs.items())[:2]
@@ -203,7 +159,7 @@ def melt_wide(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
             raise DataError(f"column `{shorten(col)}` is both a --target series and the time column or a feature of "
                             f"{cfg.path}; drop it from one of them")
         if frame[col].notna().any():  # an empty one is left out later, as an empty series of a long table
-            _numeric_column(frame, col, cfg.path, [], cfg.decimal)
+            numeric_column(frame, col, cfg.path, [], cfg.decimal)
     keep = [c for c in names if c not in targets]
     return frame.melt(id_vars=keep, value_vars=list(targets), var_name=WIDE_ID, value_name=WIDE_VALUE)
 
@@ -244,7 +200,7 @@ def _load_one(frame: pd.DataFrame, cfg: DataConfig, notes: list[str]) -> Series:
     time_col, target = _time_and_target(frame, cfg, parsed)
     columns = (target, *encoded(cfg, _inputs(cfg)))
     values = np.column_stack([one_hot(frame[c], c, cfg, notes) if vocabulary_columns(cfg, c) else
-                              _numeric_column(frame, c, path, notes, cfg.decimal) for c in (target, *_inputs(cfg))])
+                              numeric_column(frame, c, path, notes, cfg.decimal) for c in (target, *_inputs(cfg))])
     freq = None
     if time_col is None:
         time: pd.Index = pd.RangeIndex(len(frame))
@@ -285,6 +241,21 @@ def _inputs(cfg: DataConfig) -> tuple[str, ...]:
     return (*cfg.features, *cfg.future_features)
 
 
+def confusable_ids(names: list[str]) -> dict[str, str]:
+    """Ids that differ only in case, surrounding spaces or leading zeros (`A` and `a `, `007` and `7`): for each, a
+    note naming the other. They stay two series; a user who meant one can merge them in the file."""
+    def key(name: str) -> str:
+        bare = name.strip().casefold()
+        return bare.lstrip("0") or "0" if bare.isdigit() else bare
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(key(name), []).append(name)
+    return {name: (f"its id `{shorten(name)}` differs from `{shorten(next(o for o in group if o != name))}` only in "
+                   "case, spaces or leading zeros; they are read as two series: make them one id in the file if they "
+                   "are one series")
+            for group in groups.values() if len(group) > 1 for name in group}
+
+
 def select_series(frame: pd.DataFrame, cfg: DataConfig) -> list[tuple[str, pd.DataFrame]]:
     """The rows of each series that --series names (all by default) in a long table, without its id column,
     in the order of first appearance (or of --series)."""
@@ -293,14 +264,21 @@ def select_series(frame: pd.DataFrame, cfg: DataConfig) -> list[tuple[str, pd.Da
         raise DataError(f"column `{shorten(col)}` is the --id-col of {path} and cannot also be the target, time or a "
                         "feature; choose another --id-col")
     raw = frame[col]
+    # every id a number, some fractional (1.5, 2.5): a measurement chosen by mistake, not names of series
+    numbers = raw if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce")
+    known = numbers.dropna()
+    if len(known) and len(known) == raw.notna().sum() and not (known == np.round(known)).all():
+        raise DataError(f"column `{shorten(col)}` of {path} holds fractional numbers such as "
+                        f"{known[known != np.round(known)].iloc[0]:g}, not series names: an --id-col names each "
+                        "row's series (text or whole numbers); choose another column")
     if pd.api.types.is_float_dtype(raw):
-        known = raw.dropna()
-        if not (known == np.round(known)).all():
-            raise DataError(f"column `{shorten(col)}` of {path} holds fractional numbers such as "
-                            f"{known[known != np.round(known)].iloc[0]:g}, not series names: an --id-col names each "
-                            "row's series (text or whole numbers); choose another column")
-        raw = raw.astype("Int64")  # whole numbers read as floats because of empty cells: 7.0 is series 7
-    ids = raw.astype("string").str.strip().fillna("")
+        raw = raw.astype("Int64")  # a DataFrame's whole numbers held as floats because of gaps: 7.0 is series 7
+    missing = np.flatnonzero(raw.isna().to_numpy())
+    if len(missing):
+        rows = ", ".join(str(i + 2) for i in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise DataError(f"column `{shorten(col)}` of {path} has no series id in {len(missing)} rows ({rows}, counting "
+                        "the header as row 1); fill in the id of each row's series, or drop those rows")
+    ids = raw.astype("string")  # exactly as written: `007` and `7`, `A` and `A ` are different series
     available = list(dict.fromkeys(ids))
     shown = listing(available[:8]) + (f", ... ({len(available)} in all)" if len(available) > 8 else "")
     for name in cfg.series:

@@ -78,9 +78,12 @@ def find_time_column(frame: pd.DataFrame, parsed: dict | None = None, skip: tupl
     return None
 
 
+MIN_FREQ_ROWS = 3  # fewer timestamps than this have no frequency to infer
+
+
 def infer_freq(time: pd.DatetimeIndex) -> str | None:
     """Pandas' inferred frequency, else the most common step (business days when steps skip weekends)."""
-    if len(time) < 3:
+    if len(time) < MIN_FREQ_ROWS:
         return None
     freq = _pandas_freq(time[-min(len(time), 500):])
     if freq is not None:

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast.config import DataConfig, Dedupe, Fill, WindowConfig
-from forecast.data import load_csv
+from forecast.data import load_csv, load_panel
 from forecast.datasets import make_series
 from forecast.dates import extend_time, infer_freq
 from forecast.errors import DataError, ForecastError
@@ -210,3 +210,55 @@ def test_runs_from_before_dedupe_modes_read_their_flag_as_a_mode(flag, mode):
     options = RunConfig(DataConfig("x.csv"), WindowConfig(lookback=24)).to_dict()  # a run records its lookback
     options["data"]["dedupe"] = flag  # --dedupe was a flag that kept the last row
     assert read_config({"data": {"path": "x.csv"}, "options": options}).data.dedupe is Dedupe(mode)
+
+
+def test_a_dataframes_index_is_used_as_documented():
+    from forecast.csvfile import from_frame
+
+    t = pd.date_range("2024-01-01", periods=4, freq="D")
+    multi = pd.DataFrame({"y": range(8)}, index=pd.MultiIndex.from_product([["a", "b"], t], names=["store", "day"]))
+    flat = from_frame(multi)
+    assert list(flat.columns) == ["store", "day", "y"] and flat["store"].tolist() == ["a"] * 4 + ["b"] * 4
+    periods = multi.set_axis(pd.MultiIndex.from_product([["a", "b"], t.to_period("D")], names=["store", "day"]))
+    assert from_frame(periods)["day"].tolist() == flat["day"].tolist()  # a level of periods: their start times
+    assert list(from_frame(pd.DataFrame({"y": [1.0, 2.0]}, index=pd.Index([1990, 1991], name="year"))).columns) == [
+        "year", "y"]  # a named index is a column, as a CSV's would be
+    filtered = pd.DataFrame({"y": [1.0, 2.0, 3.0]}, index=[0, 2, 5])  # row labels left by a filter: not data
+    assert list(from_frame(filtered).columns) == ["y"]
+    # the long table in a (store, day) MultiIndex trains one model across its series, as the same CSV does
+    values = np.sin(np.arange(120) / 3)
+    long = pd.DataFrame({"y": np.r_[values, values + 1]}, index=pd.MultiIndex.from_product(
+        [["a", "b"], pd.date_range("2024-01-01", periods=120, freq="D")], names=["store", "day"]))
+    loaded = load_panel(DataConfig(path="dataframe", frame=long, id_col="store"))
+    assert [name for name, _ in loaded] == ["a", "b"] and loaded[1][1].time_col == "day"
+    np.testing.assert_array_equal(loaded[1][1].values[:, 0], values + 1)
+    with pytest.raises(DataError, match=r"holds 2 series in one table: its timestamps repeat once per value of "
+                                        r"column `store`"):
+        load_csv(DataConfig(path="dataframe", frame=long))
+
+
+def test_series_ids_are_read_as_text_exactly_as_written(tmp_path):
+    rows = [f"2024-01-{d:02d},{sid},{v + d}" for sid, v in (("007", 0), ("7", 100), ("A", 200), ("a ", 300))
+            for d in range(1, 11)]
+    csv = tmp_path / "ids.csv"
+    csv.write_text("date,station,t\n" + "\n".join(rows) + "\n")
+    loaded = dict(load_panel(DataConfig(path=str(csv), id_col="station")))
+    assert list(loaded) == ["007", "7", "A", "a "]  # four series: none trimmed, parsed or merged
+    assert loaded["7"].values[0, 0] == 101 and loaded["a "].values[0, 0] == 301
+    assert loaded["007"].notes == ("its id `007` differs from `7` only in case, spaces or leading zeros; they are "
+                                   "read as two series: make them one id in the file if they are one series",)
+    assert loaded["a "].notes[0].startswith("its id `a ` differs from `A` only in case")
+    # --dedupe combines rows of one series only: the two stations stay apart
+    deduped = dict(load_panel(DataConfig(path=str(csv), id_col="station", dedupe=Dedupe.mean)))
+    assert deduped["7"].values[0, 0] == 101
+    one = load_panel(DataConfig(path=str(csv), id_col="station", series=("7",)))
+    assert one[0][1].notes[-1].startswith("its id `7` differs from `007`")
+
+
+def test_a_series_too_short_for_a_frequency_is_left_out_like_any_short_series(tmp_path):
+    rows = [f"2024-01-{d:02d},a,{d}" for d in range(1, 29)] + ["2024-01-01,b,5"]
+    csv = tmp_path / "short.csv"
+    csv.write_text("date,id,y\n" + "\n".join(rows) + "\n")
+    prep = prepare(DataConfig(path=str(csv), id_col="id"), WindowConfig(lookback=4, horizon=1))
+    assert [b.name for b in prep.blocks] == ["a"]
+    assert prep.series.notes == ("left out 1 series too short for --lookback 4 + --horizon 1 (season 7): b",)

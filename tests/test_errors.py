@@ -7,6 +7,8 @@ import json
 import math
 import zipfile
 
+import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -129,6 +131,10 @@ TRAIN = [
     ("an --id-col of fractional numbers", b"date,sensor,y\n2024-01-01,1.5,3\n2024-01-01,2.5,4\n", ["--id-col", "sensor"],
      "column `sensor` of {p} holds fractional numbers such as 1.5, not series names: an --id-col names each row's "
      "series (text or whole numbers); choose another column"),
+    ("rows without a series id", b"date,sensor,y\n2024-01-01,a,3\n2024-01-01,,4\n2024-01-02,a,5\n",
+     ["--id-col", "sensor"],
+     "column `sensor` of {p} has no series id in 1 rows (3, counting the header as row 1); fill in the id of each "
+     "row's series, or drop those rows"),
     ("series of different frequencies", ("date,id,y\n" + "".join(f"2024-01-{d:02d},a,{d}\n" for d in range(1, 29))
                                           + "".join(f"2024-01-01 {h:02d}:00,b,{h}\n" for h in range(24))).encode(),
      ["--id-col", "id"],
@@ -496,9 +502,61 @@ def test_predict_catalogue(trained, tmp_path, case, args, message):
     assert csv.read_text().startswith("timestamp,value")  # the input is untouched
 
 
+def _frames() -> dict:
+    t = np.arange(60)
+    y = np.sin(t / 3)
+    return {
+        "a MultiIndex with an unnamed level": pd.DataFrame(
+            {"y": np.r_[y, y]}, index=pd.MultiIndex.from_product([["a", "b"], pd.date_range("2024-01-01", periods=60)],
+                                                                 names=["store", None])),
+        "a TimedeltaIndex": pd.DataFrame({"y": y}, index=pd.to_timedelta(t, unit="h")),
+        "an unnamed index of text labels": pd.DataFrame({"y": y}, index=[f"r{i}" for i in t]),
+        "a named index like a column": pd.DataFrame({"y": y, "k": t}, index=pd.Index(t, name="k")),
+        "a complex target": pd.DataFrame({"y": y + 0.5j}),
+        "a column of durations as a feature": pd.DataFrame({"y": y, "d": pd.to_timedelta(t, unit="min")}),
+        "a column of dates as the target": pd.DataFrame({"t": t, "y": pd.date_range("2024-01-01", periods=60)}),
+        "integers beyond 2**53": pd.DataFrame({"y": 2 ** 60 + t}),
+    }
+
+
+# (case, the options of forecast.train, message): DataFrames through the Python API (_frames above)
+API = [
+    ("a MultiIndex with an unnamed level", {}, "the DataFrame's MultiIndex has unnamed levels (store, None); name "
+     "them (df.rename_axis([\"time\", \"id\"])) so that time_col= and id_col= can choose them, or make them columns "
+     "(df.reset_index())"),
+    ("a TimedeltaIndex", {}, "the DataFrame's index holds durations (a TimedeltaIndex), not dates; give them a start "
+     "(df.index = pd.Timestamp(\"2024-01-01\") + df.index) or count rows instead (df.reset_index(drop=True))"),
+    ("an unnamed index of text labels", {}, "the DataFrame's index holds object labels such as 'r0' and has no name; "
+     "name it (df.rename_axis(\"time\")) to use it as a column, or drop it (df.reset_index(drop=True))"),
+    ("a named index like a column", {"target": "y"}, "the DataFrame's index is named `k` like one of its columns; "
+     "rename the index (df.rename_axis(...)) or the column"),
+    ("a complex target", {}, "column `y` in dataframe holds complex numbers such as 0.5j; the tool forecasts real "
+     "values: pass their real part (df[col].real) or their magnitude (df[col].abs())"),
+    ("a column of durations as a feature", {"target": "y", "features": ["d"]}, "column `d` in dataframe holds "
+     "durations, not numbers; convert it to a number (df[col].dt.total_seconds() for durations) or leave it out of "
+     "--target and --features"),
+    ("a column of dates as the target", {"target": "y", "time_col": "t"}, "column `y` in dataframe holds dates, not "
+     "numbers; convert it to a number (df[col].dt.total_seconds() for durations) or leave it out of --target and "
+     "--features"),
+    ("integers beyond 2**53", {}, "column `y` in dataframe holds integers beyond 2**53 (1152921504606847035), which "
+     "floating point cannot represent exactly; subtract an offset or change its units"),
+]
+
+
+@pytest.mark.parametrize("case, options, message", API, ids=[c[0] for c in API])
+def test_api_catalogue(tmp_path, case, options, message):
+    import forecast
+
+    with pytest.raises(forecast.ForecastError) as caught:
+        forecast.train(_frames()[case], cell="rnn", runs_dir=tmp_path / "runs", verbose=False, **options)
+    assert str(caught.value) == message
+    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+
+
 def catalogue() -> list[tuple[str, str]]:
     """(input, message) rows for docs/errors.md (docs/make_errors_table.py writes them there)."""
     return ([(c[0], c[3].format(p="data.csv", d="plots")) for c in TRAIN]
             + [(f"backtest: {c[0]}", c[3].format(p="data.csv", d="plots")) for c in BACKTEST]
             + [(c[0], c[2].format(c="x.toml")) for c in CONFIG]
-            + [(f"predict: {c[0]}", c[2].format(tmp="...", csv="data.csv", run="runs/sine-lstm")) for c in PREDICT])
+            + [(f"predict: {c[0]}", c[2].format(tmp="...", csv="data.csv", run="runs/sine-lstm")) for c in PREDICT]
+            + [(f"Python API, a DataFrame with {c[0]}", c[2]) for c in API])

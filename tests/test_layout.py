@@ -12,7 +12,7 @@ PACKAGE = ROOT / "forecast"
 # docs/architecture.md describes the same tiers (test_docs.py checks that it names every module).
 TIERS = [
     ("errors", "config", "options"),
-    ("files", "interrupts", "dates", "csvfile", "cleaning", "categories", "data", "datasets", "transforms", "split", "scaling", "windows", "metrics", "baselines",
+    ("files", "interrupts", "dates", "csvfile", "columns", "cleaning", "categories", "data", "datasets", "transforms", "split", "scaling", "windows", "metrics", "baselines",
      "schema", "prepare", "evaluate", "ensemble", "advice", "space"),
     ("backend", "parallel", "devices"),
     ("models", "batches", "inference", "callbacks", "plots", "report"),
