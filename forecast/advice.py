@@ -46,7 +46,7 @@ def interval_note(cell: str, metrics: dict) -> str | None:
         p = float(level)
         m, n = (max(1, count // max(horizon, 1)) for count in (check["n"], check.get("n_fit", check["n"])))
         if check["coverage"] < p - COVERAGE_ERRORS * math.sqrt(p * (1 - p) * (1 / n + 1 / m)):
-            short.append(f"{p:.0%} covers {check['coverage']:.1%}")
+            short.append(f"{p * 100:g}% covers {check['coverage']:.1%}")
     if not short:
         return None
     return (f"{cell}'s intervals under-cover on validation: fit on its earlier half, the "

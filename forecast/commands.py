@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from forecast.config import DeviceChoice, Parallel, RunConfig
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, check_distinct
 
 MAX_STEPS = 10_000  # predict --steps: each recursive step is one model call
 
@@ -168,7 +168,7 @@ def backtest(configs: list[RunConfig], folds: int, out_csv: Path | None, plot: P
     out.print("validation recommended: " + ", ".join(f"{model} in {n} fold{'s' * (n > 1)}" for model, n in picked.items()))
     for level in configs[0].train.intervals:
         covered = result.per_fold[f"coverage_{level_pct(level)}"].dropna()
-        out.print(f"{level:.0%} intervals cover {covered.mean():.1%} of the test values on average over folds and "
+        out.print(f"{level * 100:g}% intervals cover {covered.mean():.1%} of the test values on average over folds and "
                   f"cells (lowest {covered.min():.1%})")
     written = [f"{what}: {path}" for what, path in (("scores", out_csv), ("forecasts", forecasts), ("figure", plot))
                if path is not None]
@@ -189,6 +189,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path | None, data: str | 
 
     if figure is not None:
         check_output(figure, "--out", suffix=".png")
+    check_distinct(paths, "the list of runs", lambda p: str(Path(p).resolve()))
     names, infos, skipped = read_runs(paths, runs_dir)
     warn([f"skipped a run that cannot be read: {exc}" for exc in skipped])
     if data is not None:
@@ -231,6 +232,7 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
         taken = (((data, "the input data"),) if frame is None else ()) + (((out_csv, "the --out file"),) if out_csv else ())
         check_output(plot, "--plot", taken, ".png")
 
+    check_distinct(runs, "the list of runs", lambda p: str(Path(p).resolve()))  # ./runs/x is runs/x
     infos = [artifacts.read_run(run) for run in runs]
     horizons = {info.config.window.horizon for info in infos}
     if len(horizons) > 1:
@@ -291,7 +293,7 @@ def predict(runs: list[Path], data, out_csv: Path | None, steps: int | None, tar
             if note:
                 out.print(note)
         for level, iv in result.scores["intervals"].items():
-            out.print(f"{float(level):.0%} interval covers {iv['coverage']:.1%} of the {iv['n']} actuals within the "
+            out.print(f"{float(level) * 100:g}% interval covers {iv['coverage']:.1%} of the {iv['n']} actuals within the "
                       f"trained horizon (split-conformal, from the run's validation part)")
     for info in infos:
         chosen = info.metrics.get("recommended", {}).get("model")

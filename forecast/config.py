@@ -7,14 +7,13 @@ import re
 import typing
 from dataclasses import asdict, dataclass, field, replace
 
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, check_distinct
 
 SCHEMA_VERSION = 4  # 4: the seasonal difference among the baselines; 3: scaler.json's `normalize` (global|window)
 
-# The rule of `--normalize auto`, chosen by measurement (benchmarks/normalize.md): window when the training part
-# wanders like a random walk (variance ratio above RANDOM_WALK_RATIO at the lookback lag; measured 0.67-1.16 on
-# random-walk-like series, 0.001-0.24 on stationary ones) or over OUTSIDE_SHARE of the validation part lies
-# outside the training range; else global.
+# The rule of `--normalize auto`, chosen by measurement (benchmarks/normalize.md): window when the training part wanders
+# like a random walk (variance ratio above RANDOM_WALK_RATIO at the lookback lag; measured 0.67-1.16 on random-walk-like
+# series, 0.001-0.24 on stationary ones) or over OUTSIDE_SHARE of the validation part lies outside the training range.
 RANDOM_WALK_RATIO = 0.5
 OUTSIDE_SHARE = 0.25
 # --calendar: cyclical (sin, cos) features of each row's time (forecast.dates.CALENDAR has their periods).
@@ -153,7 +152,7 @@ class DataConfig:
     fill: Fill = Fill.interpolate
     dedupe: Dedupe = Dedupe.none
     transform: Transform = Transform.none
-    season: int | None = None  # None: inferred from the time column's frequency
+    season: int | None = None  # None: the time column's frequency's, where the training part shows it
     normalize: Normalize = Normalize.auto
     id_col: str | None = None  # long tables: the column naming each row's series
     series: tuple[str, ...] = ()  # with id_col: the series to keep (default all: one model across them)
@@ -175,7 +174,10 @@ class DataConfig:
             value = getattr(self, name)
             if not 0 < value < 1:
                 raise ForecastError(f"--{name.replace('_', '-')} must lie between 0 and 1 (got {value})")
-        calendar = tuple(dict.fromkeys(self.calendar))
+        for flag in ("series", "features", "future_features", "calendar"):
+            check_distinct(getattr(self, flag), f"--{flag.replace('_', '-')}")
+        check_distinct((self.target or "").split(","), "--target")
+        calendar = tuple(self.calendar)
         if "none" in calendar or "auto" in calendar:
             if len(calendar) > 1:
                 raise ForecastError(f"--calendar {','.join(calendar)} mixes auto or none with other features; give "
@@ -267,6 +269,7 @@ class TrainConfig:
         for level in self.intervals:
             if not 0 < level < 1:
                 raise ForecastError(f"--interval must lie strictly between 0 and 1, e.g. 0.9 for 90% (got {level})")
+        check_distinct(self.intervals, "--interval", lambda level: f"{level * 100:g}%")  # as its columns name it
         if self.epochs < 1:
             raise ForecastError(f"--epochs must be at least 1 (got {self.epochs})")
         if self.batch_size is not None and self.batch_size < 1:

@@ -42,6 +42,18 @@ def listing(names, limit: int = 12) -> str:
     return ", ".join(names[:limit]) + more
 
 
+def check_distinct(values, flag: str, key=str) -> None:
+    """Refuse a list that names one thing twice (`key` says when two are the same: a level's percentage, a run's
+    resolved folder): the same series, run or level given twice is never silently merged or counted twice."""
+    seen: dict = {}
+    for value in values:
+        k = key(value)
+        if k in seen:
+            both = "" if str(seen[k]) == str(value) else f" (as {shorten(seen[k], 200)} and {shorten(value, 200)})"
+            raise ForecastError(f"{flag} names {shorten(k, 200)} twice{both}; give each once")
+        seen[k] = value
+
+
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
 

@@ -12,7 +12,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from forecast.config import Cell, DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
-from forecast.errors import ForecastError
+from forecast.errors import ForecastError, check_distinct
 
 
 # Every option of `train` and `backtest` (the flag without its dashes, underscores for dashes; config files and the
@@ -87,12 +87,13 @@ def run_configs(data, cell="lstm", **options) -> list[RunConfig]:
     if not isinstance(data, (str, Path)):
         frame, data = data, "dataframe"
     chosen: list[Cell] = []
-    for c in coerce(cell, tuple[str, ...], "--cell"):
+    names = coerce(cell, tuple[str, ...], "--cell")
+    check_distinct(names, "--cell")
+    for c in names:
         if c not in ("all", *(member.value for member in Cell)):
             raise ForecastError(f"--cell must be one of rnn, lstm, gru, all (got {c!r})")
-        for one in (list(Cell) if c == "all" else [Cell(c)]):
-            if one not in chosen:
-                chosen.append(one)
+        # all with named cells: every cell, the named ones first (--cell gru --cell all: gru, rnn, lstm)
+        chosen += [one for one in (list(Cell) if c == "all" else [Cell(c)]) if one not in chosen]
     if not chosen:
         raise ForecastError("--cell names no cell; give rnn, lstm, gru or all")
     base = DataConfig(path=str(data), frame=frame, **sections["data"])

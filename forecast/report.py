@@ -181,7 +181,7 @@ def train_summary(out, results) -> bool:
         out.print("* recommended: " + recommendation_note(first["recommended"], labels.get))
     for r in results:
         for level, iv in r.metrics["test"].get("intervals", {}).items():
-            out.print(f"{r.cell}: {float(level):.0%} interval covers {iv['coverage']:.1%} of the test values "
+            out.print(f"{r.cell}: {float(level) * 100:g}% interval covers {iv['coverage']:.1%} of the test values "
                       f"(mean width {fmt(iv['mean_width'])})")
     for line in first.get("advice", []):
         out.print(f"note: {line}")

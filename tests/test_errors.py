@@ -131,6 +131,12 @@ TRAIN = [
     ("an --id-col of fractional numbers", b"date,sensor,y\n2024-01-01,1.5,3\n2024-01-01,2.5,4\n", ["--id-col", "sensor"],
      "column `sensor` of {p} holds fractional numbers such as 1.5, not series names: an --id-col names each row's "
      "series (text or whole numbers); choose another column"),
+    ("a cell given twice", ROWS.encode(), ["--cell", "rnn", "--cell", "rnn"], "--cell names rnn twice; give each once"),
+    ("an interval level given twice", ROWS.encode(), ["--interval", "0.9", "--interval", "0.90"],
+     "--interval names 90% twice; give each once"),
+    ("a series given twice", LONG, ["--id-col", "state", "--series", "AK,AK"],
+     "--series names AK twice; give each once"),
+    ("a wide target given twice", LONG, ["--target", "births,births"], "--target names births twice; give each once"),
     ("rows without a series id", b"date,sensor,y\n2024-01-01,a,3\n2024-01-01,,4\n2024-01-02,a,5\n",
      ["--id-col", "sensor"],
      "column `sensor` of {p} has no series id in 1 rows (3, counting the header as row 1); fill in the id of each "
@@ -376,6 +382,8 @@ def test_messy_tables_that_load(tmp_path, content, extra, values, warning):
 
 
 PREDICT = [
+    ("one run given twice", lambda run, tmp: [str(run), str(run.parent / ".." / run.parent.name / run.name), "{csv}"],
+     "the list of runs names {run} twice (as {run} and {run_again}); give each once"),
     ("run folder missing", lambda run, tmp: [str(tmp / "nope"), "{csv}"],
      "run folder {tmp}/nope does not exist; list runs with `ls runs/` or train one with `forecast train`"),
     ("run folder is a file", lambda run, tmp: ["{csv}", "{csv}"],
@@ -497,7 +505,9 @@ def test_predict_catalogue(trained, tmp_path, case, args, message):
     out = tmp_path / "p.csv"
     result = runner.invoke(app, ["predict", *argv, *([] if "--out" in argv else ["--out", str(out)])])
     assert result.exit_code == 1, result.output
-    assert result.stderr.strip().splitlines() == ["Error: " + message.format(tmp=tmp_path, csv=csv, run=run_dir)]
+    again = run_dir.parent / ".." / run_dir.parent.name / run_dir.name
+    assert result.stderr.strip().splitlines() == ["Error: " + message.format(tmp=tmp_path, csv=csv, run=run_dir,
+                                                                            run_again=again)]
     assert not out.exists() and not (run_dir / "p.csv").exists()
     assert csv.read_text().startswith("timestamp,value")  # the input is untouched
 
@@ -558,5 +568,6 @@ def catalogue() -> list[tuple[str, str]]:
     return ([(c[0], c[3].format(p="data.csv", d="plots")) for c in TRAIN]
             + [(f"backtest: {c[0]}", c[3].format(p="data.csv", d="plots")) for c in BACKTEST]
             + [(c[0], c[2].format(c="x.toml")) for c in CONFIG]
-            + [(f"predict: {c[0]}", c[2].format(tmp="...", csv="data.csv", run="runs/sine-lstm")) for c in PREDICT]
+            + [(f"predict: {c[0]}", c[2].format(tmp="...", csv="data.csv", run="runs/sine-lstm",
+                                                 run_again="./runs/sine-lstm")) for c in PREDICT]
             + [(f"Python API, a DataFrame with {c[0]}", c[2]) for c in API])
