@@ -202,7 +202,7 @@ def compare(paths: list[Path], runs_dir: Path, figure: Path | None, data: str | 
     if figure is not None:
         plots.save_figure(fig, figure)
     if len(groups) > 1:
-        out.print(f"{len(groups)} groups of runs (data file, target, horizon): scores compare only within a group")
+        out.print(f"{len(groups)} groups of runs (data, target, series, test rows, horizon): scores compare within one")
     if figure is not None:
         out.print(f"figure: {figure}")
     rows = [{"run": n, "path": i.path, "cell": i.config.model.cell.value, "data": i.meta["data"]["path"],

@@ -30,11 +30,16 @@ def read_runs(paths: list[Path], runs_dir: Path) -> tuple[list[str], list[artifa
 
 
 def group_runs(infos: list[artifacts.RunInfo]) -> list[list[int]]:
-    """Indexes of the runs that forecast the same data file, target and horizon, in order of first appearance."""
+    """Indexes of the runs whose test scores compare, in order of first appearance: the same data file, target,
+    series (--id-col and --series), rows combined the same way (--dedupe), the same test rows and the same horizon."""
     groups: dict[tuple, list[int]] = {}
     for k, info in enumerate(infos):
-        groups.setdefault((info.meta["data"]["path"], info.config.data.target, info.config.window.horizon),
-                          []).append(k)
+        data, options = info.meta["data"], info.config.data
+        test_rows = [s["split_rows"]["test"] for s in data["series"]] if "series" in data else \
+            data.get("split_rows", {}).get("test")
+        key = (data["path"], options.target, options.id_col, options.series, options.dedupe.value, str(test_rows),
+               info.config.window.horizon)
+        groups.setdefault(key, []).append(k)
     return list(groups.values())
 
 

@@ -142,6 +142,18 @@ def infer_season(freq: str | None) -> int:
         return 1
 
 
+def same_spacing(a: str, b: str) -> bool:
+    """Whether two frequencies space rows alike: `MS` and `ME` (month start or end), `W-SUN` and `W-MON` do."""
+    def spacing(freq: str) -> tuple[int, str]:
+        offset = pd.tseries.frequencies.to_offset(freq)
+        base = offset.rule_code.split("-")[0]
+        return offset.n, base[:-1] if base in ("MS", "ME", "QS", "QE", "YS", "YE", "AS") else base
+    try:
+        return spacing(a) == spacing(b)
+    except ValueError:
+        return a == b
+
+
 def steps_per_day(freq: str | None) -> int:
     """Rows per day of sub-daily data whose step divides the day (48 half-hourly), 0 for any other frequency."""
     if freq is None:

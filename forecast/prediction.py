@@ -15,7 +15,7 @@ from forecast.baselines import OTHERS, SIMPLE, baseline_forecasts, references
 from forecast.config import Strategy
 from forecast.csvfile import read_frame
 from forecast.data import WIDE_ID, WIDE_VALUE, Series, melt_wide, select_series
-from forecast.dates import extend_time
+from forecast.dates import extend_time, same_spacing
 from forecast.errors import ForecastError, listing, shorten
 from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores, window_spread
 from forecast.prepare import future_columns, load_new_series, series_notes, to_target
@@ -51,12 +51,25 @@ def load_inputs(infos: list[artifacts.RunInfo], path: str, target: str | None, f
             raise ForecastError(f"{infos[0].name} is one model of several series; predict with it alone (the mean "
                                 "of such runs is not built)")
         loaded, notes = panel_series(infos[0], path, target, frame, names)
+        for _, one, _ in loaded[:1]:  # the series of one table share one frequency (data.load_panel)
+            check_frequency(infos[0], one, path)
         return loaded, names, [*notes, *series_notes([(name, s.notes) for name, s, _ in loaded if s.notes])]
     if len(names) > 1:
         raise ForecastError(f"{infos[0].name} forecasts one series; pass one --series (got {len(names)})")
     loaded = [("", *load_new_series(info.config.data, info.config.window.lookback, info.scaler, path, target, frame,
                                     names[0] if names else None)) for info in infos]
+    for info in infos:
+        check_frequency(info, loaded[0][1], path)
     return loaded, names, list(loaded[0][1].notes)
+
+
+def check_frequency(info: artifacts.RunInfo, series: Series, path: str) -> None:
+    """The new rows must be spaced as the run's were: its lookback, horizon and season count steps of that spacing."""
+    trained = info.meta["data"].get("freq")
+    if trained and series.freq and not same_spacing(trained, series.freq):
+        raise ForecastError(f"{path} has rows every {series.freq} and {info.name} was trained on rows every {trained} "
+                            f"(its lookback, horizon and season {info.config.data.season} count those steps); predict "
+                            f"with a run trained on {series.freq} data, or resample the file to {trained}")
 
 
 def panel_series(info: artifacts.RunInfo, path: str, target: str | None, frame: pd.DataFrame | None,

@@ -93,14 +93,19 @@ def test_compare_groups_runs_by_data_target_and_horizon(trained, tmp_path):
     other = copy_run(trained.runs / "sine-gru", tmp_path / "runs" / "sine-gru-h2")
     for name in ("config.json", "metrics.json"):  # the same data, another horizon: not comparable
         (other / name).write_text((other / name).read_text().replace('"horizon": 1', '"horizon": 2'))
+    # the same file, target and horizon, another test part (as --test-frac 0.2 gives): its scores do not compare
+    split = copy_run(trained.runs / "sine-rnn", tmp_path / "runs" / "sine-rnn-split")
+    config = json.loads((split / "config.json").read_text())
+    config["data"]["split_rows"]["test"][0] -= 20
+    (split / "config.json").write_text(json.dumps(config))
     out = tmp_path / "compare.png"
-    result = run_ok("compare", trained.runs / "sine-lstm", trained.runs / "sine-rnn", other, "--out", out)
+    result = run_ok("compare", trained.runs / "sine-lstm", trained.runs / "sine-rnn", other, split, "--out", out)
     text = " ".join(result.stdout.split())
-    assert text.count("Runs by test MSE on sine.csv, target value, horizon 1") == 1
+    assert text.count("Runs by test MSE on sine.csv, target value, horizon 1") == 2
     assert text.count("Runs by test MSE on sine.csv, target value, horizon 2") == 1
-    assert "2 groups of runs (data file, target, horizon): scores compare only within a group" in text
+    assert "3 groups of runs (data, target, series, test rows, horizon): scores compare within one" in text
     rows = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ sine-")]
-    assert sorted(rows[:2]) == ["sine-lstm", "sine-rnn"] and rows[2] == "sine-gru-h2"
+    assert sorted(rows[:2]) == ["sine-lstm", "sine-rnn"] and rows[2:] == ["sine-gru-h2", "sine-rnn-split"]
     # the automatic choices and the lookback of each run
     assert "│ sine-lstm │ lstm │ global, anchor naive + linear │       20 │" in result.stdout
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -111,13 +116,13 @@ def test_compare_groups_runs_by_data_target_and_horizon(trained, tmp_path):
     (elsewhere / "config.json").write_text(json.dumps(meta))
     picked = json.loads(run_ok("compare", "--runs-dir", tmp_path / "runs", "--data", trained.csv, "--json",
                                "--out", out).stdout)
-    assert [r["run"] for r in picked["runs"]] == ["sine-gru-h2"]
+    assert [r["run"] for r in picked["runs"]] == ["sine-gru-h2", "sine-rnn-split"]
     by_name = json.loads(run_ok("compare", "--runs-dir", tmp_path / "runs", "--data", "other.csv", "--json",
                                 "--out", out).stdout)
     assert [r["run"] for r in by_name["runs"]] == ["other-rnn"]
     missing = runner.invoke(app, ["compare", "--runs-dir", str(tmp_path / "runs"), "--data", "nope.csv"])
     assert missing.exit_code == 1 and missing.stderr == (
-        "Error: none of the 2 runs was trained on nope.csv; their data files: other.csv, sine.csv; pass one of them "
+        "Error: none of the 3 runs was trained on nope.csv; their data files: other.csv, sine.csv; pass one of them "
         "to --data\n")
 
 

@@ -262,3 +262,11 @@ def test_a_series_too_short_for_a_frequency_is_left_out_like_any_short_series(tm
     prep = prepare(DataConfig(path=str(csv), id_col="id"), WindowConfig(lookback=4, horizon=1))
     assert [b.name for b in prep.blocks] == ["a"]
     assert prep.series.notes == ("left out 1 series too short for --lookback 4 + --horizon 1 (season 7): b",)
+
+
+def test_frequencies_that_space_rows_alike():
+    from forecast.dates import same_spacing
+
+    assert same_spacing("MS", "ME") and same_spacing("W-SUN", "W-MON") and same_spacing("h", "h")
+    assert not same_spacing("h", "D") and not same_spacing("B", "D") and not same_spacing("30min", "h")
+    assert not same_spacing("2D", "D") and not same_spacing("QS", "MS")
