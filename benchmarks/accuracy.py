@@ -254,9 +254,9 @@ def report(results: list[dict], seconds: float, quick: bool) -> str:
              f"{time.strftime('%Y-%m-%d')}, {seconds / 60:.0f} minutes, seed 0, CPU. Test MASE (MSE below); "
              "70/15/15 split, every test origin; `default` is `forecast train --cell all` as it ships (anchored on the "
              "reference `auto` chooses, with the linear path), `plain` the networks alone (`--anchor none "
-             "--no-linear`, the default before); `recommended` is the model the tool's table marks (the lowest validation "
-             "MAE among the cells, their ensemble and the references, where a cell or the ensemble replaces the best "
-             "reference only when better by more than one standard error); `seasonal_naive2` and `seasonal_diff2` are "
+             "--no-linear`, the default before); `recommended` is the model the tool's table marks (the simple model, "
+             "drift and mean included, with the lowest MAE over the training and validation windows, unless the cell "
+             "or ensemble with the lowest validation MAE beats it on validation by more than one standard error); `seasonal_naive2` and `seasonal_diff2` are "
              "the seasonal references at a second season (the week, `m` shows both) where the tool found one, and count "
              "among the simple references. A row run again alone says so in its note; the minutes are the sum of "
              "every row's.", ""]
