@@ -11,6 +11,9 @@ from forecast.errors import ForecastError, shorten
 from forecast.options import options_of
 
 LOCAL_STORE = "sqlite:///mlruns/mlflow.db"  # --mlflow without --mlflow-uri: a file store in ./mlruns
+# The database stores MLflow opens through SQLAlchemy, and how each driver is told to wait at most 10 s.
+DATABASES = {"sqlite": {"timeout": 10}, "postgresql": {"connect_timeout": 10}, "mysql": {"connect_timeout": 10},
+             "mssql": {"timeout": 10}}
 
 
 def check_store(uri: str, experiment: str) -> None:
@@ -23,9 +26,35 @@ def check_store(uri: str, experiment: str) -> None:
     # One try with a short timeout instead of MLflow's minutes of retries; only if the user set nothing else.
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
-    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _probe_database(uri)
+    except Exception as exc:  # noqa: BLE001 - the driver's own errors (sqlite3, psycopg2, ...) vary
+        raise _store_error(uri, exc) from None
     _experiment(uri, experiment)
+
+
+def _probe_database(uri: str) -> None:
+    """One try, of at most 10 s, to open a database store: MLflow itself retries for about a minute and a half,
+    logging each try, before it gives up."""
+    scheme = uri.split(":", 1)[0].split("+")[0]
+    if scheme not in DATABASES:
+        return
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(uri, connect_args=DATABASES[scheme])
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
+
+
+def _store_error(uri: str, exc: BaseException) -> ForecastError:
+    detail = shorten(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, 160)
+    return ForecastError(f"cannot use the MLflow store --mlflow-uri {uri} ({detail}); check the URI and that the "
+                         "server is running, or drop --mlflow-uri for a local store in ./mlruns")
 
 
 def _experiment(uri: str, name: str) -> str:
@@ -44,9 +73,7 @@ def _experiment(uri: str, name: str) -> str:
         found = client.get_experiment_by_name(name)
         return found.experiment_id if found is not None else client.create_experiment(name, artifacts)
     except (MlflowException, OSError, ValueError) as exc:
-        detail = shorten(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, 160)
-        raise ForecastError(f"cannot use the MLflow store --mlflow-uri {uri} ({detail}); check the URI and that the "
-                            "server is running, or drop --mlflow-uri for a local store in ./mlruns") from None
+        raise _store_error(uri, exc) from None
 
 
 def log_run(uri: str, experiment: str, path: Path, cfg, metrics: dict, history) -> str:

@@ -47,3 +47,21 @@ def test_an_unreachable_mlflow_server_stops_before_training(sine_csv, tmp_path):
     assert result.stderr.rstrip().endswith("check the URI and that the server is running, or drop --mlflow-uri for a "
                                            "local store in ./mlruns")
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("uri, detail", [
+    ("sqlite:////proc/forecast-mlflow.db", "((sqlite3.OperationalError) unable to open database file)"),
+    ("sqlite:///a-file/mlflow.db", "([Errno 17] File exists: 'a-file')"),  # its folder would be a file
+])
+def test_a_database_store_that_cannot_be_opened_is_one_line_before_training(sine_csv, tmp_path, monkeypatch, uri,
+                                                                           detail):
+    # MLflow alone retries such a store for about a minute and a half, logging each try, then raises
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("")
+    result = runner.invoke(app, ["train", str(sine_csv), "--runs-dir", str(tmp_path / "runs"), "--mlflow-uri", uri])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines() == [f"Error: cannot use the MLflow store --mlflow-uri {uri} "
+                                          f"{detail}; check the URI and that the server is running, "
+                                          "or drop --mlflow-uri for a local store in ./mlruns"]
+    assert not (tmp_path / "runs").exists()
