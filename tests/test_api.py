@@ -97,10 +97,16 @@ def test_a_datetime_index_is_the_time_column_and_notes_are_warnings(tmp_path):
     by_period = forecast.train(frame.ffill().to_period("D"), cell=["rnn"], runs_dir=tmp_path, name="p",
                                verbose=False, epochs=1, units=4)
     assert isinstance(by_period, list) and by_period[0].config.data.time_col == "day"  # a list asked, a list given
-    assert runs[0].config.data.time_col == "day" and runs[0].metrics["test"]["season"] == 1  # a daily cycle of 12 days: no week shows
+    # a cycle of 12 days: its training part shows no week
+    assert runs[0].config.data.time_col == "day" and runs[0].metrics["test"]["season"] == 1
     assert json.loads((runs[0].path / "config.json").read_text())["season"]["reason"].startswith("D suggests 7, but ")
     folds = forecast.backtest(frame.ffill(), cell="rnn", folds=2, epochs=1, units=4, verbose=False)
     assert set(folds["fold"]) == {1, 2} and {"rnn", "recommended", "seasonal_naive"} <= set(folds["model"])
+    # predict reads a DataFrame as train does: an index it cannot use and values it cannot represent are refused
+    with pytest.raises(forecast.ForecastError, match=r"^the DataFrame's index holds durations \(a TimedeltaIndex\)"):
+        runs[0].predict(frame.ffill().set_axis(pd.to_timedelta(t, unit="D")))
+    with pytest.raises(forecast.ForecastError, match=r"^column `y` in dataframe holds complex numbers such as"):
+        forecast.predict(runs[0].path, frame.ffill() + 1j)
 
 
 @pytest.mark.slow
