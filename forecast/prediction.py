@@ -16,7 +16,7 @@ from forecast.config import Strategy
 from forecast.csvfile import read_frame
 from forecast.data import WIDE_ID, WIDE_VALUE, Series, melt_wide, select_series
 from forecast.dates import extend_time, same_spacing
-from forecast.errors import ForecastError, listing, shorten
+from forecast.errors import ForecastError, check_distinct, listing, shorten
 from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores, window_spread
 from forecast.prepare import future_columns, load_new_series, series_notes, to_target
 from forecast.windows import Windows, forecast_origins, part_origins
@@ -44,8 +44,9 @@ def load_inputs(infos: list[artifacts.RunInfo], path: str, target: str | None, f
                 series) -> tuple[list[tuple[str, Series, np.ndarray]], tuple[str, ...], list[str]]:
     """What predict forecasts, read and scaled before any model loads: (name, series, scaled) for each run (its one
     series), or for each series of a run of several; the --series names asked; and notes for the user."""
-    names = tuple(dict.fromkeys(n.strip() for v in ([series] if isinstance(series, str) else series or ())
-                                for n in str(v).split(",") if n.strip()))
+    names = tuple(n.strip() for v in ([series] if isinstance(series, str) else series or ())
+                  for n in str(v).split(",") if n.strip())
+    check_distinct(names, "--series")
     if infos[0].series_scalers:
         if len(infos) > 1:
             raise ForecastError(f"{infos[0].name} is one model of several series; predict with it alone (the mean "

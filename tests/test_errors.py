@@ -386,6 +386,8 @@ PREDICT = [
         f"2024-{1 + d // 28:02d}-{1 + d % 28:02d},{math.sin(d / 3):.4f}\n" for d in range(56)))],
      "{tmp}/new.csv has rows every D and sine-lstm was trained on rows every h (its lookback, horizon and season 24 "
      "count those steps); predict with a run trained on D data, or resample the file to h"),
+    ("a series given twice", lambda run, tmp: [str(run), "{csv}", "--series", "a,a"],
+     "--series names a twice; give each once"),
     ("one run given twice", lambda run, tmp: [str(run), str(run.parent / ".." / run.parent.name / run.name), "{csv}"],
      "the list of runs names {run} twice (as {run} and {run_again}); give each once"),
     ("run folder missing", lambda run, tmp: [str(tmp / "nope"), "{csv}"],
