@@ -28,27 +28,41 @@ from forecast.scaling import Scaler
 RUN_FILES = ("model.keras", "config.json", "scaler.json", "metrics.json", "history.csv")
 
 
-def save_run(runs_dir: Path, name: str, unique: bool, write: Callable[[Path], None]) -> Path:
-    """Let `write` fill a hidden temporary folder, then rename it to runs_dir/name; return the final path.
+PARTIAL_PREFIX = ".partial-"
+# A trained cell's complete run folder, inside its partial folder, until every cell of its command is trained and
+# the group's facts (ensemble, recommendation, advice) are in its metrics.json: a run folder is published once,
+# finished, and never changes after (publish_finished). An interrupted command's finished cells wait there for
+# --resume.
+FINISHED = "finished"
 
-    With `unique`, a taken name gets a numeric suffix (name-2, name-3, ...); otherwise it is an error.
-    A rename never replaces a non-empty folder, so two trainings cannot clobber each other's run, and
-    on any exception (Ctrl-C included) the temporary folder is removed: no half-written run is left.
-    """
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    if not unique:
-        check_free(runs_dir, name)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}-", dir=runs_dir))
+
+def stage_run(state_dir: Path, write: Callable[[Path], None]) -> Path:
+    """Let `write` fill a temporary folder inside the partial folder `state_dir`, then rename it to
+    state_dir/FINISHED (atomically: a half-written run is never taken for a finished one); return that path."""
+    tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=state_dir))
     tmp.chmod(umask_mode(0o777))
     try:
         write(tmp)
-        return _publish(tmp, runs_dir, name, unique)
+        os.rename(tmp, state_dir / FINISHED)
+        return state_dir / FINISHED
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-PARTIAL_PREFIX = ".partial-"
+def finished_run(runs_dir: Path, name: str) -> Path | None:
+    """The finished, not yet published run folder of `name` (stage_run), if there is one."""
+    folder = partial_dir(runs_dir, name) / FINISHED
+    return folder if (folder / "metrics.json").is_file() else None
+
+
+def publish_finished(runs_dir: Path, name: str, unique: bool) -> Path:
+    """Rename a finished run (stage_run) to runs_dir/name (NAME-2, ... with `unique` when taken), then remove its
+    partial folder; return the published path."""
+    folder = partial_dir(runs_dir, name)
+    path = _publish(folder / FINISHED, runs_dir, name, unique)
+    shutil.rmtree(folder, ignore_errors=True)
+    return path
 
 
 class RunBusy(RunError):
@@ -63,8 +77,9 @@ def partial_dir(runs_dir: Path, name: str) -> Path:
 def partial_run(runs_dir: Path, name: str, options: dict, resume: bool) -> Iterator[Path]:
     """A hidden folder for the checkpoints of an unfinished training, locked while it trains.
 
-    Removed when the block succeeds or fails with a user error; kept when the training is interrupted
-    (Ctrl-C, SIGTERM, SIGKILL) so that `--resume` with the same options can continue it.
+    Removed when the block fails with a user error, or succeeds without staging a finished run (stage_run: that one
+    stays until publish_finished moves it out); kept when the training is interrupted (Ctrl-C, SIGTERM, SIGKILL)
+    so that `--resume` with the same options can continue it.
     """
     folder = partial_dir(runs_dir, name)
     existed = folder.exists()
@@ -77,6 +92,10 @@ def partial_run(runs_dir: Path, name: str, options: dict, resume: bool) -> Itera
         raise RunBusy(f"another training is writing {name} right now ({folder}); wait for it to finish "
                       "or pass another --name") from None
     try:
+        if existed and not resume and (folder / FINISHED).exists():  # its command is still training other cells
+            raise RunBusy(f"{name} is trained and waits for the other cells of its command ({folder}): another "
+                          "training is running, or one was interrupted; continue it with --resume, or pass another "
+                          "--name")
         if existed and not resume:
             raise RunError(f"{folder} holds an interrupted training of {name}; continue it with --resume, "
                            "or delete that folder to start over")
@@ -94,7 +113,8 @@ def partial_run(runs_dir: Path, name: str, options: dict, resume: bool) -> Itera
         shutil.rmtree(folder, ignore_errors=True)
         raise
     else:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not (folder / FINISHED).exists():  # a finished run waits in it to be published (publish_finished)
+            shutil.rmtree(folder, ignore_errors=True)
     finally:
         lock.close()
 

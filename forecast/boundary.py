@@ -45,8 +45,8 @@ def stopped(exc: BaseException, resumable: bool | str = False):
     what = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
     _exit(f"{what}: the study keeps its finished trials (a trial under way is lost); run the same command to "
           "continue it" if resumable == STUDY else
-          f"{what}: no half-written run was published (finished runs are complete); continue a training with the "
-          "same command and --resume" if resumable else
+          f"{what}: no run was published (cells already trained wait with their checkpoints); continue the "
+          "training with the same command and --resume" if resumable else
           f"{what}: stopped before finishing; no output was left half-written",
           143 if isinstance(exc, Terminated) else 130)
 

@@ -93,7 +93,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     out.print(f"device: {device.label}" + (f"; {len(configs)} cells in parallel processes" if in_processes else ""))
     with report.progress(out, configs[0].train.epochs) as tracker:
         results = runs.train_and_save(prep, configs, runs_dir, name, device, tracker, resume, in_processes)
-    results = runs.record_group(prep, results, configs[0].train.epochs)
+    results = runs.publish_group(prep, results, configs[0].train.epochs, runs_dir, unique=name is None)
     if report.train_summary(out, results):
         warn(("MAPE is undefined because the test part has actual values of zero; it is reported as missing",))
     out.print("runs: " + ", ".join(str(r.path) for r in results))

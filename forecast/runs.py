@@ -44,8 +44,9 @@ HELD_OUT = "heldout_errors.csv"
 @dataclass(frozen=True)
 class SavedRun:
     cell: str
-    path: Path
+    path: Path  # the published run folder; before publish_group, the finished one in its partial folder
     metrics: dict
+    name: str = ""  # the name it is published under (publish_group): runs_dir/name, or NAME-2, ... when taken
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, nam
     """
     names = run_names(prep.series.path, configs, name)
     done = {n for n in names if resume and (runs_dir / n).is_dir() and not artifacts.partial_dir(runs_dir, n).exists()}
+    finished = {n: path for n in names if resume and (path := artifacts.finished_run(runs_dir, n)) is not None}
     if name:  # an explicit name must be free: say so before training, not after
         for run_name in set(names) - done:
             artifacts.check_free(runs_dir, run_name)
@@ -83,10 +85,11 @@ def train_and_save(prep: Prepared, configs: list[RunConfig], runs_dir: Path, nam
     jobs: dict[str, TrainJob] = {}
     for cfg, run_name in zip(configs, names, strict=True):
         cell = cfg.model.cell.value
-        if run_name in done:
-            tracker.skip(cell, f"{runs_dir / run_name} is complete")
-            saved[run_name] = SavedRun(cell=cell, path=runs_dir / run_name,
-                                       metrics=artifacts.read_run(runs_dir / run_name).metrics)
+        if run_name in done or run_name in finished:
+            path = finished.get(run_name, runs_dir / run_name)
+            tracker.skip(cell, f"{runs_dir / run_name} is " + ("trained" if run_name in finished else "complete"))
+            saved[run_name] = SavedRun(cell=cell, path=path, metrics=artifacts.read_run(path).metrics,
+                                       name=run_name if run_name in finished else "")
         else:
             jobs[run_name] = TrainJob(prep=prep, cfg=cfg, runs_dir=runs_dir, run_name=run_name, unique=name is None,
                                       resume=resume, device=device, command=_command(cfg))
@@ -124,9 +127,11 @@ def _train_as(job: TrainJob, run_name: str, on_epoch) -> SavedRun:
 
     with artifacts.partial_run(job.runs_dir, run_name, job.cfg.to_dict(), job.resume) as state_dir:
         result = train_cell(job.prep, job.cfg, job.device, on_epoch, state_dir)
-        path = artifacts.save_run(job.runs_dir, run_name, unique=job.unique,
-                                  write=functools.partial(_write_run, job=job, result=result, state_dir=state_dir))
-    return SavedRun(cell=job.cell, path=path, metrics=result.metrics)
+        if not job.unique:
+            artifacts.check_free(job.runs_dir, run_name)
+        path = artifacts.stage_run(state_dir, functools.partial(_write_run, job=job, result=result,
+                                                                state_dir=state_dir))
+    return SavedRun(cell=job.cell, path=path, metrics=result.metrics, name=run_name)
 
 
 # A run name is one folder name that the temporary and partial folders beside it can extend (.tmp-NAME-XXXXXXXX)
@@ -273,9 +278,18 @@ def _toml_note(cfg: RunConfig, meta: dict) -> str:
             f"Written by forecast {meta['forecast_version']} on {meta['created']}; command: {meta['command']}")
 
 
+def publish_group(prep: Prepared, saved: list[SavedRun], epochs: int, runs_dir: Path, unique: bool) -> list[SavedRun]:
+    """The group's facts in every finished run's metrics.json (record_group), then each one published: a run
+    folder appears once, complete, and never changes after (a `compare` meanwhile sees it whole or not at all)."""
+    saved = record_group(prep, saved, epochs)
+    return [dataclasses.replace(r, path=artifacts.publish_finished(runs_dir, r.name, unique), name="") if r.name else r
+            for r in saved]
+
+
 def record_group(prep: Prepared, saved: list[SavedRun], epochs: int = 0) -> list[SavedRun]:
     """The ensemble of several cells (the mean of their forecasts) and the model validation recommends among the
-    cells, the ensemble and the simple models (references, drift, mean), added to each run's metrics.json once every cell is published.
+    cells, the ensemble and the simple models (references, drift, mean), added to each finished run's metrics.json
+    before it is published (publish_group); a run published earlier, resumed, is left as it is.
     With them, `advice`: a line for each thing training measured that the user should act on (advice.group_advice;
     `epochs` the most each cell was given). Runs from an older version, without validation forecasts, are left as
     they are."""
@@ -299,6 +313,7 @@ def record_group(prep: Prepared, saved: list[SavedRun], epochs: int = 0) -> list
     out = []
     for r in saved:
         metrics = {**r.metrics, **group}
-        write_json(r.path / "metrics.json", metrics)
+        if r.name:  # not yet published: a published run folder is never written again
+            write_json(r.path / "metrics.json", metrics)
         out.append(dataclasses.replace(r, metrics=metrics))
     return out

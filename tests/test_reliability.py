@@ -93,8 +93,8 @@ def test_a_signal_exits_with_one_line_and_publishes_nothing(tmp_path, sig, code,
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code
-    assert err.strip().splitlines() == [f"{word}: no half-written run was published (finished runs are "
-                                        "complete); continue a training with the same command and --resume"]
+    assert err.strip().splitlines() == [f"{word}: no run was published (cells already trained wait with their "
+                                        "checkpoints); continue the training with the same command and --resume"]
     assert "Traceback" not in err
     assert [p.name for p in runs.iterdir()] == [".partial-data-gru"]
     # a plain re-run does not silently throw the interrupted training away
@@ -237,8 +237,8 @@ def test_parallel_cells_stop_together_and_resume(tmp_path):
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == code, err
         assert "2 cells in parallel processes" in out
-        assert err.strip().splitlines() == [f"{word}: no half-written run was published (finished runs are "
-                                            "complete); continue a training with the same command and --resume"]
+        assert err.strip().splitlines() == [f"{word}: no run was published (cells already trained wait with their "
+                                            "checkpoints); continue the training with the same command and --resume"]
         assert sorted(p.name for p in runs.iterdir()) == [".partial-data-gru", ".partial-data-lstm"]
         for cell in ("gru", "lstm"):  # every worker is gone: nobody holds the checkpoint locks any more
             with (runs / f".partial-data-{cell}" / "lock").open("w") as lock:
@@ -431,3 +431,70 @@ def test_a_first_checkpoint_cut_off_mid_write_restarts_instead_of_crashing(tmp_p
     model = build_model(ModelConfig(Cell.gru, units=4), WindowConfig(8, 1), 1, 1e-2)
     fit = fit_model(model, train, val, TrainConfig(epochs=2, batch_size=32, patience=0), state_dir=tmp_path)
     assert fit.history["epoch"].tolist() == [1, 2]
+
+
+@pytest.mark.slow
+def test_a_compare_during_a_group_of_cells_never_sees_a_run_without_its_final_metrics(tmp_path, monkeypatch):
+    """Every cell of a command is published once, after the last one trained, with the group's ensemble,
+    recommendation and advice already in its metrics.json: a `compare` (or any reader) started meanwhile sees no
+    run of the group, then every run whole. A run folder never changes after it is published."""
+    import forecast
+    import forecast.training
+    from forecast import artifacts
+
+    csv = _sine(tmp_path / "data.csv", 300)
+    runs = tmp_path / "runs"
+    seen, real = [], forecast.training.train_cell
+
+    def train_cell(prep, cfg, *args, **kwargs):  # what a reader finds as each cell starts training
+        seen.append([(p.name, json.loads((p / "metrics.json").read_text())) for p in artifacts.list_runs(runs)])
+        return real(prep, cfg, *args, **kwargs)
+
+    monkeypatch.setattr(forecast.training, "train_cell", train_cell)
+    trained = forecast.train(csv, cell=["rnn", "gru", "lstm"], runs_dir=runs, parallel="off", epochs=2, units=4,
+                             verbose=False)
+    assert seen == [[], [], []]  # two cells finished while the third trained, and no reader saw either
+    stamps = {}
+    for run in trained:
+        metrics = json.loads((run.path / "metrics.json").read_text())
+        assert {"ensemble", "recommended", "advice"} <= set(metrics)
+        stamps[run.name] = (run.path / "metrics.json").stat().st_mtime_ns
+    assert sorted(p.name for p in runs.iterdir()) == ["data-gru", "data-lstm", "data-rnn"]  # no partial folder left
+    # --resume of a complete command publishes nothing again and rewrites nothing
+    forecast.train(csv, cell=["rnn", "gru", "lstm"], runs_dir=runs, parallel="off", epochs=2, units=4, resume=True,
+                   verbose=False)
+    assert {run.name: (run.path / "metrics.json").stat().st_mtime_ns for run in trained} == stamps
+
+
+@pytest.mark.slow
+def test_a_cell_trained_before_an_interrupt_waits_for_resume_and_is_published_with_its_group(tmp_path, monkeypatch):
+    import forecast
+    import forecast.training
+
+    csv = _sine(tmp_path / "data.csv", 300)
+    runs = tmp_path / "runs"
+    real = forecast.training.train_cell
+
+    def stopped_at_the_second(prep, cfg, *args, **kwargs):
+        if cfg.model.cell.value == "gru":
+            raise KeyboardInterrupt
+        return real(prep, cfg, *args, **kwargs)
+
+    monkeypatch.setattr(forecast.training, "train_cell", stopped_at_the_second)
+    options = dict(cell=["rnn", "gru"], runs_dir=runs, parallel="off", epochs=2, units=4, verbose=False)
+    with pytest.raises(KeyboardInterrupt):
+        forecast.train(csv, **options)
+    assert sorted(p.name for p in runs.iterdir()) == [".partial-data-gru", ".partial-data-rnn"]
+    assert (runs / ".partial-data-rnn" / "finished" / "metrics.json").is_file()  # trained, not published
+    # a plain re-run under that name is told, before training anything, that the cell waits for --resume
+    with pytest.raises(forecast.ForecastError, match=r"^data-rnn is trained and waits for the other cells of its "
+                                                     r"command \(.*\): another training is running, or one was "
+                                                     r"interrupted; continue it with --resume, or pass another --name$"):
+        forecast.train(csv, **{**options, "name": "data"})
+    monkeypatch.setattr(forecast.training, "train_cell", real)
+    resumed = forecast.train(csv, **options, resume=True)
+    assert [r.name for r in resumed] == ["data-rnn", "data-gru"]
+    assert sorted(p.name for p in runs.iterdir()) == ["data-gru", "data-rnn"]
+    for run in resumed:  # published once, with the group's recommendation
+        recommended = json.loads((run.path / "metrics.json").read_text())["recommended"]
+        assert set(recommended["val_mae"]) >= {"rnn", "gru", "ensemble"}
