@@ -109,3 +109,15 @@ def _quiet_stop(previous_hook):
         if (stop := pending_stop()) is None or info.exc_value is not stop:
             previous_hook(info)
     return hook
+
+
+def run_command(as_json: bool, work, resumable: bool | str = False) -> None:
+    """Run a command's work with user mistakes as one `Error:` line; with --json, print the document it returns
+    on stdout (without its `table`, which the command wrote to a file) and send everything else to stderr."""
+    with user_errors(resumable=resumable):
+        from forecast import report
+
+        with report.json_mode(as_json):
+            doc = work()
+        if as_json:
+            report.emit_json({key: value for key, value in doc.items() if not key.endswith("table")})

@@ -15,15 +15,22 @@ import typer
 import typer.core
 
 from forecast import boundary
-from forecast.config import (OUTSIDE_SHARE, RANDOM_WALK_RATIO, Anchor, Cell, DataConfig, Dedupe, DeviceChoice, Fill, Jit,
+from forecast.config import (Anchor, Cell, DataConfig, Dedupe, DeviceChoice, Fill, Jit,
                              ModelConfig, Normalize, Parallel, Precision, RunConfig, Strategy, TrainConfig, Transform,
                              WindowConfig)
 from forecast.errors import ForecastError
-from forecast.options import run_configs
+from forecast.options import NORMALIZE_HELP, PANELS, run_configs
 
 
 class _NoBoolMetavar:
-    """--help shown as the flag it is, without Typer's `<bool>` value."""
+    """--help shown as the flag it is, without Typer's `<bool>` value, its options in named panels (PANELS)."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "rich_help_panel", None) is None and param.name in PANELS:
+                param.rich_help_panel = PANELS[param.name]
+        return params
 
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
@@ -34,9 +41,22 @@ class _NoBoolMetavar:
 
 _Command = type("_Command", (_NoBoolMetavar, typer.core.TyperCommand), {})
 _Group = type("_Group", (_NoBoolMetavar, typer.core.TyperGroup), {})
-app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Train SimpleRNN, LSTM and GRU forecasters from a CSV time series, compare them against a "
-                  "naive baseline, and forecast new series.")
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+def _version(shown: bool) -> None:
+    if shown:
+        from forecast import __version__
+
+        typer.echo(f"forecast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", metavar="", callback=_version, is_eager=True,
+                                               help="Print the version of forecast and exit.")] = False) -> None:
+    """Train SimpleRNN, LSTM and GRU forecasters from a CSV time series, compare them with simple and classical
+    references, and forecast new series."""
+
+
 datasets_app = typer.Typer(cls=_Group, invoke_without_command=True)
 app.add_typer(datasets_app, name="datasets")
 
@@ -48,11 +68,6 @@ Generator = enum.Enum("Generator", {kind: kind for kind in ("sine", "randomwalk"
 DataArg = Annotated[Path | None, typer.Argument(metavar="DATA", help="CSV file with one row per time step (plain, or gzip/bz2/xz/zip-compressed).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print one JSON document on stdout (schemas in docs/options.md); progress, tables and warnings go to stderr.")]
 DeviceOpt = Annotated[DeviceChoice, typer.Option(help="auto: a GPU when Keras sees one; cpu; gpu (an error without one).")]
-NORMALIZE_HELP = (
-    "global: one scaler fit on the training part; window: each window relative to its last target value, so models "
-    "carry over to levels never seen in training; auto (chosen by measurement): window when the training part "
-    f"wanders like a random walk (variance ratio above {RANDOM_WALK_RATIO:g} at the lookback lag) or over "
-    f"{OUTSIDE_SHARE:.0%} of the validation part lies outside the training range, else global.")
 
 
 def run_options(
@@ -163,7 +178,7 @@ def train(
     from forecast.tracking import LOCAL_STORE
 
     store = mlflow_uri or (LOCAL_STORE if mlflow else None)
-    _run(json_out, lambda: commands.train(configs, runs_dir, name, resume, parallel, store), resumable=True)
+    boundary.run_command(json_out, lambda: commands.train(configs, runs_dir, name, resume, parallel, store), resumable=True)
 
 
 @app.command(cls=_Command)
@@ -182,7 +197,7 @@ def backtest(
     """
     from forecast import commands
 
-    _run(json_out, lambda: commands.backtest(configs, folds, out, plot, forecasts))
+    boundary.run_command(json_out, lambda: commands.backtest(configs, folds, out, plot, forecasts))
 
 
 @app.command(cls=_Command)
@@ -208,7 +223,7 @@ def tune(
     """
     from forecast import tuning
 
-    _run(json_out, lambda: tuning.tune(configs, space, trials, timeout, jobs, storage, study, out_dir, runs_dir, folds),
+    boundary.run_command(json_out, lambda: tuning.tune(configs, space, trials, timeout, jobs, storage, study, out_dir, runs_dir, folds),
          resumable=boundary.STUDY)
 
 
@@ -226,7 +241,7 @@ def compare(
     """
     from forecast import commands
 
-    _run(json_out, lambda: commands.compare(list(runs or []), runs_dir, out, data))
+    boundary.run_command(json_out, lambda: commands.compare(list(runs or []), runs_dir, out, data))
 
 
 @app.command(cls=_Command)
@@ -249,7 +264,7 @@ def predict(
     """
     from forecast import commands
 
-    _run(json_out, lambda: commands.predict(run, data, out, steps, target, plot, device, last, series))
+    boundary.run_command(json_out, lambda: commands.predict(run, data, out, steps, target, plot, device, last, series))
 
 
 @app.command(cls=_Command)
@@ -260,7 +275,7 @@ def info(json_out: JsonOpt = False) -> None:
     """
     from forecast import catalog
 
-    _run(json_out, catalog.info)
+    boundary.run_command(json_out, catalog.info)
 
 
 @datasets_app.callback()
@@ -277,7 +292,7 @@ def datasets(
         return
     from forecast import catalog
 
-    _run(json_out, lambda: catalog.list_datasets(folder))
+    boundary.run_command(json_out, lambda: catalog.list_datasets(folder))
 
 
 @datasets_app.command("make", cls=_Command)
@@ -300,16 +315,4 @@ def datasets_make(
     """
     from forecast import catalog
 
-    _run(json_out, lambda: catalog.make_dataset(kind.value, out, rows, noise, period, drift, seed, series))
-
-
-def _run(as_json: bool, work, resumable: bool | str = False) -> None:
-    """Run a command's work with user mistakes as one `Error:` line; with --json, print the document it returns
-    on stdout (without its `table`, which the command wrote to a file) and send everything else to stderr."""
-    with boundary.user_errors(resumable=resumable):
-        from forecast import report
-
-        with report.json_mode(as_json):
-            doc = work()
-        if as_json:
-            report.emit_json({key: value for key, value in doc.items() if not key.endswith("table")})
+    boundary.run_command(json_out, lambda: catalog.make_dataset(kind.value, out, rows, noise, period, drift, seed, series))

@@ -11,7 +11,8 @@ import typing
 from dataclasses import fields
 from pathlib import Path
 
-from forecast.config import Cell, DataConfig, ModelConfig, RunConfig, TrainConfig, WindowConfig
+from forecast.config import (OUTSIDE_SHARE, RANDOM_WALK_RATIO, Cell, DataConfig, ModelConfig, RunConfig, TrainConfig,
+                             WindowConfig)
 from forecast.errors import ForecastError, check_distinct
 
 
@@ -26,6 +27,27 @@ RUN_OPTIONS = {RENAMED.get(f.name, f.name): (section, f.name) for section, cls i
 
 
 COLUMN_NAMES = {"target", "time_col", "id_col"}  # options that name a column
+
+
+# `--help` groups the options by what they set; any other option is under Options.
+PANELS = {**dict.fromkeys(("target", "time_col", "features", "future_features", "id_col", "series", "calendar",
+                           "val_frac", "test_frac", "transform", "normalize", "season", "fill", "dedupe", "encoding",
+                           "delimiter", "decimal", "last", "steps"), "Data"),
+          **dict.fromkeys(("cell", "lookback", "horizon", "units", "layers", "dropout", "recurrent_dropout", "anchor",
+                           "linear", "strategy"), "Model"),
+          **dict.fromkeys(("epochs", "batch_size", "learning_rate", "patience", "steps_per_epoch", "seed", "resume"),
+                          "Training"),
+          **dict.fromkeys(("interval", "folds", "trials", "timeout", "space", "study", "storage"), "Evaluation and search"),
+          **dict.fromkeys(("device", "devices", "jit", "precision", "parallel", "jobs"), "Speed"),
+          **dict.fromkeys(("runs_dir", "name", "out", "out_dir", "plot", "forecasts", "tensorboard", "mlflow",
+                           "mlflow_uri", "json_out", "config"), "Output")}
+
+
+NORMALIZE_HELP = (
+    "global: one scaler fit on the training part; window: each window relative to its last target value, so models "
+    "carry over to levels never seen in training; auto (chosen by measurement): window when the training part "
+    f"wanders like a random walk (variance ratio above {RANDOM_WALK_RATIO:g} at the lookback lag) or over "
+    f"{OUTSIDE_SHARE:.0%} of the validation part lies outside the training range, else global.")
 
 
 def closest(name: str, options) -> str:

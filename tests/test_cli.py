@@ -164,12 +164,29 @@ def test_predict_on_another_series_with_a_renamed_target(trained, tmp_path):
     assert preds["forecast"].between(-3, 10).all()
 
 
-def test_help_does_not_import_tensorflow():
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["train", "--help"]])
+def test_help_and_version_do_not_import_tensorflow(args):
     code = ("import sys; from typer.testing import CliRunner; from forecast.cli import app; "
-            "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0; "
+            f"r = CliRunner().invoke(app, {args!r}); assert r.exit_code == 0; "
             "print(','.join(m for m in ('tensorflow', 'keras', 'pandas', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_version_and_help_panels():
+    from forecast import __version__
+
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.stdout == f"forecast {__version__}\n"
+    top = " ".join(runner.invoke(app, ["--help"]).stdout.split())
+    assert "compare them with simple and classical references" in top and "naive baseline" not in top
+    text = runner.invoke(app, ["train", "--help"], terminal_width=100).stdout
+    panels = [line.split("─")[1].strip() for line in text.splitlines() if line.startswith("╭─")]
+    assert panels == ["Arguments", "Options", "Model", "Data", "Training", "Evaluation and search", "Speed", "Output"]
+    for flag, panel in (("--lookback", "Model"), ("--id-col", "Data"), ("--patience", "Training"),
+                        ("--interval", "Evaluation and search"), ("--jit", "Speed"), ("--runs-dir", "Output")):
+        start = text.index(f"╭─ {panel} ")
+        assert flag in text[start:text.index("╰", start)], (flag, panel)
 
 
 def test_datasets_make_and_list(tmp_path):
