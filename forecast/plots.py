@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from forecast.baselines import LABELS, baseline_label
 from forecast.errors import printable
@@ -40,8 +40,45 @@ def save_figure(fig: Figure, path: str | Path) -> None:
         fig.savefig(tmp, format="png", dpi=110)
 
 
-REFERENCE_COLORS = {"naive": "tab:orange", "seasonal_naive": "tab:green", "seasonal_diff": "tab:purple",
-                    "seasonal_naive2": "tab:olive", "seasonal_diff2": "tab:pink"}
+# One colour (and line style) per model in every figure: the cells, their ensemble, the start, the pick, and each
+# simple model, none sharing a colour.
+STYLES = {"rnn": ("tab:blue", "-"), "lstm": ("tab:orange", "-"), "gru": ("tab:green", "-"),
+          "ensemble": ("tab:red", "-"), "start": ("tab:gray", "-"), "recommended": ("black", "-"),
+          "naive": ("tab:brown", "-"), "seasonal_naive": ("tab:purple", "--"), "seasonal_diff": ("tab:pink", "--"),
+          "seasonal_naive2": ("tab:olive", "--"), "seasonal_diff2": ("tab:cyan", "--"),
+          "mean": ("#9edae5", ":"), "drift": ("#c49c94", "-.")}
+BASELINE_STYLES = {name: STYLES[name] for name in ("naive", "seasonal_naive", "seasonal_diff", "seasonal_naive2",
+                                                   "seasonal_diff2", "mean", "drift")}
+# A reference beyond the models' values by more than this many times their size (or spread) is drawn clipped, its
+# value written at the edge: the models compared keep the axis (in a backtest, the window mean once set it and the
+# cells collapsed into one line at the bottom).
+CLIP = 2.5
+
+
+def scale_to(ax, kept: list, others: dict[str, np.ndarray], labels: dict[str, str]) -> None:
+    """Y limits that show the `kept` values (the models compared, the actual series) and the `others` (simple
+    models, by name) within CLIP times their span; each one beyond is clipped, with its largest value written."""
+    values = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in kept])
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return
+    low, high = float(values.min()), float(values.max())
+    span = max(high - low, abs(high), abs(low), 1e-12)  # errors near a level: that level sets the reach
+    top, bottom = high + CLIP * span, low - CLIP * span
+    within = [np.asarray(v, dtype=float) for v in others.values()]
+    inside = np.concatenate([v[np.isfinite(v) & (v <= top) & (v >= bottom)] for v in within] + [values])
+    ax.set_ylim(float(inside.min()) - 0.05 * span, float(inside.max()) + 0.08 * span)
+    beyond = [f"{labels[name]} up to {np.nanmax(np.abs(v)):.3g}" for name, v in others.items()
+              if np.any(np.isfinite(v) & ((v > top) | (v < bottom)))]
+    if beyond:
+        ax.annotate("off the scale: " + "; ".join(beyond), (0.99, 0.98), xycoords="axes fraction", ha="right",
+                    va="top", fontsize=7, color="dimgray")
+
+
+def legend_below(ax, entries: int, fontsize: int = 7) -> None:
+    """The legend under the axes, outside the data, at most four rows."""
+    ax.legend(fontsize=fontsize, ncol=max(2, math.ceil(entries / 4)), loc="upper left", bbox_to_anchor=(0, -0.14),
+              frameon=False)
 
 
 def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndarray, *,
@@ -60,10 +97,13 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
     ax.plot(time, actual, color="black", lw=1.2, label="actual")
     ax.plot(forecast_time, forecast, color="tab:blue", lw=1.0, label="forecast (step 1)")
     for name, values in (references or {}).items():  # colours apart from the actual series' black
-        ax.plot(forecast_time, values, color=REFERENCE_COLORS[name], lw=0.8, ls=":",
+        ax.plot(forecast_time, values, color=STYLES[name][0], lw=0.8, ls=":",
                 label=baseline_label(name, season, season2))
     if future is not None and len(future):
         ax.plot(future_time, future, color="tab:red", lw=1.4, label=f"future ({len(future)} steps)")
+    kept = [actual, forecast, *([future] if future is not None and len(future) else []),
+            *(b for _, lower, upper in [*bands, *future_bands] for b in (lower, upper))]
+    scale_to(ax, kept, dict(references or {}), {n: baseline_label(n, season, season2) for n in references or {}})
     if isinstance(time, pd.DatetimeIndex):  # short labels that do not collide, even on hourly data
         locator = AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
@@ -71,7 +111,7 @@ def plot_forecast(ax, time, actual: np.ndarray, forecast_time, forecast: np.ndar
     ax.set_title(printable(title))  # names may hold bytes that are not UTF-8: matplotlib cannot draw them
     ax.set_ylabel(printable(ylabel))
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+    legend_below(ax, 3 + len(references or {}) + len(bands), fontsize=8)
 
 
 def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str],
@@ -92,7 +132,9 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str],
     values = values[np.isfinite(values) & (values > 0)]
     if len(values) and values.max() > 10 * values.min():  # a log scale only where the losses span decades
         ax.set_yscale("log")
-        ax.yaxis.set_minor_formatter(NullFormatter())  # no "4x10^0" labels between the decades
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # labels at 1, 2, 5 of each decade
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())  # no "4x10^0" labels between them
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE (scaled target)")
@@ -102,26 +144,23 @@ def plot_losses(ax, histories: dict[str, pd.DataFrame], colors: dict[str, str],
               frameon=False)  # below the curves, at most five rows
 
 
-BASELINE_STYLES = {"naive": ("black", "-"), "seasonal_naive": ("tab:gray", "--"), "seasonal_diff": ("tab:purple", "--"),
-                   "seasonal_naive2": ("tab:cyan", "--"), "seasonal_diff2": ("tab:pink", "--"),
-                   "mean": ("tab:olive", ":"), "drift": ("tab:brown", "-.")}
-
-
 def plot_by_step(ax, by_step: list[dict], metric: str, season: int, season2: int = 1) -> None:
     """A metric by horizon step for the model and each baseline it has (from metrics.json's by_step table)."""
     steps = [row["step"] for row in by_step]
-    ax.plot(steps, [row["model"][metric] for row in by_step], color="tab:blue", lw=2, marker="o", ms=3,
-            label="model")
-    for name, (color, ls) in BASELINE_STYLES.items():
-        if name in by_step[0]:
-            ax.plot(steps, [row[name][metric] for row in by_step], color=color, ls=ls, lw=1.2,
-                    label=baseline_label(name, season, season2))
+    model = [row["model"][metric] for row in by_step]
+    ax.plot(steps, model, color="tab:blue", lw=2, marker="o", ms=3, label="model")
+    shown = {name: np.array([row[name][metric] for row in by_step], dtype=float) for name in BASELINE_STYLES
+             if name in by_step[0]}
+    for name, values in shown.items():
+        color, ls = BASELINE_STYLES[name]
+        ax.plot(steps, values, color=color, ls=ls, lw=1.2, label=baseline_label(name, season, season2))
+    scale_to(ax, [model], shown, {n: baseline_label(n, season, season2) for n in shown})
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("horizon step")
     ax.set_ylabel(f"test {metric.upper()} (original units)")
     ax.set_title(f"Test {metric.upper()} by horizon step")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    legend_below(ax, 1 + len(shown), fontsize=8)
 
 
 def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, list[float]],
@@ -140,26 +179,33 @@ def plot_test_mse(ax, names: list[str], mse: list[float], baselines: dict[str, l
     ax.set_ylim(0, top * 1.22 if top > 0 else 1.0)  # room for the legend above the markers; every MSE 0: a unit axis
     ax.set_ylabel("test MSE (original units)")
     ax.set_title("Test MSE")
-    ax.legend(fontsize=8, loc="upper center", ncol=len(baselines))
+    ax.legend(fontsize=8, loc="upper center", ncol=len(baselines), markerscale=0.5)  # the naive's wide bar fits
 
 
 def plot_by_fold(ax, per_fold: pd.DataFrame, metric: str, season: int, season2: int = 1) -> None:
     """A backtest metric by fold for each model (solid) and baseline (its own style)."""
     models = [m for m in per_fold["model"].unique() if m not in BASELINE_STYLES]
+    kept = []
     for i, model in enumerate(models):
         rows = per_fold[per_fold["model"] == model]
-        ax.plot(rows["fold"], rows[metric], color=PALETTE[i % len(PALETTE)], lw=2, marker="o", label=printable(model))
-    for name, (color, ls) in BASELINE_STYLES.items():
-        rows = per_fold[per_fold["model"] == name]
-        if len(rows):
-            ax.plot(rows["fold"], rows[metric], color=color, ls=ls, lw=1.2, marker=".",
-                    label=baseline_label(name, season, season2))
+        color, _ = STYLES.get(model, (PALETTE[i % len(PALETTE)], "-"))
+        wide = model == "recommended"  # drawn under the model it picked, which would hide it
+        ax.plot(rows["fold"], rows[metric], color=color, lw=4 if wide else 2, alpha=0.35 if wide else 1.0,
+                marker="o", zorder=1 if wide else 2, label=printable(model))
+        kept.append(rows[metric].to_numpy(float))
+    shown = {name: per_fold.loc[per_fold["model"] == name, metric].to_numpy(float) for name in BASELINE_STYLES
+             if (per_fold["model"] == name).any()}
+    for name, values in shown.items():
+        color, ls = BASELINE_STYLES[name]
+        ax.plot(per_fold.loc[per_fold["model"] == name, "fold"], values, color=color, ls=ls, lw=1.2, marker=".",
+                label=baseline_label(name, season, season2))
+    scale_to(ax, kept, shown, {n: baseline_label(n, season, season2) for n in shown})
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("fold (test block, oldest first)")
     ax.set_ylabel(f"{metric.upper()} (original units)" if metric != "mase" else "MASE")
     ax.set_title(f"Backtest {metric.upper()} by fold")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    legend_below(ax, len(models) + len(shown))
 
 
 def plot_trials(ax, numbers: list[int], values: list[float], reference: float | None, ylabel: str) -> None:
@@ -168,7 +214,7 @@ def plot_trials(ax, numbers: list[int], values: list[float], reference: float | 
     best = np.minimum.accumulate(np.asarray(values, dtype=float))
     ax.step(numbers, best, where="post", color="tab:red", lw=1.4, label="best so far")
     if reference is not None:
-        ax.axhline(reference, color=REFERENCE_COLORS["seasonal_naive"], ls="--", lw=1.0,
+        ax.axhline(reference, color=STYLES["seasonal_naive"][0], ls="--", lw=1.0,
                    label="best reference (validation)")
     if len(values) and max(values) / max(min(values), 1e-300) > 10:
         ax.set_yscale("log")
