@@ -65,7 +65,7 @@ CellChoice = enum.Enum("CellChoice", {**{c.value: c.value for c in Cell}, "all":
 Generator = enum.Enum("Generator", {kind: kind for kind in ("sine", "randomwalk", "trend", "sensors")}, type=str)
 
 
-DataArg = Annotated[Path | None, typer.Argument(metavar="DATA", help="CSV file with one row per time step (plain, or gzip/bz2/xz/zip-compressed).", show_default=False)]
+DataArg = Annotated[Path | None, typer.Argument(metavar="DATA", help="CSV file with one row per time step (plain, or gzip/bz2/xz/zip-compressed), or a Parquet or Arrow (Feather) file.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print one JSON document on stdout (schemas in docs/options.md); progress, tables and warnings go to stderr.")]
 DeviceOpt = Annotated[DeviceChoice, typer.Option(help="auto: a GPU when Keras sees one; cpu; gpu (an error without one).")]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecast import columnar
 from forecast.config import DataConfig
 from forecast.errors import DataError, printable, shorten
 
@@ -115,14 +116,16 @@ def _detect_decimal(text: str, sep: str) -> str:
 
 
 def read_frame(path: str | Path, cfg: DataConfig | None = None) -> pd.DataFrame:
-    """Read a CSV as strings-or-numbers, keeping text such as "N/A" visible for clear errors (or take the Python
-    API's DataFrame)."""
+    """Read a CSV as strings-or-numbers, keeping text such as "N/A" visible for clear errors (or a Parquet or Arrow
+    file, or take the Python API's DataFrame)."""
     cfg = cfg or DataConfig(str(path))
     if cfg.frame is not None:
         return from_frame(cfg.frame)
     p = Path(path)
     check_file(p)
     shown = printable(p)
+    if (what := columnar.kind(p, shown)) is not None:  # Parquet or Arrow: typed columns, no text to parse
+        return from_frame(columnar.read(p, shown, what), owned=True)
     packed = compression(p)
     encoding = "utf-8-sig" if cfg.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else cfg.encoding
     text = _sniff(p, packed, encoding, cfg.encoding)  # utf-8-sig drops a byte-order mark
@@ -174,7 +177,7 @@ def _check_header(text: str, sep: str, shown: str) -> None:
         seen.setdefault(name, i)
 
 
-def from_frame(frame) -> pd.DataFrame:
+def from_frame(frame, owned: bool = False) -> pd.DataFrame:
     """A DataFrame given to the Python API as if read from a CSV. Its index is used or refused, never dropped
     unread: a DatetimeIndex (or PeriodIndex) becomes the time column, each named level of a MultiIndex a column
     (time and id, as a long CSV has them), a named index of any other kind a column; an unnamed RangeIndex or
@@ -209,7 +212,7 @@ def from_frame(frame) -> pd.DataFrame:
         raise DataError(f"the DataFrame's index holds {index.dtype} labels such as {shorten(repr(index[0]))} and has no "
                         "name; name it (df.rename_axis(\"time\")) to use it as a column, or drop it "
                         "(df.reset_index(drop=True))")
-    frame = frame.copy()
+    frame = frame if owned else frame.copy()  # the caller's DataFrame is never changed; a file's is ours
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise DataError("the DataFrame has no rows; pass at least one row")

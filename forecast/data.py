@@ -97,7 +97,8 @@ def load_panel(cfg: DataConfig, frame: pd.DataFrame | None = None) -> list[tuple
     if cfg.id_col is None:
         return [("", _load_one(frame, with_categories(frame, cfg), []))]
     parts = select_series(frame, cfg)
-    similar = confusable_ids([name for name in dict.fromkeys(frame[cfg.id_col].astype("string").dropna())])
+    similar = confusable_ids([name for name, _ in parts] if not cfg.series else
+                             list(pd.unique(frame[cfg.id_col].dropna().astype("string").to_numpy())))
     cfg = with_categories(frame, cfg)  # one vocabulary for every series of the table
     if len(parts) == 1:
         name, part = parts[0]
@@ -265,9 +266,9 @@ def select_series(frame: pd.DataFrame, cfg: DataConfig) -> list[tuple[str, pd.Da
                         "feature; choose another --id-col")
     raw = frame[col]
     # every id a number, some fractional (1.5, 2.5): a measurement chosen by mistake, not names of series
-    numbers = raw if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce")
-    known = numbers.dropna()
-    if len(known) and len(known) == raw.notna().sum() and not (known == np.round(known)).all():
+    distinct = pd.Series(pd.unique(raw.dropna()))  # judged on each id once: a fleet repeats each thousands of times
+    known = (distinct if pd.api.types.is_numeric_dtype(distinct) else pd.to_numeric(distinct, errors="coerce")).dropna()
+    if len(known) and len(known) == len(distinct) and not (known == np.round(known)).all():
         raise DataError(f"column `{shorten(col)}` of {path} holds fractional numbers such as "
                         f"{known[known != np.round(known)].iloc[0]:g}, not series names: an --id-col names each "
                         "row's series (text or whole numbers); choose another column")
@@ -279,7 +280,7 @@ def select_series(frame: pd.DataFrame, cfg: DataConfig) -> list[tuple[str, pd.Da
         raise DataError(f"column `{shorten(col)}` of {path} has no series id in {len(missing)} rows ({rows}, counting "
                         "the header as row 1); fill in the id of each row's series, or drop those rows")
     ids = raw.astype("string")  # exactly as written: `007` and `7`, `A` and `A ` are different series
-    available = list(dict.fromkeys(ids))
+    available = list(pd.unique(ids.to_numpy()))  # in order of first appearance
     shown = listing(available[:8]) + (f", ... ({len(available)} in all)" if len(available) > 8 else "")
     for name in cfg.series:
         if name not in available:

@@ -21,7 +21,13 @@ SEASONS = {"B": 5, "C": 5, "D": 7, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4,
 
 
 def parse_dates(column: pd.Series) -> tuple[pd.DatetimeIndex | None, int, str | None]:
-    """(dates, number of values that failed, note). Time zones are converted to UTC (noted)."""
+    """(dates, number of values that failed, note). Time zones are converted to UTC (noted). A column that holds
+    datetimes already (a DataFrame's, a Parquet file's) is taken as it is, not written out and parsed again."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return (pd.DatetimeIndex(column.dt.tz_convert(None)), int(column.isna().sum()),
+                f"timestamps in `{column.name}` carry time zones; converted to UTC")
+    if pd.api.types.is_datetime64_dtype(column):
+        return pd.DatetimeIndex(column), int(column.isna().sum()), None
     values = column.astype(str).str.strip()
     note = None
     with warnings.catch_warnings():
@@ -66,7 +72,8 @@ def find_time_column(frame: pd.DataFrame, parsed: dict | None = None, skip: tupl
                     parsed[str(col)] = parse_dates(frame[col])
                 return str(col)
             continue
-        if not all(DATE_LIKE.search(str(v)) for v in frame[col].dropna()):
+        dated = pd.api.types.is_datetime64_any_dtype(frame[col])
+        if not dated and not all(DATE_LIKE.search(str(v)) for v in frame[col].dropna()):
             continue
         result = parse_dates(frame[col])
         bad = result[1]

@@ -19,6 +19,7 @@ from forecast import __version__, artifacts
 from forecast.advice import group_advice
 from forecast.backend import Device, versions
 from forecast.baselines import simple
+from forecast.columnar import SUFFIXES
 from forecast.config import SCHEMA_VERSION, RunConfig
 from forecast.ensemble import ENSEMBLE, mean_forecast, recommend
 from forecast.errors import ForecastError, shorten
@@ -162,9 +163,9 @@ def run_names(data_path: str, configs: list[RunConfig], name: str | None) -> lis
 
 
 def data_stem(path: str) -> str:
-    """A data file's name without its extensions: sine.csv.gz -> sine."""
+    """A data file's name without its extensions: sine.csv.gz -> sine, fleet.parquet -> fleet."""
     name = Path(path).name
-    for suffix in (".gz", ".bz2", ".xz", ".zip", ".zst", ".csv", ".tsv", ".txt"):
+    for suffix in (".gz", ".bz2", ".xz", ".zip", ".zst", ".csv", ".tsv", ".txt", *SUFFIXES):
         name = name.removesuffix(suffix) if name != suffix else name
     return name
 

@@ -630,3 +630,17 @@ def test_forecast_png_shows_the_latest_steps_of_a_long_test_part(sine_csv, tmp_p
     assert (times, actual, forecasts) == (10, 10, 10)  # the last 10 test steps and their one-step forecasts
     assert title.startswith("gru on the test part of sine.csv (the last 10 of 60 steps): MSE ")
     assert (tmp_path / "runs" / "long" / "forecast.png").exists()
+
+
+@pytest.mark.slow
+def test_train_on_parquet_and_predict_on_feather(tmp_path):
+    t = np.arange(300)
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=300, freq="h"), "load": np.sin(2 * np.pi * t / 24)})
+    frame.to_parquet(tmp_path / "fleet.parquet")
+    frame.to_feather(tmp_path / "fleet.feather")
+    run_ok("train", tmp_path / "fleet.parquet", "--cell", "rnn", "--runs-dir", tmp_path / "runs", *TINY)
+    config = json.loads((tmp_path / "runs" / "fleet-rnn" / "config.json").read_text())
+    assert config["data"]["time_col"] == "time" and config["data"]["freq"] == "h"
+    out = tmp_path / "p.csv"
+    run_ok("predict", tmp_path / "runs" / "fleet-rnn", tmp_path / "fleet.feather", "--out", out)
+    assert len(pd.read_csv(out)) == 300 - 20 + 1  # every origin with a full lookback, one step each

@@ -270,3 +270,46 @@ def test_frequencies_that_space_rows_alike():
     assert same_spacing("MS", "ME") and same_spacing("W-SUN", "W-MON") and same_spacing("h", "h")
     assert not same_spacing("h", "D") and not same_spacing("B", "D") and not same_spacing("30min", "h")
     assert not same_spacing("2D", "D") and not same_spacing("QS", "MS")
+
+
+def test_parquet_and_arrow_files_load_as_their_csv_does(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 40
+    frame = pd.DataFrame({"time": np.tile(pd.date_range("2024-01-01", periods=n, freq="h"), 2),
+                          "station": np.repeat(["007", "JFK"], n), "temp": np.arange(2 * n, dtype=float)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet")
+    frame.to_feather(tmp_path / "t.feather")
+    loaded = {suffix: dict(load_panel(DataConfig(path=str(tmp_path / f"t.{suffix}"), id_col="station")))
+              for suffix in ("csv", "parquet", "feather")}
+    for suffix in ("parquet", "feather"):
+        assert list(loaded[suffix]) == ["007", "JFK"]  # the id stays text in every format
+        for name in ("007", "JFK"):
+            np.testing.assert_array_equal(loaded[suffix][name].values, loaded["csv"][name].values)
+            assert loaded[suffix][name].time.equals(loaded["csv"][name].time)
+            assert loaded[suffix][name].freq == "h"
+    nested = pa.table({"time": pa.array(pd.date_range("2024-01-01", periods=3, freq="D")),
+                       "y": [1.0, 2.0, 3.0], "tags": [[1], [2, 3], []]})
+    pq.write_table(nested, tmp_path / "nested.parquet")
+    with pytest.raises(DataError, match=r"^column `tags` of .*nested.parquet has the Parquet type list<element: int64>, "
+                                        r"which is not a number, text or date; flatten it or leave it out of the file$"):
+        load_csv(DataConfig(path=str(tmp_path / "nested.parquet")))
+    pq.write_table(nested.slice(0, 0).drop(["tags"]), tmp_path / "empty.parquet")
+    with pytest.raises(DataError, match=r"empty.parquet has columns but no rows; add rows to it$"):
+        load_csv(DataConfig(path=str(tmp_path / "empty.parquet")))
+    (tmp_path / "fake.parquet").write_text("t,y\n1,2\n")
+    with pytest.raises(DataError, match=r"fake.parquet is named like a Parquet file but is not one \(it starts with "
+                                        r"b't,y\\n'\); check the file, or rename it if it is a CSV$"):
+        load_csv(DataConfig(path=str(tmp_path / "fake.parquet")))
+
+
+def test_a_parquet_file_without_pyarrow_names_the_extra(tmp_path, monkeypatch):
+    import sys
+
+    pd.DataFrame({"y": [1.0, 2.0, 3.0]}).to_parquet(tmp_path / "t.parquet")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(DataError, match=r"t.parquet is a Parquet file, which needs pyarrow: pip install "
+                                        r"\"forecast\[parquet\]\" \(or pyarrow\), or save it as CSV$"):
+        load_csv(DataConfig(path=str(tmp_path / "t.parquet")))

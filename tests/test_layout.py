@@ -12,7 +12,7 @@ PACKAGE = ROOT / "forecast"
 # docs/architecture.md describes the same tiers (test_docs.py checks that it names every module).
 TIERS = [
     ("errors", "config", "options"),
-    ("files", "interrupts", "dates", "csvfile", "columns", "cleaning", "categories", "data", "datasets", "transforms", "split", "scaling", "windows", "metrics", "baselines",
+    ("files", "interrupts", "dates", "columnar", "csvfile", "columns", "cleaning", "categories", "data", "datasets", "transforms", "split", "scaling", "windows", "metrics", "baselines",
      "schema", "prepare", "evaluate", "ensemble", "advice", "space"),
     ("backend", "parallel", "devices"),
     ("models", "batches", "inference", "callbacks", "plots", "report"),
@@ -32,6 +32,7 @@ ALLOWED = {
     "rich": {"report"},
     "optuna": {"tuning", "study"},
     "mlflow": {"tracking"},
+    "pyarrow": {"columnar"},
 }
 # Keras at the top of a module: only where every caller already needs a backend.
 KERAS_AT_TOP = {"models", "batches", "inference", "callbacks", "training"}
