@@ -194,8 +194,10 @@ def read_run(path: str | Path) -> RunInfo:
     meta = _read_json(path / "config.json")
     version = meta.get("schema_version") if isinstance(meta, dict) else None
     if version != SCHEMA_VERSION:
-        raise RunError(f"run folder {path} has schema version {shorten(repr(version), 20)}, this forecast reads "
-                       f"{SCHEMA_VERSION}; train it again with this version")
+        writer = meta.get("forecast_version") if isinstance(meta, dict) else None
+        by = f" (written by forecast {shorten(writer, 20)})" if isinstance(writer, str) else ""
+        raise RunError(f"run folder {path} has schema version {shorten(repr(version), 20)}{by}, this forecast reads "
+                       f"{SCHEMA_VERSION}; train it again with this version: forecast train --config {path}/run.toml")
     try:
         config = schema.read_config(meta)
         columns = input_columns(config.data)

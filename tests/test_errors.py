@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast import __version__
 from forecast.config import SCHEMA_VERSION
 from tests.conftest import copy_run
 
@@ -398,8 +399,8 @@ PREDICT = [
      "run folder {tmp}/copy is incomplete (missing scaler.json); train it again"),
     ("run from another version", lambda run, tmp: [str(_edit(run, tmp, "config.json", f'"schema_version": {SCHEMA_VERSION}',
                                                               '"schema_version": 1')), "{csv}"],
-     f"run folder {{tmp}}/copy has schema version 1, this forecast reads {SCHEMA_VERSION}; train it again with this "
-     "version"),
+     f"run folder {{tmp}}/copy has schema version 1 (written by forecast {__version__}), this forecast reads "
+     f"{SCHEMA_VERSION}; train it again with this version: forecast train --config {{tmp}}/copy/run.toml"),
     ("CSV lacking the run's target", lambda run, tmp: [str(run), _write(tmp, "z\n" + "1\n" * 30)],
      "column `value` not found in {tmp}/new.csv; available: z"),
     ("values in other units than the run's", lambda run, tmp: [str(run), _write(tmp, "value\n" + "2e12\n" * 30)],

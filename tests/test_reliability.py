@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast import __version__
 from forecast.config import SCHEMA_VERSION
 from tests.conftest import cli_ok as _ok
 from tests.conftest import copy_run
@@ -338,7 +339,8 @@ def test_a_model_carrying_code_is_refused_and_never_runs(trained, tmp_path):
      "; train it again"),
     (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace(
         f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 99')),
-     f"has schema version 99, this forecast reads {SCHEMA_VERSION}; train it again with this version"),
+     f"has schema version 99 (written by forecast {__version__}), this forecast reads {SCHEMA_VERSION}; train it "
+     "again with this version: forecast train --config "),
     (lambda run: (run / "metrics.json").write_text("{not json"),
      "metrics.json cannot be read as JSON"),
 ])
@@ -498,3 +500,21 @@ def test_a_cell_trained_before_an_interrupt_waits_for_resume_and_is_published_wi
     for run in resumed:  # published once, with the group's recommendation
         recommended = json.loads((run.path / "metrics.json").read_text())["recommended"]
         assert set(recommended["val_mae"]) >= {"rnn", "gru", "ensemble"}
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.slow
+def test_a_run_folder_written_by_an_earlier_version_predicts_the_same(tmp_path):
+    """tests/golden/sine-gru was written by forecast 0.1.0 (schema 4, Keras 3 on TensorFlow): every later version
+    must load it in safe mode and forecast what it forecast then, its interval bounds included, or refuse it with
+    an error that names the version that wrote it (a format change needs a migration, or a new golden run)."""
+    run = copy_run(GOLDEN / "sine-gru", tmp_path / "sine-gru")  # predict writes nothing into the fixture
+    out = tmp_path / "p.csv"
+    _ok("predict", run, GOLDEN / "data.csv", "--steps", "5", "--out", out)
+    got, expected = pd.read_csv(out), pd.read_csv(GOLDEN / "predictions.csv")
+    assert got[["origin", "step"]].equals(expected[["origin", "step"]])
+    for column in ("forecast", "lower_90", "upper_90"):
+        np.testing.assert_allclose(got[column], expected[column], rtol=1e-5, atol=1e-6, err_msg=column)
+    assert got.loc[got["step"] > 3, "lower_90"].isna().all()  # past the trained horizon: no bounds, as then
