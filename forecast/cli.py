@@ -249,7 +249,7 @@ def predict(
     run: Annotated[list[Path], typer.Argument(help="Run folder written by `forecast train`; with several, the forecast is their mean.", show_default=False)],
     data: Annotated[Path, typer.Argument(help="CSV with the runs' columns (it may be another series).", show_default=False)],
     out: Annotated[Path, typer.Option(help="Predictions CSV (long form: origin, step, timestamp, forecast, actual, error, baselines, interval bounds).")] = Path("predictions.csv"),
-    steps: Annotated[int | None, typer.Option(help="Forecast N steps beyond the last row, at most 10,000 (recursively past the trained horizon; univariate runs).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Forecast N steps beyond the last row, at most 10,000 (recursively past the trained horizon; univariate runs, or calendar inputs only).")] = None,
     last: Annotated[int | None, typer.Option(help="Forecast only the K latest origins (the last one with --steps); default: every origin with a full lookback.", metavar="K")] = None,
     target: Annotated[str | None, typer.Option(help="Column of DATA to use as the run's target, when its name differs.")] = None,
     series: Annotated[list[str] | None, typer.Option(help="A long DATA with the run's --id-col: the series to forecast (repeat, or comma-separated); default the run's own (every one it was trained on).", show_default=False)] = None,

@@ -70,19 +70,28 @@ def forecast_windows(model: keras.Model, windows: Windows, strategy: Strategy, c
     return out
 
 
-def forecast_recursive(model: keras.Model, window: np.ndarray, steps: int, per_window: bool = False) -> np.ndarray:
-    """Roll a univariate model forward, feeding its forecasts back as inputs, for `steps` values.
+def forecast_recursive(model: keras.Model, window: np.ndarray, steps: int, per_window: bool = False,
+                       ahead: np.ndarray | None = None) -> np.ndarray:
+    """Roll a model forward, feeding its forecasts back as inputs, for `steps` values.
 
-    `window` is the last (lookback, 1) scaled rows; returns (steps,) scaled forecasts (offsets from the
-    window's last value when `per_window`, as the model's own outputs are).
+    `window` is the last (lookback, n_columns) scaled rows; a model that reads more than the target needs
+    `ahead`, those columns' scaled values at the rows being forecast (the calendar of their timestamps), at least
+    `steps` + horizon of them. Returns (steps,) scaled forecasts (offsets from the window's last value when
+    `per_window`, as the model's own outputs are).
     """
     lookback = window.shape[0]
-    history = np.asarray(window[:, 0], dtype=np.float32)  # absolute scaled values
-    origin = history[-1]
-    while len(history) < lookback + steps:
-        x = history[-lookback:].reshape(1, lookback, 1)
+    rows = np.asarray(window, dtype=np.float32)  # absolute scaled values
+    origin = rows[-1, 0]
+    while len(rows) < lookback + steps:
+        x = rows[-lookback:][None].copy()
         base = x[0, -1, 0] if per_window else 0.0
-        pred = predict_batch(model, x - base)[0] + base  # (horizon,)
-        history = np.concatenate([history, pred])
-    future = history[lookback:lookback + steps]
+        x[..., 0] -= base  # per-window: the target as offsets from its last value; other columns as scaled
+        pred = predict_batch(model, x)[0] + base  # (horizon,)
+        made = len(rows) - lookback
+        new = np.zeros((len(pred), rows.shape[1]), np.float32)
+        new[:, 0] = pred
+        if rows.shape[1] > 1:
+            new[:, 1:] = ahead[made:made + len(pred)]
+        rows = np.concatenate([rows, new])
+    future = rows[lookback:lookback + steps, 0]
     return future - origin if per_window else future

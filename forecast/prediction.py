@@ -15,7 +15,7 @@ from forecast.baselines import OTHERS, SIMPLE, baseline_forecasts, references
 from forecast.config import Strategy
 from forecast.csvfile import read_frame
 from forecast.data import WIDE_ID, WIDE_VALUE, Series, melt_wide, select_series
-from forecast.dates import extend_time, same_spacing
+from forecast.dates import calendar_columns, extend_time, same_spacing
 from forecast.errors import ForecastError, check_distinct, listing, shorten
 from forecast.evaluate import forecast_table, interval_bands, interval_bounds, table_scores, window_spread
 from forecast.prepare import future_columns, load_new_series, series_notes, to_target
@@ -134,7 +134,9 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
 
     cfg = info.config
     lookback, horizon, strategy = cfg.window.lookback, cfg.window.horizon, cfg.model.strategy
-    if steps is not None and steps > horizon and scaled.shape[1] > 1:
+    # calendar inputs alone are known at every future timestamp: past the horizon they are computed, not fed back
+    calendar_only = scaled.shape[1] - 1 == 2 * len(series.calendar) and isinstance(series.time, pd.DatetimeIndex)
+    if steps is not None and steps > horizon and scaled.shape[1] > 1 and not calendar_only:
         raise ForecastError(
             f"--steps {steps} exceeds the run's horizon ({horizon}) and the run reads input features "
             f"({', '.join(series.columns[1:])}) whose future values are unknown; use --steps {horizon} or less"
@@ -170,7 +172,8 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
     forecasts = in_units(forecast_windows(model, windows, strategy), origins)
     last = forecasts[-1]
     if steps is not None:
-        last = (in_units(forecast_recursive(model, scaled[-lookback:], steps, scaler.per_window)[None, :],
+        last = (in_units(forecast_recursive(model, scaled[-lookback:], steps, scaler.per_window,
+                                            future_calendar(series, scaler, steps + horizon))[None, :],
                          origins[-1:])[0]
                 if steps > horizon else last[:steps])
     time = extend_time(series.time, max(horizon, len(last)), series.freq)
@@ -183,6 +186,14 @@ def predict_series(info: artifacts.RunInfo, series: Series, scaled: np.ndarray, 
         for o, f in parts if len(o)], ignore_index=True)
     return Prediction(table=table, scores=table_scores(table, run_references(info), tuple(info.intervals)),
                       notes=tuple(notes))
+
+
+def future_calendar(series: Series, scaler, rows: int) -> np.ndarray | None:
+    """The scaled calendar columns of the `rows` timestamps after the series' end, None without a calendar."""
+    if not series.calendar:
+        return None
+    _, values = calendar_columns(extend_time(series.time, rows, series.freq)[len(series):], series.calendar)
+    return scaler.transform(np.column_stack([np.zeros(rows), values]))[:, 1:]
 
 
 def known_future(series: Series, scaled: np.ndarray, scaler, columns: tuple[int, int], steps: int | None,

@@ -644,3 +644,21 @@ def test_train_on_parquet_and_predict_on_feather(tmp_path):
     out = tmp_path / "p.csv"
     run_ok("predict", tmp_path / "runs" / "fleet-rnn", tmp_path / "fleet.feather", "--out", out)
     assert len(pd.read_csv(out)) == 300 - 20 + 1  # every origin with a full lookback, one step each
+
+
+@pytest.mark.slow
+def test_predict_past_the_horizon_computes_the_calendar_of_the_future_steps(sine_csv, tmp_path):
+    run_ok("train", sine_csv, "--cell", "gru", "--calendar", "hour", "--horizon", "4", "--runs-dir", tmp_path, *TINY)
+    run = tmp_path / "sine-gru"
+    tables = {}
+    for steps in (4, 20):
+        out = tmp_path / f"p{steps}.csv"
+        run_ok("predict", run, sine_csv, "--steps", str(steps), "--out", out)
+        table = pd.read_csv(out)
+        tables[steps] = table[table["origin"] == table["origin"].iloc[-1]]
+    beyond = tables[20]
+    assert len(beyond) == 20 and beyond["forecast"].notna().all()
+    assert pd.to_datetime(beyond["timestamp"]).diff().dropna().eq(pd.Timedelta(hours=1)).all()
+    # the first horizon of the recursion is the direct forecast from the last origin, calendar and all
+    np.testing.assert_allclose(beyond["forecast"].to_numpy()[:4], tables[4]["forecast"].to_numpy(), rtol=1e-5)
+    assert beyond["forecast"].std() > 0.1  # the cycle goes on past the horizon, not a flat line
