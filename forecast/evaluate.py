@@ -140,18 +140,23 @@ def window_spread(target: np.ndarray, origins: np.ndarray, scale: dict | None) -
 def interval_half_widths(prep: Prepared, val_forecast: np.ndarray, levels: tuple[float, ...]) -> dict[str, list[float]]:
     """Split-conformal half-widths per step from the validation part's residuals, keyed by level ("0.9"), in
     units of each window's spread (interval_scale)."""
-    residuals = actual_targets(prep, "val") - val_forecast
-    residuals = residuals / part_spread(prep, "val")[:, None]
+    residuals = scaled_residuals(prep, val_forecast)
     return {f"{level:g}": conformal_quantiles(residuals, level) for level in levels}
+
+
+def scaled_residuals(prep: Prepared, val_forecast: np.ndarray) -> np.ndarray:
+    """The validation windows' residuals in units of each window's spread: what the intervals are fit on."""
+    return (actual_targets(prep, "val") - val_forecast) / part_spread(prep, "val")[:, None]
 
 
 def interval_check(prep: Prepared, val_forecast: np.ndarray, levels: tuple[float, ...]) -> dict[str, dict]:
     """A held-out check of the intervals' calibration: half-widths fit on the earlier half of the validation windows,
     as interval_half_widths fits them on all, and the share of the later half's values they cover, by level ("0.9":
-    {"coverage", "n", "n_fit"}: the later and the earlier half's windows); a level the earlier half is too small for is left out. Split
+    {"coverage", "n", "n_fit"}: the later and the earlier half's windows); a level the earlier half is too small for
+    is left out. Split
     conformal covers its own calibration windows by construction; this says whether it holds on windows it did not
     see, as the test part's must."""
-    residuals = (actual_targets(prep, "val") - val_forecast) / part_spread(prep, "val")[:, None]
+    residuals = scaled_residuals(prep, val_forecast)
     half = len(residuals) // 2
     out = {}
     for level in levels:
