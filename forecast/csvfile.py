@@ -180,8 +180,8 @@ def _check_header(text: str, sep: str, shown: str) -> None:
 def from_frame(frame, owned: bool = False) -> pd.DataFrame:
     """A DataFrame given to the Python API as if read from a CSV. Its index is used or refused, never dropped
     unread: a DatetimeIndex (or PeriodIndex) becomes the time column, each named level of a MultiIndex a column
-    (time and id, as a long CSV has them), a named index of any other kind a column; an unnamed RangeIndex or
-    integer index is row labels. A TimedeltaIndex, unnamed levels and an unnamed index of other labels are refused."""
+    (time and id, as a long CSV has them), a named index of any other kind a column; a RangeIndex (named or not) or
+    an unnamed integer index is row labels. A TimedeltaIndex, unnamed levels and an unnamed index of other labels are refused."""
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"data must be a CSV path or a pandas DataFrame (got {type(frame).__name__})")
     index = frame.index
@@ -205,7 +205,7 @@ def from_frame(frame, owned: bool = False) -> pd.DataFrame:
         name = index.name or "time"
         _check_index_names(frame, [name], "time ")
         frame = frame.reset_index(names=name)
-    elif index.name is not None:
+    elif index.name is not None and not isinstance(index, pd.RangeIndex):  # a RangeIndex, named or not, counts rows
         _check_index_names(frame, [str(index.name)])
         frame = frame.reset_index()
     elif not pd.api.types.is_integer_dtype(index.dtype):

@@ -225,6 +225,8 @@ def test_a_dataframes_index_is_used_as_documented():
         "year", "y"]  # a named index is a column, as a CSV's would be
     filtered = pd.DataFrame({"y": [1.0, 2.0, 3.0]}, index=[0, 2, 5])  # row labels left by a filter: not data
     assert list(from_frame(filtered).columns) == ["y"]
+    counted = pd.DataFrame({"y": [1.0, 2.0]}).rename_axis("row")  # a named RangeIndex still only counts rows
+    assert list(from_frame(counted).columns) == ["y"]
     # the long table in a (store, day) MultiIndex trains one model across its series, as the same CSV does
     values = np.sin(np.arange(120) / 3)
     long = pd.DataFrame({"y": np.r_[values, values + 1]}, index=pd.MultiIndex.from_product(
