@@ -209,7 +209,8 @@ def from_frame(frame, owned: bool = False) -> pd.DataFrame:
         _check_index_names(frame, [str(index.name)])
         frame = frame.reset_index()
     elif not pd.api.types.is_integer_dtype(index.dtype):
-        raise DataError(f"the DataFrame's index holds {index.dtype} labels such as {shorten(repr(index[0]))} and has no "
+        kind = "text" if index.inferred_type in ("string", "mixed") else index.inferred_type  # alike in pandas 2 and 3
+        raise DataError(f"the DataFrame's index holds {kind} labels such as {shorten(repr(index[0]))} and has no "
                         "name; name it (df.rename_axis(\"time\")) to use it as a column, or drop it "
                         "(df.reset_index(drop=True))")
     frame = frame if owned else frame.copy()  # the caller's DataFrame is never changed; a file's is ours

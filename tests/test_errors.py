@@ -543,7 +543,7 @@ API = [
      "(df.reset_index())"),
     ("a TimedeltaIndex", {}, "the DataFrame's index holds durations (a TimedeltaIndex), not dates; give them a start "
      "(df.index = pd.Timestamp(\"2024-01-01\") + df.index) or count rows instead (df.reset_index(drop=True))"),
-    ("an unnamed index of text labels", {}, "the DataFrame's index holds object labels such as 'r0' and has no name; "
+    ("an unnamed index of text labels", {}, "the DataFrame's index holds text labels such as 'r0' and has no name; "
      "name it (df.rename_axis(\"time\")) to use it as a column, or drop it (df.reset_index(drop=True))"),
     ("a named index like a column", {"target": "y"}, "the DataFrame's index is named `k` like one of its columns; "
      "rename the index (df.rename_axis(...)) or the column"),

@@ -513,7 +513,7 @@ def test_a_run_folder_written_by_an_earlier_version_predicts_the_same(tmp_path):
     run = copy_run(GOLDEN / "sine-gru", tmp_path / "sine-gru")  # predict writes nothing into the fixture
     out = tmp_path / "p.csv"
     _ok("predict", run, GOLDEN / "data.csv", "--steps", "5", "--out", out)
-    got, expected = pd.read_csv(out), pd.read_csv(GOLDEN / "predictions.csv")
+    got, expected = pd.read_csv(out), pd.read_csv(GOLDEN / "expected.csv")
     assert got[["origin", "step"]].equals(expected[["origin", "step"]])
     for column in ("forecast", "lower_90", "upper_90"):
         np.testing.assert_allclose(got[column], expected[column], rtol=1e-5, atol=1e-6, err_msg=column)
