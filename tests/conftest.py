@@ -1,6 +1,7 @@
 """Shared fixtures: small synthetic CSVs in tmp_path. Keras' environment is set before anything imports it."""
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -21,6 +22,27 @@ def pytest_xdist_auto_num_workers(config):
     2026-12-01); `-n 0` runs it in this process (one test, a debugger)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(cores, 8))
+
+
+KERAS_BEFORE = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    item.stash[KERAS_BEFORE] = "keras" in sys.modules  # before its fixtures too: a trained run loads Keras
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """The unit tier (tests not marked slow) never loads Keras, in its fixtures or its body: a test that does is
+    marked slow, or mends its code. Judged only where Keras was not loaded before the test (a slow test earlier in
+    this worker loads it for good; `-m "not slow"` judges every test)."""
+    outcome = yield
+    newly = not item.stash.get(KERAS_BEFORE, True) and "keras" in sys.modules
+    if newly and item.get_closest_marker("slow") is None and outcome.excinfo is None:
+        pytest.fail(f"{item.nodeid} is not marked slow but loaded Keras; mark it slow, or keep Keras out of its path",
+                    pytrace=False)
 
 
 def cli_ok(*args):
