@@ -61,7 +61,7 @@ def train(configs: list[RunConfig], runs_dir: Path, name: str | None, resume: bo
     store `mlflow` too, when given); returns what --json prints."""
     from forecast import devices, report, runs
     from forecast.backend import check_backend, compute_notes, training_work
-    from forecast.evaluate import choose_anchor
+    from forecast.anchors import choose_anchor
     from forecast.files import check_folder
     from forecast.metrics import check_interval_windows
 

@@ -8,11 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.baselines import (ALL_REFERENCES, ANCHORS, BASELINES, SECOND, anchor_season, baseline_forecasts, history,
-                                references, simple, window_rows)
-from forecast.config import Anchor
+from forecast.baselines import ALL_REFERENCES, baseline_forecasts, references, simple
 from forecast.ensemble import ENSEMBLE, window_mae
-from forecast.errors import ForecastError
 from forecast.metrics import conformal_quantiles, coverage, score, score_by_step
 from forecast.prepare import Prepared
 from forecast.windows import Windows
@@ -52,9 +49,23 @@ def held_out_evidence(prep: Prepared, held: dict[str, np.ndarray], cells: list[s
     out = {cell: mae / per for cell, mae in held.items()}
     if len(cells) > 1 and set(cells) <= held.keys():
         out[ENSEMBLE] = np.mean([out[c] for c in cells], axis=0)
-    actual, base = actual_targets(prep, "train"), part_baselines(prep, "train")
-    out.update({name: window_mae(actual, base[name]) / per for name in simple(prep.season2)})
+    out.update({name: mae / per for name, mae in simple_window_mae(prep, "train").items()})
     return out
+
+
+def simple_window_mae(prep: Prepared, part: str, chunk: int = 8192) -> dict[str, np.ndarray]:
+    """Each window's MAE of every simple model (baselines.simple) on a part, `chunk` windows at a time: the
+    training part of a fleet holds millions of windows, and memory stays bounded by the chunk."""
+    w, names = prep.windows[part], simple(prep.season2)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for start in range(0, len(w), chunk):
+        origins = w.origins[start:start + chunk]
+        actual = Windows(prep.series.values, w.lookback, w.horizon, origins).targets(slice(None))
+        base = baseline_forecasts(prep.raw_target(), origins, w.horizon, w.lookback, prep.season,
+                                  season2=prep.season2)
+        for name in names:
+            parts[name].append(window_mae(actual, base[name]))
+    return {name: np.concatenate(p) if p else np.zeros(0) for name, p in parts.items()}
 
 
 def score_test(prep: Prepared, forecast: np.ndarray, intervals: dict[str, list[float]] | None = None) -> dict:
@@ -247,42 +258,6 @@ def table_scores(table: pd.DataFrame, baselines: tuple[str, ...], intervals: tup
             inside = (rows["actual"][has] >= lower[has]) & (rows["actual"][has] <= upper[has])
             scores["intervals"][level] = {"coverage": float(inside.mean()), "n": int(has.sum())}
     return scores
-
-
-def choose_anchor(prep: Prepared, asked: Anchor) -> tuple[Anchor, str]:
-    """The reference a model starts from, and why. `auto` takes the one with the lowest mean absolute error over
-    every origin of the training and validation parts (the test part never decides), among those the lookback
-    window holds; an explicit one must fit in the window."""
-    window = prep.windows["train"]
-    lookback, horizon, season = window.lookback, window.horizon, prep.season
-    if asked is Anchor.none:
-        return asked, ""
-    if asked is not Anchor.auto:
-        if ANCHORS[asked.value] in SECOND and prep.season2 == 1:
-            raise ForecastError(f"--anchor {asked.value} starts from the reference of a second season, and "
-                                f"{prep.series.path} shows none (the week of sub-daily data or the year of daily "
-                                "data, where the seasonal naive at it beats the first season's on the training part); "
-                                "use --anchor "
-                                f"{asked.value[:-1]} or auto")
-        m = anchor_season(asked.value, season, prep.season2)
-        need = window_rows(asked.value, m, horizon)
-        if need > lookback:
-            raise ForecastError(f"--anchor {asked.value} reads {need} rows of each window (season {m}, horizon "
-                                f"{horizon}); --lookback {lookback} is too short: use --lookback {need} or more")
-        return asked, ""
-    seasons = {a: anchor_season(a, season, prep.season2) for a in ANCHORS}
-    fits = [a for a in ANCHORS if window_rows(a, seasons[a], horizon) <= lookback
-            and (a == "naive" or seasons[a] > 1)]
-    y = prep.scaled[:, 0].astype(np.float64)  # the model's own units: the ranking is the same in any affine scale
-    first = max(history(ANCHORS[a], lookback, seasons[a], horizon) for a in fits)
-    origins = np.concatenate([start + np.arange(max(first, lookback - 1), split.val_end - horizon)
-                              for start, split in prep.spans()])
-    actual = np.lib.stride_tricks.sliding_window_view(y[1:], horizon)[origins]  # (n, horizon)
-    errors = {a: float(np.mean(np.abs(BASELINES[SECOND.get(ANCHORS[a], ANCHORS[a])](
-        y, origins, horizon, lookback, seasons[a]) - actual))) for a in fits}
-    best = min(errors, key=errors.get)
-    shown = ", ".join(f"{a} {e:.3g}" for a, e in errors.items())
-    return Anchor(best), f"mean absolute error over {len(origins):,} training and validation origins: {shown}"
 
 
 def with_series(prep: Prepared, table, origins: np.ndarray):

@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from forecast import callbacks
+from forecast.anchors import choose_anchor
 from forecast.backend import Compute, Device, plan_compute, seed_everything, training_work
 from forecast.baselines import anchor_season
 from forecast.batches import WindowBatches
 from forecast.config import Anchor, RunConfig, Strategy, TrainConfig, WindowConfig
 from forecast.devices import data_parallel, share_clipping
 from forecast.errors import ForecastError
-from forecast.evaluate import (actual_targets, choose_anchor, interval_check, interval_half_widths, score_test,
-                               score_val)
+from forecast.evaluate import actual_targets, interval_check, interval_half_widths, score_test, score_val
 from forecast.ensemble import SIGNIFICANCE, beats, window_mae
 from forecast.inference import forecast_windows, predict_windows
 from forecast.interrupts import deferred_interrupt

@@ -13,7 +13,7 @@ PACKAGE = ROOT / "forecast"
 TIERS = [
     ("errors", "config", "options"),
     ("files", "interrupts", "dates", "columnar", "csvfile", "columns", "cleaning", "categories", "data", "datasets", "transforms", "split", "scaling", "windows", "metrics", "baselines",
-     "schema", "prepare", "evaluate", "ensemble", "advice", "space"),
+     "schema", "prepare", "anchors", "evaluate", "ensemble", "advice", "space"),
     ("backend", "parallel", "devices"),
     ("models", "batches", "inference", "callbacks", "plots", "report"),
     ("training", "linear", "artifacts"),

@@ -284,7 +284,7 @@ def test_backtest_prints_no_backend_noise(tmp_path):
 @pytest.mark.parametrize("kind, chosen", [("walk", "naive"), ("seasonal", "seasonal"), ("trend", "sdiff")])
 def test_auto_anchor_picks_the_reference_with_the_lowest_error_before_the_test_part(tmp_path, kind, chosen):
     from forecast.config import Anchor
-    from forecast.evaluate import choose_anchor
+    from forecast.anchors import choose_anchor
 
     rng, t = np.random.default_rng(0), np.arange(600)
     value = {"walk": np.cumsum(rng.standard_normal(600)),
